@@ -1,0 +1,48 @@
+# sessrec: two commands.
+#   make book   build the book into _build/html (creates .venv on first use)
+#   make test   lint, unit tests, and every notebook executed in quick mode
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: book test lint unit notebooks sync clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book   build the book into _build/html"
+	@echo "make test   ruff, unit tests, notebooks (SESSREC_QUICK=1)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.book-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[book,tune]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[dev,book,tune]'
+	touch $@ $(VENV)/.book-installed
+
+book: $(VENV)/.book-installed
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+unit: $(VENV)/.test-installed
+	$(BIN)/pytest -n 2 tests
+
+notebooks: $(VENV)/.test-installed
+	SESSREC_QUICK=1 $(BIN)/pytest -n 2 --nbmake notebooks -p no:cacheprovider
+
+test: lint unit notebooks
+
+# Re-create each .ipynb from its MyST .md source (outputs stripped).
+sync: $(VENV)/.test-installed
+	$(BIN)/jupytext --sync notebooks/*.md
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,88 @@
+"""The canonical Online Retail schema every loader and generator returns.
+
+All public loaders in :mod:`sessrec.data` return a :class:`pandas.DataFrame` with exactly
+:data:`COLUMNS`, in that order, with the dtypes in :data:`DTYPES`. :func:`canonicalize`
+converts a frame whose columns hold the right values (as read from any published form of
+the data) into that schema.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["COLUMNS", "DTYPES", "PUBLISHED_FIGURES", "canonicalize"]
+
+#: The eight columns of UCI Online Retail, in the published order.
+COLUMNS: tuple[str, ...] = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
+
+#: The canonical dtype of each column.
+DTYPES: dict[str, str] = {
+    "InvoiceNo": "string",
+    "StockCode": "string",
+    "Description": "string",
+    "Quantity": "int64",
+    "InvoiceDate": "datetime64[ns]",
+    "UnitPrice": "float64",
+    "CustomerID": "string",
+    "Country": "category",
+}
+
+#: Figures published for the full dataset (UCI id 352); a download is checked against them.
+PUBLISHED_FIGURES: dict[str, object] = {
+    "rows": 541_909,
+    "customers": 4_372,
+    "products": 4_070,
+    "missing_customer": 135_080,
+    "missing_description": 1_454,
+    "first_date": pd.Timestamp("2010-12-01 08:26:00"),
+    "last_date": pd.Timestamp("2011-12-09 12:50:00"),
+}
+
+
+def _customer_ids(values: pd.Series) -> pd.Series:
+    """Return CustomerID as nullable strings without a trailing ``.0`` (17850.0 -> "17850")."""
+    s = values.astype("string").str.strip()
+    s = s.str.replace(r"\.0+$", "", regex=True)
+    return s.mask(s == "", pd.NA)
+
+
+def canonicalize(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` restricted to :data:`COLUMNS` with the canonical dtypes.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame holding at least the eight Online Retail columns. ``InvoiceDate`` must already be
+        parsed to datetimes; the other columns may be strings or numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with a fresh ``RangeIndex``: codes and invoices as strings (case kept),
+        descriptions stripped of surrounding whitespace, ``CustomerID`` as nullable strings,
+        ``Country`` as a category.
+    """
+    src = df.reset_index(drop=True)
+    desc = src["Description"].astype("string").str.strip()
+    out = pd.DataFrame(
+        {
+            "InvoiceNo": src["InvoiceNo"].astype("string").str.strip(),
+            "StockCode": src["StockCode"].astype("string").str.strip(),
+            "Description": desc.mask(desc == "", pd.NA),
+            "Quantity": src["Quantity"].astype("int64"),
+            "InvoiceDate": pd.to_datetime(src["InvoiceDate"]).astype("datetime64[ns]"),
+            "UnitPrice": src["UnitPrice"].astype("float64"),
+            "CustomerID": _customer_ids(src["CustomerID"]),
+            "Country": src["Country"].astype("string").str.strip().astype("category"),
+        }
+    )
+    return out.astype(DTYPES)
