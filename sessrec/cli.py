@@ -85,7 +85,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
     for key, value in result.items():
         shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
         if isinstance(value, float):
-            shown = f"{value:.4f}"
+            shown = f"{value:.6g}"
         print(f"{key:<{width}}  {shown}")
 
 

@@ -86,3 +86,67 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "missing required column" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def small_synthetic(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("syn") / "syn.csv.gz"
+    assert main(["data", "synthetic", "--out", str(out), "--scale", "0.1", "--seed", "1"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("by", ["customer", "invoice", "gap"])
+def test_sessions_json(small_synthetic: Path, by: str, capsys) -> None:
+    capsys.readouterr()
+    assert main(["sessions", "--source", str(small_synthetic), "--by", by, "--json"]) == 0
+    got = _json(capsys)
+    for key in ("sessions", "events", "products", "min_len", "median_len", "mean_len", "max_len"):
+        assert key in got
+    assert got["by"] == by and got["min_len"] >= 1 and got["max_len"] >= got["median_len"]
+
+
+def test_sessions_by_matters(small_synthetic: Path, capsys) -> None:
+    capsys.readouterr()
+    main(["sessions", "--source", str(small_synthetic), "--json"])
+    customer = _json(capsys)
+    main(["sessions", "--source", str(small_synthetic), "--by", "invoice", "--json"])
+    invoice = _json(capsys)
+    assert invoice["sessions"] > customer["sessions"]
+
+
+@pytest.mark.parametrize("model", ["ar", "popularity", "cosine", "markov", "sr", "window"])
+def test_evaluate_json(small_synthetic: Path, model: str, capsys) -> None:
+    capsys.readouterr()
+    argv = ["evaluate", "--source", str(small_synthetic), "--model", model,
+            "--test-size", "100", "--k", "5", "--json"]
+    assert main(argv) == 0
+    got = _json(capsys)
+    assert (got["model"], got["k"], got["n_test"]) == (model, 5, 100)
+    for key in ("recall", "mrr", "ndcg"):
+        assert 0.0 <= got[key] <= 1.0
+    assert got["mrr"] <= got["recall"]
+
+
+def test_evaluate_is_reproducible_and_seeded(small_synthetic: Path, capsys) -> None:
+    capsys.readouterr()
+    base = ["evaluate", "--source", str(small_synthetic), "--model", "markov", "--json"]
+    runs = []
+    for seed in ("0", "0", "1"):
+        main([*base, "--test-size", "all", "--seed", seed])
+        runs.append(_json(capsys))
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [(["--test-size", "many"], "--test-size"), (["--test-size", "100000"], "sessions"),
+     (["--k", "0", "--test-size", "100"], "k must be a positive int")],
+)
+def test_evaluate_user_errors(
+    small_synthetic: Path, extra: list[str], fragment: str, capsys
+) -> None:
+    capsys.readouterr()
+    argv = ["evaluate", "--source", str(small_synthetic), "--model", "ar", "--json", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0], err

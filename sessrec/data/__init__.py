@@ -32,7 +32,14 @@ from .download import (
 )
 from .errors import DataError, DataFormatError, DataNotFoundError, DataVerificationError
 from .readers import detect_form, read_retail_file, write_retail_csv
-from .schema import COLUMNS, DTYPES, PUBLISHED_FIGURES, canonicalize
+from .schema import (
+    COLUMNS,
+    DTYPES,
+    NON_PRODUCT_CODES,
+    PUBLISHED_FIGURES,
+    canonicalize,
+    is_non_product,
+)
 from .synthetic import make_synthetic_retail
 
 __all__ = [
@@ -60,13 +67,6 @@ __all__ = [
     "is_non_product",
     "NON_PRODUCT_CODES",
 ]
-
-#: StockCodes that are not products (postage, fees, manual entries, samples, ...).
-NON_PRODUCT_CODES: frozenset[str] = frozenset(
-    {"POST", "DOT", "M", "m", "D", "S", "C2", "CRUK", "PADS", "B", "BANK CHARGES",
-     "AMAZONFEE", "DCGSSBOY", "DCGSSGIRL"}
-)
-
 
 def load_online_retail(source: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Load UCI Online Retail as the canonical frame.
@@ -174,23 +174,6 @@ def _describe_source(df: pd.DataFrame) -> str:
     if src == "synthetic":
         return f"the synthetic Online Retail stand-in ({len(df):,} rows)"
     return f"UCI Online Retail from {src} ({len(df):,} rows)"
-
-
-def is_non_product(codes: pd.Series) -> pd.Series:
-    """Flag StockCodes that are not products (postage, fees, manual lines, gift vouchers).
-
-    Parameters
-    ----------
-    codes : pandas.Series
-        StockCode values.
-
-    Returns
-    -------
-    pandas.Series of bool
-        True for codes in :data:`NON_PRODUCT_CODES` and for ``gift_0001_*`` vouchers.
-    """
-    s = codes.astype("string")
-    return (s.isin(NON_PRODUCT_CODES) | s.str.startswith("gift_")).fillna(False).astype(bool)
 
 
 def summarize(df: pd.DataFrame) -> dict[str, Any]:

@@ -8,9 +8,20 @@ the data) into that schema.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["COLUMNS", "DTYPES", "PUBLISHED_FIGURES", "canonicalize"]
+__all__ = [
+    "COLUMNS",
+    "DTYPES",
+    "NON_PRODUCT_CODES",
+    "PUBLISHED_FIGURES",
+    "canonicalize",
+    "is_non_product",
+]
 
 #: The eight columns of UCI Online Retail, in the published order.
 COLUMNS: tuple[str, ...] = (
@@ -86,3 +97,47 @@ def canonicalize(df: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.astype(DTYPES)
+
+
+#: StockCodes that are not products: postage, carriage, fees, discounts, manual adjustments,
+#: samples, bank charges, commission, a price-fix line (``PADS``) and bad-debt adjustments.
+#: Gift vouchers (``gift_0001_10`` ...) are matched by :data:`_GIFT_VOUCHER`.
+#: ``DCGS...`` codes are real products sold through eBay and are *not* listed here.
+NON_PRODUCT_CODES: frozenset[str] = frozenset(
+    {
+        "POST",
+        "DOT",
+        "M",
+        "m",
+        "D",
+        "S",
+        "C2",
+        "CRUK",
+        "PADS",
+        "B",
+        "BANK CHARGES",
+        "AMAZONFEE",
+    }
+)
+
+_GIFT_VOUCHER = re.compile(r"^gift_\d+_\d+$")
+
+
+def is_non_product(codes: Iterable[str] | pd.Series | np.ndarray) -> np.ndarray:
+    """Tell which StockCodes are not products.
+
+    Parameters
+    ----------
+    codes : array-like of str
+        StockCodes, case kept.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``True`` where the code is in :data:`NON_PRODUCT_CODES` or is a gift voucher
+        (``gift_<n>_<value>``). Missing values are ``False``.
+    """
+    s = pd.Series(np.asarray(codes, dtype=object)).astype("string")
+    listed = s.isin(sorted(NON_PRODUCT_CODES)).fillna(False)
+    voucher = s.str.fullmatch(_GIFT_VOUCHER.pattern).fillna(False)
+    return (listed | voucher).to_numpy(dtype=bool)

@@ -1,0 +1,355 @@
+"""The one interface every recommender in sessrec implements.
+
+A model learns from training :class:`~sessrec.sessions.Sessions` (``fit``) and answers two
+questions: which ``k`` items should follow each query item (``recommend``), and which items
+are most similar to one item, with scores (``similar``).
+
+Subclasses work in integer space only. They implement
+
+* ``_fit(train)``: learn from ``train`` (a :class:`Sessions` whose vocabulary holds exactly the
+  items seen in training, i.e. ``self.vocab``);
+* ``_score_rows(codes)``: score every vocabulary item for each query code, returning either a
+  dense ``(m, n_items)`` float array in which ``-inf`` (or NaN) marks "not a candidate", or a
+  :mod:`scipy.sparse` matrix whose *stored* entries are the candidates.
+
+This base class does the rest: input checks, unknown-item fallback, chunking (so that 60,000
+items times thousands of queries never materialize at once) and a deterministic top-k.
+
+Ranking and tie-break
+---------------------
+Items are ranked by score, descending; equal scores are ordered by vocabulary index, i.e. the
+lexicographically smaller item id first. When a model has fewer than ``k`` candidates for a
+query, the row is padded with ``None`` at the end.
+
+Unknown queries
+---------------
+A query item not seen in training (not in ``vocab``; includes ``None``) gets the ``k`` most
+popular training items (by number of occurrences, ties by item id) and one
+:class:`UnknownItemWarning` per ``recommend`` call reports how many queries fell back.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from sessrec.metrics import UnknownItemWarning, check_k
+from sessrec.sessions import Sessions
+
+__all__ = [
+    "NotFittedError",
+    "SessionRecommender",
+    "UnknownItemError",
+    "UnknownItemWarning",
+    "check_k",
+    "top_k",
+]
+
+
+class UnknownItemError(ValueError):
+    """An item was not seen in training (raised by :meth:`SessionRecommender.similar`)."""
+
+
+class NotFittedError(RuntimeError):
+    """The model was used before :meth:`SessionRecommender.fit`."""
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise top-k of a dense score matrix with a deterministic tie-break.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        ``(m, n)`` floats; ``-inf`` and NaN mark non-candidates.
+    k : int
+        List length (may exceed ``n``).
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        ``(m, k)`` int64 column indices, score descending, ties by lower index; ``-1`` where
+        a row has fewer than ``k`` candidates (always at the end of the row).
+    values : numpy.ndarray
+        ``(m, k)`` float64 scores (``-inf`` where ``codes == -1``).
+
+    Notes
+    -----
+    Vectorized: one ``np.partition`` finds each row's k-th largest score, every strictly
+    larger entry is kept, and ties at that score are filled in index order (cumulative sum of
+    the tie mask); the ``k`` survivors are then sorted with a stable sort on the negated score.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2:
+        raise ValueError(f"scores must be 2-D, got shape {s.shape}")
+    m, n = s.shape
+    kk = min(k, n)
+    s = np.where(np.isnan(s), -np.inf, s)
+    if kk == 0:
+        cols = np.zeros((m, 0), dtype=np.int64)
+    elif kk < n:
+        kth = np.partition(s, n - kk, axis=1)[:, n - kk][:, None]
+        gt = s > kth
+        need = kk - gt.sum(axis=1, keepdims=True)
+        eq = s == kth
+        sel = gt | eq
+        over = np.flatnonzero(eq.sum(axis=1) > need[:, 0])
+        if over.size:  # more ties at the k-th score than free slots: keep the lowest indices
+            eq_o = eq[over]
+            sel[over] = gt[over] | (eq_o & (np.cumsum(eq_o, axis=1) <= need[over]))
+        cols = np.nonzero(sel)[1].reshape(m, kk).astype(np.int64)
+    else:
+        cols = np.broadcast_to(np.arange(n, dtype=np.int64), (m, n)).copy()
+    vals = np.take_along_axis(s, cols, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    cols = np.take_along_axis(cols, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    cols[np.isneginf(vals)] = -1
+    if kk < k:
+        cols = np.hstack([cols, np.full((m, k - kk), -1, dtype=np.int64)])
+        vals = np.hstack([vals, np.full((m, k - kk), -np.inf)])
+    return cols, vals
+
+
+def _dense(rows: np.ndarray | sp.spmatrix | sp.sparray, n: int) -> np.ndarray:
+    """Turn a score block into dense float64 with ``-inf`` for non-candidates."""
+    if sp.issparse(rows):
+        coo = sp.coo_matrix(rows)
+        out = np.full(coo.shape, -np.inf)
+        out[coo.row, coo.col] = coo.data
+    else:
+        out = np.asarray(rows, dtype=np.float64)
+    if out.ndim != 2 or out.shape[1] != n:
+        raise RuntimeError(f"_score_rows returned shape {out.shape}, expected (m, {n})")
+    return out
+
+
+class SessionRecommender(ABC):
+    """Base class of all recommenders (see the module docstring for the contract).
+
+    Attributes
+    ----------
+    name : str
+        Short registry name (``"ar"``, ``"markov"``, ...).
+    vocab : numpy.ndarray or None
+        Sorted item ids seen in training (``None`` before :meth:`fit`).
+    item_counts_ : numpy.ndarray or None
+        Training occurrences of each ``vocab`` item.
+    max_chunk_elements : int
+        Upper bound on ``queries x items`` scores held at once while recommending.
+    """
+
+    name: str = "base"
+    max_chunk_elements: int = 2**22
+
+    def __init__(self) -> None:
+        self.vocab: np.ndarray | None = None
+        self.item_counts_: np.ndarray | None = None
+        self._index: pd.Index | None = None
+        self._popular: np.ndarray | None = None
+
+    # ----------------------------------------------------------------- to implement
+    @abstractmethod
+    def _fit(self, train: Sessions) -> None:
+        """Learn from ``train`` (vocabulary == ``self.vocab``)."""
+
+    @abstractmethod
+    def _score_rows(self, codes: np.ndarray) -> np.ndarray | sp.spmatrix | sp.sparray:
+        """Scores of every item for each query code (see module docstring)."""
+
+    # ----------------------------------------------------------------- public API
+    def fit(self, train: Sessions) -> Self:
+        """Learn from training sessions.
+
+        Parameters
+        ----------
+        train : Sessions
+            Training sessions; vocabulary entries that never occur are dropped.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(train, Sessions):
+            raise TypeError(f"fit expects sessrec.sessions.Sessions, got {type(train).__name__}")
+        compact = train.compact()
+        if compact.n_items == 0:
+            raise ValueError("cannot fit on sessions without any item")
+        self.vocab = compact.vocab
+        self.item_counts_ = compact.item_counts()
+        self._index = pd.Index(self.vocab, dtype=object)
+        self._popular = np.lexsort((np.arange(self.vocab.size), -self.item_counts_))
+        self._fit(compact)
+        return self
+
+    @property
+    def n_items(self) -> int:
+        """Number of items the model knows."""
+        self._check_fitted()
+        assert self.vocab is not None
+        return int(self.vocab.size)
+
+    def index(self, items: Iterable[object] | str) -> np.ndarray:
+        """Vocabulary codes of ``items`` (``-1`` for unknown or non-``str`` items).
+
+        Parameters
+        ----------
+        items : str or array-like
+
+        Returns
+        -------
+        numpy.ndarray of int64
+        """
+        self._check_fitted()
+        assert self._index is not None
+        arr = np.asarray([items] if isinstance(items, str) else list(items), dtype=object)
+        flat = arr.ravel()
+        isstr = np.fromiter((isinstance(x, str) for x in flat), dtype=bool, count=flat.size)
+        out = np.full(flat.size, -1, dtype=np.int64)
+        if isstr.any():
+            out[isstr] = self._index.get_indexer(flat[isstr])
+        return out.reshape(arr.shape)
+
+    def score_items(self, queries: Iterable[str] | str) -> np.ndarray:
+        """Dense scores of every vocabulary item for each (known) query.
+
+        Parameters
+        ----------
+        queries : str or array-like of str
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, n_items)`` float64; ``-inf`` marks items the model would never recommend.
+
+        Raises
+        ------
+        UnknownItemError
+            If a query was not seen in training.
+        """
+        codes = self._known_codes(queries)
+        assert self.vocab is not None
+        return _dense(self._score_rows(codes), self.vocab.size)
+
+    def recommend(self, queries: Iterable[str] | str, k: int = 10) -> np.ndarray:
+        """Top-``k`` next items for each query item.
+
+        Parameters
+        ----------
+        queries : str or array-like of str
+            Query item ids (one list per query).
+        k : int, default 10
+            List length.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, k)`` object array of item ids, ``None`` where the model has fewer than ``k``
+            candidates (at the end of the row).
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not a positive int.
+        NotFittedError
+            Before :meth:`fit`.
+
+        Warns
+        -----
+        UnknownItemWarning
+            Once per call when some queries were not seen in training; they get the most
+            popular items.
+        """
+        k = check_k(k)
+        codes = self.index(queries).ravel()
+        assert self.vocab is not None and self._popular is not None
+        n = codes.size
+        out_codes = np.full((n, k), -1, dtype=np.int64)
+        unknown = codes < 0
+        if unknown.any():
+            q = np.asarray([queries] if isinstance(queries, str) else list(queries), dtype=object)
+            examples = list(dict.fromkeys(q.ravel()[unknown].tolist()))[:3]
+            warnings.warn(
+                f"{int(unknown.sum())} of {n} query item(s) were not seen in training by "
+                f"{self.name!r} (e.g. {examples}); recommending the {k} most popular items "
+                "for them instead.",
+                UnknownItemWarning,
+                stacklevel=2,
+            )
+            pop = np.full(k, -1, dtype=np.int64)
+            top = self._popular[:k]
+            pop[: top.size] = top
+            out_codes[unknown] = pop
+        known = ~unknown
+        if known.any():
+            uq, inv = np.unique(codes[known], return_inverse=True)
+            ranked = self._rank(uq, k)
+            out_codes[known] = ranked[inv.ravel()]
+        out = np.empty((n, k), dtype=object)
+        valid = out_codes >= 0
+        out[valid] = self.vocab[out_codes[valid]]
+        return out
+
+    def similar(self, item: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` items scored highest for ``item``, with their scores.
+
+        Parameters
+        ----------
+        item : str
+        k : int, default 10
+
+        Returns
+        -------
+        items : numpy.ndarray
+            Item ids (object array, at most ``k``; fewer when the model has fewer candidates).
+        scores : numpy.ndarray
+            Their scores, non-increasing.
+
+        Raises
+        ------
+        UnknownItemError
+            If ``item`` was not seen in training.
+        """
+        k = check_k(k)
+        codes = self._known_codes([item])
+        assert self.vocab is not None
+        cols, vals = top_k(_dense(self._score_rows(codes), self.vocab.size), k)
+        keep = cols[0] >= 0
+        return self.vocab[cols[0][keep]], vals[0][keep]
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({params})"
+
+    # ----------------------------------------------------------------- helpers
+    def _params(self) -> dict[str, object]:
+        return {}
+
+    def _check_fitted(self) -> None:
+        if self.vocab is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(train) first")
+
+    def _known_codes(self, queries: Iterable[str] | str) -> np.ndarray:
+        codes = self.index(queries).ravel()
+        if (codes < 0).any():
+            q = np.asarray([queries] if isinstance(queries, str) else list(queries), dtype=object)
+            bad = q.ravel()[codes < 0][0]
+            raise UnknownItemError(f"item {bad!r} was not seen in training by {self.name!r}")
+        return codes
+
+    def _rank(self, codes: np.ndarray, k: int) -> np.ndarray:
+        """Top-k codes for unique known query codes, computed in memory-bounded chunks."""
+        assert self.vocab is not None
+        n_items = self.vocab.size
+        step = max(1, self.max_chunk_elements // max(n_items, 1))
+        out = np.empty((codes.size, k), dtype=np.int64)
+        for start in range(0, codes.size, step):
+            block = codes[start : start + step]
+            cols, _ = top_k(_dense(self._score_rows(block), n_items), k)
+            out[start : start + block.size] = cols
+        return out

@@ -1,0 +1,537 @@
+"""Next-event metrics, computed at once over an ``(n, k)`` array of recommendations.
+
+Every accuracy metric takes ``recs`` (``(n, k)`` object array of item ids, ``None`` for an
+empty slot, as returned by :meth:`~sessrec.base.SessionRecommender.recommend`) and ``truth``
+(``(n,)`` item ids, one ground truth per query), and returns the mean over queries, or one
+score per query with ``per_query=True`` (what :func:`bootstrap_ci` resamples).
+
+Because a list holds each item at most once and there is a single ground truth, Recall@k equals
+the hit rate, and MRR@k/NDCG@k only depend on the rank of the hit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sessrec.sessions import Sessions
+
+if TYPE_CHECKING:
+    from sessrec.base import SessionRecommender
+
+__all__ = [
+    "METRICS",
+    "PER_QUERY_METRICS",
+    "UnknownItemWarning",
+    "bootstrap_ci",
+    "check_k",
+    "coverage_at_k",
+    "evaluate",
+    "hit_matrix",
+    "hr_paper_at_k",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "per_query_scores",
+    "popularity_at_k",
+    "recall_at_k",
+]
+
+
+class UnknownItemWarning(UserWarning):
+    """Some query items were not seen in training and got popularity recommendations."""
+
+
+def check_k(k: object) -> int:
+    """Validate a list length.
+
+    Parameters
+    ----------
+    k : object
+        Candidate value.
+
+    Returns
+    -------
+    int
+        ``k`` as a Python int.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not an integer (``bool`` and floats included) or ``k <= 0``.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"k must be a positive int, got {k!r} ({type(k).__name__})")
+    if k <= 0:
+        raise ValueError(f"k must be a positive int, got {k}")
+    return int(k)
+
+
+def _as_recs(recs: np.ndarray | Sequence[Sequence[object]], k: int | None) -> np.ndarray:
+    arr = np.asarray(recs, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError(f"recs must be a 2-D (n, k) array, got shape {arr.shape}")
+    if k is None:
+        return arr
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if k > arr.shape[1]:
+        raise ValueError(f"k={k} exceeds the {arr.shape[1]} recommendations per query")
+    return arr[:, :k]
+
+
+def _as_truth(truth: np.ndarray | Sequence[object], n: int, what: str = "truth") -> np.ndarray:
+    t = np.asarray(truth, dtype=object).ravel()
+    if t.size != n:
+        raise ValueError(f"{what} has {t.size} entries for {n} recommendation rows")
+    return t
+
+
+def hit_matrix(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    k: int | None = None,
+) -> np.ndarray:
+    """Boolean ``(n, k)`` matrix: is ``recs[i, j]`` the ground truth of query ``i``.
+
+    Parameters
+    ----------
+    recs : array-like, shape (n, k_max)
+    truth : array-like, shape (n,)
+    k : int, optional
+        Use the first ``k`` columns (default all).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    r = _as_recs(recs, k)
+    t = _as_truth(truth, r.shape[0])
+    # Map ids to integers once (hash-based) so the comparison is a plain integer compare.
+    codes, uniques = pd.factorize(np.concatenate([r.ravel(), t]), use_na_sentinel=True)
+    rc = codes[: r.size].reshape(r.shape)
+    tc = codes[r.size :]
+    return (rc == tc[:, None]) & (rc >= 0)
+
+
+def _reduce(scores: np.ndarray, per_query: bool) -> float | np.ndarray:
+    if per_query:
+        return scores
+    return float(np.nanmean(scores)) if scores.size and not np.isnan(scores).all() else 0.0
+
+
+def recall_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    k: int | None = None,
+    per_query: bool = False,
+) -> float | np.ndarray:
+    """Recall@k: share of queries whose ground truth is among the first ``k`` items.
+
+    Parameters
+    ----------
+    recs, truth : array-like
+        See the module docstring.
+    k : int, optional
+        Cut-off (default: all columns).
+    per_query : bool, default False
+        Return the 0/1 score of each query instead of the mean.
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
+    h = hit_matrix(recs, truth, k)
+    return _reduce(h.any(axis=1).astype(np.float64), per_query)
+
+
+def _ranks(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hit = h.any(axis=1)
+    rank = h.argmax(axis=1) + 1
+    return hit, rank
+
+
+def mrr_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    k: int | None = None,
+    per_query: bool = False,
+) -> float | np.ndarray:
+    """MRR@k: mean of ``1 / rank`` of the ground truth, 0 when it is not in the top ``k``.
+
+    Parameters
+    ----------
+    recs, truth : array-like
+    k : int, optional
+    per_query : bool, default False
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
+    hit, rank = _ranks(hit_matrix(recs, truth, k))
+    return _reduce(np.where(hit, 1.0 / rank, 0.0), per_query)
+
+
+def ndcg_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    k: int | None = None,
+    per_query: bool = False,
+) -> float | np.ndarray:
+    """NDCG@k with one relevant item: ``1 / log2(rank + 1)``, 0 when missed.
+
+    Parameters
+    ----------
+    recs, truth : array-like
+    k : int, optional
+    per_query : bool, default False
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
+    hit, rank = _ranks(hit_matrix(recs, truth, k))
+    return _reduce(np.where(hit, 1.0 / np.log2(rank + 1.0), 0.0), per_query)
+
+
+def hr_paper_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    queries: np.ndarray | Sequence[object],
+    k: int | None = None,
+    per_query: bool = False,
+) -> float | np.ndarray:
+    """The "HR@k" of Caselles-Dupré et al. (2018), exactly as their code computes it.
+
+    Per query: ``1/k`` if the query item equals the ground truth (a repeat purchase counts as a
+    hit whatever the list) or the ground truth is in the top ``k``; the mean is multiplied by
+    1000.
+
+    Why it is odd: despite its name it is not a hit ratio but ``Recall@k / k`` in per mille --
+    a precision-like number. For ``k = 10`` it equals Recall@10 in percent (so the paper's
+    "HR@10" is on the same scale as FF19's "25.21"), except for the same-item rule, which
+    credits repeat purchases that an embedding model's ``most_similar`` can never return.
+
+    Parameters
+    ----------
+    recs, truth : array-like
+    queries : array-like, shape (n,)
+        The query item of each row.
+    k : int, optional
+        Cut-off and divisor (default: number of columns).
+    per_query : bool, default False
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
+    r = _as_recs(recs, k)
+    kk = r.shape[1]
+    h = hit_matrix(r, truth)
+    t = _as_truth(truth, r.shape[0])
+    q = _as_truth(queries, r.shape[0], "queries")
+    same = hit_matrix(q[:, None], t)[:, 0]
+    scores = np.where(h.any(axis=1) | same, 1000.0 / kk, 0.0)
+    return _reduce(scores, per_query)
+
+
+def coverage_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    catalog_size: int,
+    k: int | None = None,
+) -> float:
+    """Catalog coverage@k: distinct recommended items / catalog size.
+
+    Parameters
+    ----------
+    recs : array-like, shape (n, k_max)
+    catalog_size : int
+        Number of items that could be recommended (e.g. ``len(model.vocab)``).
+    k : int, optional
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(catalog_size, bool) or not isinstance(catalog_size, int | np.integer):
+        raise ValueError(f"catalog_size must be a positive int, got {catalog_size!r}")
+    if catalog_size <= 0:
+        raise ValueError(f"catalog_size must be a positive int, got {catalog_size}")
+    r = _as_recs(recs, k).ravel()
+    distinct = pd.unique(r[pd.notna(r)])
+    return float(len(distinct) / catalog_size)
+
+
+def _popularity_lookup(popularity: Sessions | pd.Series | Mapping[str, float]) -> pd.Series:
+    if isinstance(popularity, Sessions):
+        return pd.Series(popularity.item_counts(), index=pd.Index(popularity.vocab, dtype=object))
+    if isinstance(popularity, pd.Series):
+        return popularity.astype(np.float64)
+    if isinstance(popularity, Mapping):
+        return pd.Series(dict(popularity), dtype=np.float64)
+    raise TypeError(
+        "popularity must be training Sessions, a pandas Series or a mapping item -> count, "
+        f"got {type(popularity).__name__}"
+    )
+
+
+def popularity_at_k(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    popularity: Sessions | pd.Series | Mapping[str, float],
+    k: int | None = None,
+    per_query: bool = False,
+) -> float | np.ndarray:
+    """Average popularity@k (session-rec's "Popularity@N").
+
+    Per query: the mean, over the recommended items, of ``count(item) / max count`` in the
+    training data; averaged over queries that received at least one item (an empty list gives
+    NaN per query and is skipped in the mean). Items without a count score 0.
+
+    Parameters
+    ----------
+    recs : array-like, shape (n, k_max)
+    popularity : Sessions, pandas.Series or mapping
+        Training sessions (counts are taken from them) or ``item -> count``.
+    k : int, optional
+    per_query : bool, default False
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
+    r = _as_recs(recs, k)
+    pop = _popularity_lookup(popularity)
+    top = float(pop.max()) if len(pop) else 0.0
+    norm = pop / top if top > 0 else pop * 0.0
+    flat = r.ravel()
+    idx = pd.Index(norm.index, dtype=object).get_indexer(flat)
+    vals = np.where(idx >= 0, norm.to_numpy(dtype=np.float64)[np.maximum(idx, 0)], 0.0)
+    present = pd.notna(flat).reshape(r.shape)
+    vals = np.where(present, vals.reshape(r.shape), 0.0)
+    n_present = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(n_present > 0, vals.sum(axis=1) / n_present, np.nan)
+    return _reduce(scores, per_query)
+
+
+# --------------------------------------------------------------------------- registry
+MetricFn = Callable[..., Any]
+
+
+def _m_recall(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+    return recall_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
+
+
+def _m_mrr(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+    return mrr_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
+
+
+def _m_ndcg(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+    return ndcg_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
+
+
+def _m_hr(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+    return hr_paper_at_k(recs, truth, kw["queries"], kw["k"], per_query=kw.get("per_query", False))
+
+
+def _m_coverage(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float:
+    if kw.get("per_query", False):
+        raise ValueError("coverage is a property of all lists together; it has no per-query form")
+    return coverage_at_k(recs, int(kw["catalog_size"]), kw["k"])
+
+
+def _m_popularity(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+    return popularity_at_k(recs, kw["popularity"], kw["k"], per_query=kw.get("per_query", False))
+
+
+#: Registry name -> metric adapter. Every adapter is called as
+#: ``fn(recs, truth, *, k, queries, catalog_size, popularity, per_query=False)`` and ignores
+#: the keywords it does not need (``evaluate`` passes all of them).
+METRICS: dict[str, MetricFn] = {
+    "recall": _m_recall,
+    "mrr": _m_mrr,
+    "ndcg": _m_ndcg,
+    "hr_paper": _m_hr,
+    "coverage": _m_coverage,
+    "popularity": _m_popularity,
+}
+
+#: Metrics that are means of per-query scores (and so can be bootstrapped).
+PER_QUERY_METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg", "hr_paper", "popularity")
+
+
+def _check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
+    p = np.asarray(pairs, dtype=object)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise ValueError(f"pairs must be an (n, 2) array of [query, truth], got shape {p.shape}")
+    if p.shape[0] == 0:
+        raise ValueError("pairs is empty; nothing to evaluate")
+    return p
+
+
+def _resolve(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list[str]:
+    names = list(allowed) if metrics is None else list(metrics)
+    unknown = [m for m in names if m not in allowed]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {list(allowed)}")
+    return names
+
+
+def _recommend_quietly(model: SessionRecommender, queries: np.ndarray, k: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownItemWarning)
+        return model.recommend(queries, k)
+
+
+def _context(model: SessionRecommender, pairs: np.ndarray, k: int) -> dict[str, Any]:
+    if model.vocab is None or model.item_counts_ is None:
+        raise ValueError("evaluate needs a fitted model; call model.fit(train) first")
+    popularity = pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object))
+    return {
+        "k": k,
+        "queries": pairs[:, 0],
+        "catalog_size": int(model.vocab.size),
+        "popularity": popularity,
+    }
+
+
+def evaluate(
+    model: SessionRecommender,
+    pairs: np.ndarray | Sequence[Sequence[str]],
+    k: int = 10,
+    metrics: Iterable[str] | None = None,
+) -> dict[str, float | int]:
+    """Recommend for every query of ``pairs`` and compute metrics.
+
+    Parameters
+    ----------
+    model : SessionRecommender
+        A fitted model.
+    pairs : array-like, shape (n, 2)
+        ``[query, truth]`` rows, e.g. ``split.test``.
+    k : int, default 10
+    metrics : iterable of str, optional
+        Names from :data:`METRICS` (default: all).
+
+    Returns
+    -------
+    dict
+        The requested metrics plus ``n`` (pairs), ``k`` and ``n_unknown_queries`` (queries the
+        model had not seen; they got popularity recommendations and no warning is emitted).
+    """
+    k = check_k(k)
+    p = _check_pairs(pairs)
+    names = _resolve(metrics, list(METRICS))
+    ctx = _context(model, p, k)
+    recs = _recommend_quietly(model, p[:, 0], k)
+    out: dict[str, float | int] = {}
+    for name in names:
+        out[name] = float(METRICS[name](recs, p[:, 1], **ctx))
+    out["n"] = int(p.shape[0])
+    out["k"] = k
+    out["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
+    return out
+
+
+def per_query_scores(
+    model: SessionRecommender,
+    pairs: np.ndarray | Sequence[Sequence[str]],
+    k: int = 10,
+    metrics: Iterable[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-query scores of a model (the input of :func:`bootstrap_ci`).
+
+    Parameters
+    ----------
+    model : SessionRecommender
+    pairs : array-like, shape (n, 2)
+    k : int, default 10
+    metrics : iterable of str, optional
+        Names from :data:`PER_QUERY_METRICS` (default: all of them).
+
+    Returns
+    -------
+    dict
+        ``name -> (n,) float array``.
+    """
+    k = check_k(k)
+    p = _check_pairs(pairs)
+    names = _resolve(metrics, PER_QUERY_METRICS)
+    ctx = _context(model, p, k)
+    recs = _recommend_quietly(model, p[:, 0], k)
+    return {n: np.asarray(METRICS[n](recs, p[:, 1], per_query=True, **ctx)) for n in names}
+
+
+def bootstrap_ci(
+    source: SessionRecommender | Mapping[str, np.ndarray] | np.ndarray,
+    pairs: np.ndarray | Sequence[Sequence[str]] | None = None,
+    k: int = 10,
+    metrics: Iterable[str] | None = None,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int | None = 0,
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap confidence intervals of mean per-query metrics.
+
+    The queries are resampled with replacement ``n_boot`` times (one index matrix drawn from
+    ``numpy.random.default_rng(seed)`` and shared by all metrics, so intervals of different
+    metrics come from the same resamples), and the ``alpha/2`` and ``1 - alpha/2`` quantiles
+    of the resampled means are returned. NaN per-query scores (empty lists in
+    ``popularity``) are ignored.
+
+    Parameters
+    ----------
+    source : SessionRecommender, mapping or numpy.ndarray
+        A fitted model (then ``pairs`` is required), a mapping ``name -> per-query scores``
+        (e.g. from :func:`per_query_scores`), or one array of per-query scores (the result
+        is then keyed ``"score"``).
+    pairs : array-like, shape (n, 2), optional
+    k : int, default 10
+    metrics : iterable of str, optional
+        With a model: names from :data:`PER_QUERY_METRICS` (default all).
+    n_boot : int, default 1000
+    alpha : float, default 0.05
+        ``1 - alpha`` is the coverage of the interval.
+    seed : int or None, default 0
+
+    Returns
+    -------
+    dict
+        ``name -> (low, high)``.
+    """
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive int, got {n_boot!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if hasattr(source, "recommend"):
+        if pairs is None:
+            raise ValueError("bootstrap_ci(model, ...) needs pairs, e.g. split.test")
+        scores = per_query_scores(source, pairs, k, metrics)
+    elif isinstance(source, Mapping):
+        scores = {str(n): np.asarray(v, dtype=np.float64).ravel() for n, v in source.items()}
+    else:
+        scores = {"score": np.asarray(source, dtype=np.float64).ravel()}
+    sizes = {v.size for v in scores.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise ValueError(f"per-query score arrays must be non-empty and equally long: {sizes}")
+    n = sizes.pop()
+    rng = np.random.default_rng(seed)
+    out: dict[str, tuple[float, float]] = {}
+    # Resample in blocks so n_boot x n indices never exceed ~8M entries at once.
+    block = max(1, (1 << 23) // n)
+    means: dict[str, list[np.ndarray]] = {name: [] for name in scores}
+    for start in range(0, n_boot, block):
+        idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
+        for name, v in scores.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                means[name].append(np.nanmean(v[idx], axis=1))
+    for name, parts in means.items():
+        m = np.concatenate(parts)
+        lo, hi = np.nanquantile(m, [alpha / 2, 1 - alpha / 2])
+        out[name] = (float(lo), float(hi))
+    return out

@@ -1,0 +1,439 @@
+"""Plotting and presentation helpers used by the book's chapters.
+
+Every plotting function draws on a Matplotlib :class:`~matplotlib.axes.Axes` (a new figure is made
+when ``ax`` is ``None``) and returns it, so that chapters can caption figures through MyST-NB cell
+metadata instead of titles drawn inside the plot. ``matplotlib.pyplot`` is imported only inside the
+functions that need it, so importing :mod:`sessrec.plots` never selects a backend.
+
+The helpers accept the inputs chapters naturally have at hand:
+
+* *counts-like* (product popularity): a data frame of events (rows are counted per
+  ``item_col``), a :class:`pandas.Series` or array of per-product counts, or a session container
+  with ``items`` (integer codes) and ``vocab`` attributes, such as
+  :class:`sessrec.sessions.Sessions`;
+* *lengths-like* (session lengths): a data frame of events (rows are counted per ``by``, the seed's
+  definition of a customer session), an array of lengths, or an object with a ``lengths`` attribute.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "LENGTH_STATS",
+    "glue",
+    "plot_dataset_comparison",
+    "plot_popularity",
+    "plot_session_lengths",
+    "popularity_counts",
+    "session_length_table",
+    "session_lengths",
+    "summary_table",
+]
+
+#: Row labels of :func:`session_length_table`, in order.
+LENGTH_STATS: tuple[str, ...] = ("sessions", "min", "max", "mean", "median", "total")
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
+    """Return ``ax``, or the axes of a new figure when ``ax`` is ``None``."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return new_ax
+
+
+def _require_column(df: pd.DataFrame, column: str, argument: str) -> None:
+    """Raise a ``KeyError`` naming ``column`` when ``df`` does not have it."""
+    if column not in df.columns:
+        raise KeyError(
+            f"column {column!r} not found (columns: {list(df.columns)}); "
+            f"pass the right column name as {argument}="
+        )
+
+
+def _check_counts(values: np.ndarray, what: str) -> np.ndarray:
+    """Validate a 1-D array of non-negative finite counts and return it as ``float64``/``int64``."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty: there is nothing to plot")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} contains NaN or infinite values")
+    if np.any(arr < 0):
+        raise ValueError(f"{what} contains negative values (minimum {arr.min()})")
+    return arr
+
+
+def popularity_counts(data: Any, item_col: str = "StockCode") -> np.ndarray:
+    """Return per-product purchase counts, sorted ascending (least popular first).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, pandas.Series, array-like or session container
+        A frame of events (rows are counted per ``item_col``, missing codes ignored), per-product
+        counts (a Series or array), or an object with integer ``items`` codes and a ``vocab``
+        (e.g. :class:`sessrec.sessions.Sessions`; products that never occur count zero).
+    item_col : str, default "StockCode"
+        The product column when ``data`` is a data frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        The counts sorted in ascending order, one entry per product.
+
+    Raises
+    ------
+    KeyError
+        If ``data`` is a frame without ``item_col``.
+    ValueError
+        If there are no products, or a count is negative or not finite.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> popularity_counts(pd.DataFrame({"StockCode": ["a", "b", "a", "c", "a", "b"]}))
+    array([1, 2, 3])
+    """
+    if isinstance(data, pd.DataFrame):
+        _require_column(data, item_col, "item_col")
+        counts = data[item_col].value_counts(dropna=True).to_numpy()
+    elif isinstance(data, pd.Series):
+        counts = data.to_numpy()
+    elif hasattr(data, "items") and hasattr(data, "vocab") and not isinstance(data, Mapping):
+        codes = np.asarray(data.items)
+        counts = np.bincount(codes, minlength=len(data.vocab))
+    else:
+        counts = np.asarray(data)
+    counts = _check_counts(counts, "popularity counts")
+    return np.sort(counts, kind="stable")
+
+
+def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
+    """Return the session lengths held by ``data`` as an integer array.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, array-like or object with a ``lengths`` attribute
+        A frame of events (the rows of each non-missing ``by`` value form one session: the
+        seed's customer sessions), an array of lengths, or a session container.
+    by : str, default "CustomerID"
+        The session key column when ``data`` is a data frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        One length per session (``int64`` when the input is integral).
+
+    Raises
+    ------
+    KeyError
+        If ``data`` is a frame without ``by``.
+    ValueError
+        If there are no sessions, or a length is negative or not finite.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sorted(session_lengths(pd.DataFrame({"CustomerID": ["1", "2", "1", None]})).tolist())
+    [1, 2]
+    """
+    if isinstance(data, pd.DataFrame):
+        _require_column(data, by, "by")
+        lengths = data[by].value_counts(dropna=True, sort=False).to_numpy()
+    elif hasattr(data, "lengths") and not isinstance(data, np.ndarray | pd.Series):
+        lengths = data.lengths
+        lengths = lengths() if callable(lengths) else lengths
+        lengths = np.asarray(lengths)
+    else:
+        lengths = np.asarray(data)
+    return _check_counts(lengths, "session lengths")
+
+
+def plot_popularity(
+    data: Any,
+    ax: Axes | None = None,
+    label: str | None = None,
+    *,
+    item_col: str = "StockCode",
+    relative: bool = False,
+    **line_kw: Any,
+) -> Axes:
+    """Plot product popularity: every product's count, sorted ascending, on a log y axis.
+
+    Parameters
+    ----------
+    data : counts-like
+        Anything :func:`popularity_counts` accepts.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    label : str, optional
+        Legend label of the curve (a legend is drawn when given).
+    item_col : str, default "StockCode"
+        The product column when ``data`` is a data frame.
+    relative : bool, default False
+        Put the product's rank as a fraction of the catalogue on the x axis (``(i + 1) / n``),
+        so that catalogues of different sizes can share one axes.
+    **line_kw
+        Passed on to :meth:`matplotlib.axes.Axes.plot` (e.g. ``color``, ``lw``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes; its newest line holds the sorted counts as ``ydata``.
+    """
+    counts = popularity_counts(data, item_col=item_col)
+    ax = _new_axes(ax)
+    n = counts.size
+    x = (np.arange(n) + 1) / n if relative else np.arange(n)
+    line_kw.setdefault("lw", 2)
+    ax.plot(x, counts, label=label, **line_kw)
+    ax.set_yscale("log")
+    ax.set_xlabel("product rank as a fraction of the catalogue" if relative else "product index")
+    ax.set_ylabel("purchases per product (log scale)")
+    ax.margins(x=0)
+    if label is not None:
+        ax.legend(frameon=False)
+    return ax
+
+
+def _boxplot(ax: Axes, arrays: list[np.ndarray], labels: list[str], **box_kw: Any) -> dict:
+    """Draw horizontal box plots with the keyword names of the installed Matplotlib."""
+    params = inspect.signature(ax.boxplot).parameters
+    if "orientation" in params:  # Matplotlib >= 3.10
+        box_kw["orientation"] = "horizontal"
+    else:  # pragma: no cover - older Matplotlib
+        box_kw["vert"] = False
+    label_key = "tick_labels" if "tick_labels" in params else "labels"
+    return ax.boxplot(arrays, **{label_key: labels}, **box_kw)
+
+
+def plot_session_lengths(
+    data: Any,
+    ax: Axes | None = None,
+    label: str | None = None,
+    *,
+    by: str = "CustomerID",
+    log: bool = False,
+    xmax: float | None = None,
+    showfliers: bool = True,
+    **box_kw: Any,
+) -> Axes:
+    """Draw horizontal box plots of session lengths (one box per dataset).
+
+    Parameters
+    ----------
+    data : lengths-like or Mapping[str, lengths-like]
+        Anything :func:`session_lengths` accepts, or a mapping from a dataset label to such data
+        (one box each, top to bottom in mapping order).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    label : str, optional
+        Tick label of the single box when ``data`` is not a mapping.
+    by : str, default "CustomerID"
+        The session key column for data frames.
+    log : bool, default False
+        Use a logarithmic x axis (useful when a few sessions are orders of magnitude longer).
+    xmax : float, optional
+        Upper x limit (e.g. to zoom on the box, as the original tutorial did at 600).
+    showfliers : bool, default True
+        Draw the outlying sessions as points.
+    **box_kw
+        Passed on to :meth:`matplotlib.axes.Axes.boxplot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes. Each box's median line has ``xdata`` equal to that dataset's median length.
+    """
+    if isinstance(data, Mapping):
+        if not data:
+            raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+        labels = [str(k) for k in data]
+        arrays = [session_lengths(v, by=by) for v in data.values()]
+    else:
+        labels = [label if label is not None else ""]
+        arrays = [session_lengths(data, by=by)]
+    ax = _new_axes(ax, figsize=(7.0, 1.2 + 0.8 * len(arrays)))
+    # Matplotlib draws the first box at the bottom; reverse so mapping order reads top-down.
+    box_kw.setdefault("patch_artist", True)
+    box_kw.setdefault("medianprops", {"color": "black", "lw": 1.5})
+    box_kw.setdefault("flierprops", {"marker": ".", "alpha": 0.5})
+    parts = _boxplot(ax, arrays[::-1], labels[::-1], showfliers=showfliers, widths=0.6, **box_kw)
+    if box_kw["patch_artist"]:
+        # Colour boxes like the lines of plot_popularity: C0 for the first dataset, C1 next, ...
+        for i, patch in enumerate(parts["boxes"][::-1]):
+            patch.set_facecolor(f"C{i}")
+            patch.set_alpha(0.6)
+    if log:
+        ax.set_xscale("log")
+    if xmax is not None:
+        ax.set_xlim(right=xmax)
+    ax.set_xlabel("session length (products purchased per customer)")
+    if labels == [""]:
+        ax.set_yticks([])
+    return ax
+
+
+def plot_dataset_comparison(
+    frames: Mapping[str, Any],
+    axes: tuple[Axes, Axes] | None = None,
+    *,
+    item_col: str = "StockCode",
+    by: str = "CustomerID",
+) -> Figure:
+    """Compare datasets in one figure: popularity curves (left) and session lengths (right).
+
+    Parameters
+    ----------
+    frames : Mapping[str, pandas.DataFrame]
+        Dataset label -> frame of events (counts-like and lengths-like data are accepted too).
+    axes : tuple of two matplotlib.axes.Axes, optional
+        Where to draw; a new 1x2 figure is created when omitted.
+    item_col, by : str
+        Product and session key columns of the frames.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure. The left axes has one line per dataset (sorted counts against the relative
+        rank); the right axes has one box per dataset on a log scale.
+    """
+    if not frames:
+        raise ValueError("no datasets given: pass a non-empty mapping of label -> frame")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0), layout="constrained")
+    else:
+        left, right = axes
+        fig = left.figure
+    for label, frame in frames.items():
+        plot_popularity(frame, ax=left, label=str(label), item_col=item_col, relative=True)
+    plot_session_lengths(dict(frames), ax=right, by=by, log=True)
+    return fig
+
+
+def session_length_table(data: Mapping[str, Any] | Any, by: str = "CustomerID") -> pd.DataFrame:
+    """Tabulate session-length statistics (count, min, max, mean, median, total).
+
+    Parameters
+    ----------
+    data : lengths-like or Mapping[str, lengths-like]
+        One dataset, or a mapping from a label to each dataset's lengths-like data.
+    by : str, default "CustomerID"
+        The session key column for data frames.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows :data:`LENGTH_STATS` (``total`` is the number of events, the sum of the lengths),
+        one column per dataset (a single column ``"value"`` for one dataset).
+
+    Examples
+    --------
+    >>> session_length_table([3, 5, 10])["value"].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'sessions': 3.0, 'min': 3.0, 'max': 10.0, 'mean': 6.0, 'median': 5.0, 'total': 18.0}
+    """
+    items = data.items() if isinstance(data, Mapping) else [("value", data)]
+    columns = {}
+    for label, value in items:
+        lengths = session_lengths(value, by=by)
+        columns[str(label)] = [
+            lengths.size,
+            lengths.min(),
+            lengths.max(),
+            lengths.mean(),
+            float(np.median(lengths)),
+            lengths.sum(),
+        ]
+    if not columns:
+        raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+    return pd.DataFrame(columns, index=pd.Index(LENGTH_STATS, name="statistic"), dtype="float64")
+
+
+def summary_table(
+    summaries: Mapping[str, Mapping[str, Any]], keys: list[str] | None = None
+) -> pd.DataFrame:
+    """Put dataset summaries (e.g. from ``sessrec.data.summarize``) side by side.
+
+    Parameters
+    ----------
+    summaries : Mapping[str, Mapping[str, Any]]
+        Dataset label -> summary dict.
+    keys : list of str, optional
+        The rows to show, in order; by default every key of the first summary, followed by keys
+        only later summaries have. A key a summary lacks shows as ``<NA>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key (index named ``"statistic"``), one column per dataset, object dtype so that
+        counts, dates and names display as themselves.
+
+    Examples
+    --------
+    >>> summary_table({"a": {"rows": 3}, "b": {"rows": 5, "source": "x"}}).loc["rows"].tolist()
+    [3, 5]
+    """
+    if not summaries:
+        raise ValueError("no summaries given: pass a non-empty mapping of label -> summary dict")
+    if keys is None:
+        keys = []
+        for summary in summaries.values():
+            keys.extend(k for k in summary if k not in keys)
+    data = {
+        str(label): [summary.get(k, pd.NA) for k in keys] for label, summary in summaries.items()
+    }
+    return pd.DataFrame(data, index=pd.Index(keys, name="statistic"), dtype=object)
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy scalars to built-in Python scalars (their text form is what glue stores)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def glue(name: str, value: Any, display: bool = False) -> Any:
+    """Glue ``value`` under ``name`` for MyST-NB's ``{glue:}`` roles, when MyST-NB is installed.
+
+    NumPy scalars are converted to Python scalars first, because ``{glue:text}`` formats the
+    stored ``repr`` (``np.int64(5)`` could not be formatted with ``:,d``). Without MyST-NB (e.g.
+    on Colab) this does nothing, so chapters run anywhere.
+
+    Parameters
+    ----------
+    name : str
+        The glue key referenced from the prose.
+    value : Any
+        The value (a number, string or figure).
+    display : bool, default False
+        Also display the value in the cell output.
+
+    Returns
+    -------
+    Any
+        The (converted) value, so a cell can glue and keep it in one line.
+    """
+    value = _plain(value)
+    try:
+        from myst_nb import glue as _myst_glue
+    except ImportError:  # pragma: no cover - depends on the environment
+        return value
+    _myst_glue(name, value, display=display)
+    return value

@@ -1,0 +1,128 @@
+"""Next-event-prediction split: train on every session minus its last item, test on last pairs.
+
+The original tutorial's protocol: the model trains on the first ``n - 1`` items of *every*
+session; a random sample of sessions contributes its ``[second-to-last, last]`` pair as a
+``[query, ground truth]`` example, split into disjoint test and validation sets. Unlike the
+original, the sample is drawn from ``numpy.random.default_rng(seed)`` (the original ignored its
+``rng`` argument and used numpy's global random state, so its split changed between runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from sessrec.sessions import Sessions
+
+__all__ = ["Split", "next_event_split"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """The result of :func:`next_event_split`.
+
+    Attributes
+    ----------
+    train : Sessions
+        Every session without its last item (same vocabulary and ids as the input).
+    test : numpy.ndarray
+        ``(n_test, 2)`` object array of item ids: ``[query, truth]`` per row.
+    validation : numpy.ndarray
+        ``(n_validation, 2)`` object array, disjoint sessions from ``test``.
+    test_sessions : numpy.ndarray
+        Index (into the input sessions) of the session behind each test row.
+    validation_sessions : numpy.ndarray
+        Same for validation rows.
+    """
+
+    train: Sessions
+    test: np.ndarray
+    validation: np.ndarray
+    test_sessions: np.ndarray
+    validation_sessions: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"Split(train={self.train!r}, test={len(self.test)} pairs, "
+            f"validation={len(self.validation)} pairs)"
+        )
+
+
+def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
+    ends = sessions.offsets[idx + 1]
+    codes = np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)
+    out = np.empty(codes.shape, dtype=object)
+    out[...] = sessions.vocab[codes]
+    return out
+
+
+def next_event_split(
+    sessions: Sessions, test_size: int | Literal["all"] = 1000, seed: int | None = 0
+) -> Split:
+    """Split sessions for next-event prediction.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        Every session must have at least two items.
+    test_size : int or "all", default 1000
+        Number of test pairs; as many validation pairs are drawn from other sessions
+        (``2 * test_size`` sessions sampled without replacement, first half test, second half
+        validation). ``"all"`` uses every session's last pair, shuffled and split in two
+        halves (test gets the extra one when the count is odd).
+    seed : int or None, default 0
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same split.
+
+    Returns
+    -------
+    Split
+
+    Raises
+    ------
+    ValueError
+        If a session is shorter than two items, ``test_size`` is not a positive int or
+        ``"all"``, or ``2 * test_size`` exceeds the number of sessions.
+    """
+    if not isinstance(sessions, Sessions):
+        raise TypeError(f"sessions must be a sessrec.sessions.Sessions, got {type(sessions)!r}")
+    n = len(sessions)
+    lens = sessions.lengths
+    short = np.flatnonzero(lens < 2)
+    if short.size:
+        raise ValueError(
+            f"{short.size} of {n} sessions have fewer than 2 items (e.g. session {short[0]}); "
+            "next-event prediction needs a [query, truth] pair from each. Use "
+            "preprocess(min_session_count>=2) or sessionize(..., min_length=2)."
+        )
+    rng = np.random.default_rng(seed)
+    if isinstance(test_size, str):
+        if test_size != "all":
+            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
+        if n < 2:
+            raise ValueError(f"test_size='all' needs at least 2 sessions, got {n}")
+        perm = rng.permutation(n)
+        n_test = (n + 1) // 2
+        test_idx, val_idx = perm[:n_test], perm[n_test:]
+    else:
+        if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
+            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
+        if test_size < 1:
+            raise ValueError(f"test_size must be >= 1, got {test_size}")
+        if 2 * test_size > n:
+            raise ValueError(
+                f"test_size={test_size} needs 2 * {test_size} = {2 * test_size} sessions (test "
+                f"+ validation) but there are only {n}; use test_size <= {n // 2} or 'all'."
+            )
+        chosen = rng.choice(n, 2 * int(test_size), replace=False)
+        test_idx, val_idx = chosen[:test_size], chosen[test_size:]
+    test_idx = np.asarray(test_idx, dtype=np.int64)
+    val_idx = np.asarray(val_idx, dtype=np.int64)
+    return Split(
+        train=sessions.drop_last(1),
+        test=_last_pairs(sessions, test_idx),
+        validation=_last_pairs(sessions, val_idx),
+        test_sessions=test_idx,
+        validation_sessions=val_idx,
+    )

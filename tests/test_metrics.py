@@ -1,0 +1,166 @@
+"""Tests for sessrec.metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sessrec.baselines import Popularity
+from sessrec.metrics import (
+    METRICS,
+    PER_QUERY_METRICS,
+    bootstrap_ci,
+    coverage_at_k,
+    evaluate,
+    hr_paper_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    per_query_scores,
+    popularity_at_k,
+    recall_at_k,
+)
+from sessrec.sessions import Sessions
+
+RECS = np.array(
+    [
+        ["a", "b", "c"],
+        ["b", "a", None],
+        ["c", None, None],
+        ["a", "b", "c"],
+    ],
+    dtype=object,
+)
+TRUTH = np.array(["b", "a", "d", "c"], dtype=object)
+QUERIES = np.array(["x", "y", "d", "z"], dtype=object)
+
+
+def test_recall_mrr_ndcg_by_hand() -> None:
+    assert recall_at_k(RECS, TRUTH) == pytest.approx(3 / 4)
+    assert recall_at_k(RECS, TRUTH, k=1) == pytest.approx(0.0)
+    assert recall_at_k(RECS, TRUTH, k=2) == pytest.approx(2 / 4)
+    assert mrr_at_k(RECS, TRUTH) == pytest.approx((1 / 2 + 1 / 2 + 0 + 1 / 3) / 4)
+    assert ndcg_at_k(RECS, TRUTH) == pytest.approx(
+        (1 / np.log2(3) + 1 / np.log2(3) + 0 + 1 / np.log2(4)) / 4
+    )
+    pq = mrr_at_k(RECS, TRUTH, per_query=True)
+    assert pq.tolist() == pytest.approx([0.5, 0.5, 0.0, 1 / 3])
+
+
+def test_none_never_matches() -> None:
+    recs = np.array([[None, None]], dtype=object)
+    assert recall_at_k(recs, np.array([None], dtype=object)) == 0.0
+
+
+def test_hr_paper_matches_original_definition() -> None:
+    k = 3
+    expected = 0.0
+    for q, t, row in zip(QUERIES, TRUTH, RECS, strict=True):
+        if q == t or t in list(row[:k]):
+            expected += 1 / k
+    expected = expected / len(TRUTH) * 1000
+    assert hr_paper_at_k(RECS, TRUTH, QUERIES) == pytest.approx(expected)
+    # query == truth counts as a hit even though "d" is not recommended
+    assert hr_paper_at_k(RECS, TRUTH, QUERIES, per_query=True)[2] == pytest.approx(1000 / 3)
+
+
+def test_hr_paper_is_recall_in_percent_at_k10() -> None:
+    rng = np.random.default_rng(0)
+    items = np.array([f"i{j}" for j in range(30)], dtype=object)
+    recs = np.array([rng.permutation(items)[:10] for _ in range(200)], dtype=object)
+    truth = rng.choice(items, 200)
+    queries = np.array(["q"] * 200, dtype=object)
+    assert hr_paper_at_k(recs, truth, queries) == pytest.approx(100 * recall_at_k(recs, truth))
+
+
+def test_coverage_and_popularity() -> None:
+    assert coverage_at_k(RECS, 10) == pytest.approx(3 / 10)
+    assert coverage_at_k(RECS, 10, k=1) == pytest.approx(3 / 10)
+    pop = pd.Series({"a": 4.0, "b": 2.0, "c": 1.0})
+    per = popularity_at_k(RECS, pop, per_query=True)
+    assert per.tolist() == pytest.approx([7 / 12, 6 / 8, 1 / 4, 7 / 12])
+    assert popularity_at_k(RECS, pop) == pytest.approx(np.mean([7 / 12, 6 / 8, 1 / 4, 7 / 12]))
+    train = Sessions.from_lists([["a", "a", "a", "a", "b", "b", "c"]])
+    assert popularity_at_k(RECS, train) == pytest.approx(popularity_at_k(RECS, pop))
+    empty = np.array([[None], ["a"]], dtype=object)
+    assert np.isnan(popularity_at_k(empty, pop, per_query=True)[0])
+    assert popularity_at_k(empty, pop) == pytest.approx(1.0)
+
+
+def test_input_validation() -> None:
+    with pytest.raises(ValueError, match="exceeds"):
+        recall_at_k(RECS, TRUTH, k=4)
+    with pytest.raises(ValueError, match="k must be"):
+        recall_at_k(RECS, TRUTH, k=0)
+    with pytest.raises(ValueError, match="entries"):
+        recall_at_k(RECS, TRUTH[:2])
+    with pytest.raises(ValueError, match="2-D"):
+        recall_at_k(np.array(["a"], dtype=object), TRUTH[:1])
+    with pytest.raises(ValueError, match="catalog_size"):
+        coverage_at_k(RECS, 0)
+
+
+def _fitted_popularity() -> Popularity:
+    train = Sessions.from_lists([["a", "b", "a"], ["b", "c", "a"], ["d", "a"]])
+    return Popularity().fit(train)
+
+
+def test_evaluate_and_registry() -> None:
+    model = _fitted_popularity()
+    pairs = np.array([["a", "a"], ["b", "b"], ["zz", "c"], ["a", "d"]], dtype=object)
+    res = evaluate(model, pairs, k=2)
+    assert set(res) == {
+        "recall",
+        "mrr",
+        "ndcg",
+        "hr_paper",
+        "coverage",
+        "popularity",
+        "n",
+        "k",
+        "n_unknown_queries",
+    }
+    assert res["n"] == 4 and res["k"] == 2 and res["n_unknown_queries"] == 1
+    assert res["recall"] == pytest.approx(2 / 4)  # a@1 and b@2 hit; c, d missed
+    assert res["mrr"] == pytest.approx((1 + 0.5) / 4)
+    assert res["coverage"] == pytest.approx(2 / 4)
+    assert res["hr_paper"] == pytest.approx(1000 / 2 * 2 / 4)
+    only = evaluate(model, pairs, k=2, metrics=["recall"])
+    assert set(only) == {"recall", "n", "k", "n_unknown_queries"}
+    with pytest.raises(ValueError, match="unknown metric"):
+        evaluate(model, pairs, metrics=["auc"])
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        evaluate(model, np.array(["a", "b"], dtype=object))
+    assert set(PER_QUERY_METRICS) <= set(METRICS)
+
+
+def test_bootstrap_ci() -> None:
+    rng = np.random.default_rng(1)
+    scores = (rng.random(500) < 0.3).astype(float)
+    ci = bootstrap_ci(scores, n_boot=2000, seed=0)["score"]
+    assert ci[0] < scores.mean() < ci[1]
+    assert ci == bootstrap_ci(scores, n_boot=2000, seed=0)["score"]
+    assert ci != bootstrap_ci(scores, n_boot=2000, seed=1)["score"]
+    # normal approximation of the mean's standard error
+    se = scores.std() / np.sqrt(scores.size)
+    assert ci[1] - ci[0] == pytest.approx(2 * 1.96 * se, rel=0.15)
+    wide = bootstrap_ci(scores[:50], n_boot=2000, seed=0)["score"]
+    assert wide[1] - wide[0] > ci[1] - ci[0]
+    const = bootstrap_ci(np.ones(10))["score"]
+    assert const == (1.0, 1.0)
+
+
+def test_bootstrap_ci_from_model() -> None:
+    model = _fitted_popularity()
+    pairs = np.array([["a", "a"], ["b", "b"], ["a", "c"], ["a", "d"]] * 5, dtype=object)
+    ci = bootstrap_ci(model, pairs, k=2, n_boot=200, seed=0)
+    assert set(ci) == set(PER_QUERY_METRICS)
+    point = evaluate(model, pairs, k=2)
+    for name, (lo, hi) in ci.items():
+        assert lo <= point[name] <= hi
+    pq = per_query_scores(model, pairs, k=2, metrics=["recall"])
+    assert bootstrap_ci(pq, n_boot=200, seed=0)["recall"] == ci["recall"]
+    with pytest.raises(ValueError, match="pairs"):
+        bootstrap_ci(model)
+    with pytest.raises(ValueError, match="alpha"):
+        bootstrap_ci(np.ones(3), alpha=1.5)

@@ -1,0 +1,87 @@
+"""Every MyST notebook in notebooks/ has a stripped .ipynb twin with identical cells.
+
+The .md file is the source people edit; the .ipynb is what Colab opens and nbmake runs. They are
+kept in step with ``jupytext --sync notebooks/<name>.md``; these tests fail when someone edits one
+without syncing, or commits a notebook with outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+MARKDOWN = sorted(NOTEBOOKS.glob("*.md"))
+IPYNB = sorted(NOTEBOOKS.glob("*.ipynb"))
+SYNC_HINT = "run `.venv/bin/jupytext --sync notebooks/{name}.md`"
+
+
+def _source(cell) -> str:
+    source = cell["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _cells(path: Path) -> list[tuple[str, str, list[str]]]:
+    """Return (cell type, source, tags) of every cell of a notebook read by jupytext."""
+    nb = jupytext.read(path)
+    return [
+        (cell.cell_type, _source(cell).strip(), sorted(cell.metadata.get("tags", [])))
+        for cell in nb.cells
+    ]
+
+
+def test_there_are_notebooks():
+    assert MARKDOWN, f"no MyST notebooks found in {NOTEBOOKS}"
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_markdown_notebook_has_ipynb_twin(md: Path):
+    twin = md.with_suffix(".ipynb")
+    assert twin.exists(), f"{twin.name} is missing: " + SYNC_HINT.format(name=md.stem)
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_markdown_is_a_paired_myst_notebook(md: Path):
+    nb = jupytext.read(md)
+    meta = nb.metadata
+    assert meta.get("kernelspec", {}).get("name") == "python3", f"{md.name}: kernelspec python3"
+    formats = meta.get("jupytext", {}).get("formats", "")
+    assert set(formats.split(",")) == {"ipynb", "md:myst"}, (
+        f"{md.name}: jupytext formats are {formats!r}, expected 'ipynb,md:myst'"
+    )
+    assert meta["jupytext"]["text_representation"]["format_name"] == "myst"
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_twin_has_identical_cells(md: Path):
+    twin = md.with_suffix(".ipynb")
+    if not twin.exists():
+        pytest.skip("twin missing (reported by test_markdown_notebook_has_ipynb_twin)")
+    text_cells, ipynb_cells = _cells(md), _cells(twin)
+    assert len(text_cells) == len(ipynb_cells), (
+        f"{md.name} has {len(text_cells)} cells, {twin.name} has {len(ipynb_cells)}: "
+        + SYNC_HINT.format(name=md.stem)
+    )
+    for i, (a, b) in enumerate(zip(text_cells, ipynb_cells, strict=True)):
+        assert a == b, f"cell {i} differs between {md.name} and {twin.name}: " + SYNC_HINT.format(
+            name=md.stem
+        )
+
+
+@pytest.mark.parametrize("ipynb", IPYNB, ids=lambda p: p.name)
+def test_ipynb_has_no_outputs_and_a_markdown_source(ipynb: Path):
+    assert ipynb.with_suffix(".md").exists(), (
+        f"{ipynb.name} has no .md source; create it with "
+        f"`.venv/bin/jupytext --set-formats ipynb,md:myst notebooks/{ipynb.name}`"
+    )
+    nb = json.loads(ipynb.read_text(encoding="utf-8"))
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        assert cell.get("outputs") == [], f"{ipynb.name} cell {i} has outputs: strip them"
+        assert cell.get("execution_count") is None, (
+            f"{ipynb.name} cell {i} has execution_count {cell['execution_count']}: strip it"
+        )
