@@ -38,6 +38,7 @@ book: $(VENV)/.book-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 unit: $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 tests

@@ -29,6 +29,7 @@ __all__ = [
     "UnknownItemWarning",
     "bootstrap_ci",
     "check_k",
+    "compare_models",
     "coverage_at_k",
     "evaluate",
     "hit_matrix",
@@ -534,4 +535,100 @@ def bootstrap_ci(
         m = np.concatenate(parts)
         lo, hi = np.nanquantile(m, [alpha / 2, 1 - alpha / 2])
         out[name] = (float(lo), float(hi))
+    return out
+
+
+def compare_models(
+    models: Mapping[str, SessionRecommender],
+    pairs: np.ndarray | Sequence[Sequence[str]],
+    k: int = 10,
+    *,
+    train: Sessions | None = None,
+    metrics: Iterable[str] | None = None,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """Evaluate several models on the same pairs, with bootstrap confidence intervals.
+
+    Each model recommends once for all queries; every metric is computed from those lists
+    (as :func:`evaluate` does) and, for the metrics in :data:`PER_QUERY_METRICS`, a percentile
+    bootstrap interval is added (as :func:`bootstrap_ci` computes it). All models are
+    resampled with the same ``seed``, i.e. with the same resampled query sets, so their
+    intervals are comparable.
+
+    Parameters
+    ----------
+    models : mapping
+        Label -> model (a :class:`~sessrec.base.SessionRecommender`), in the row order wanted.
+    pairs : array-like, shape (n, 2)
+        ``[query, truth]`` rows, e.g. ``split.test``.
+    k : int, default 10
+    train : Sessions, optional
+        When given, every model is first fitted on it (``model.fit(train)``); otherwise the
+        models must already be fitted.
+    metrics : iterable of str, optional
+        Names from :data:`METRICS` (default: all).
+    n_boot : int, default 1000
+        Bootstrap resamples; ``0`` skips the intervals.
+    alpha : float, default 0.05
+        ``1 - alpha`` is the coverage of the intervals.
+    seed : int or None, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (index named ``"model"``). For each metric a column with its value
+        and, for per-query metrics when ``n_boot > 0``, ``<metric>_low`` and
+        ``<metric>_high``; then ``n``, ``k`` and ``n_unknown_queries``.
+
+    Raises
+    ------
+    ValueError
+        If ``models`` is empty, a value is not a recommender, ``n_boot`` is negative, or the
+        inputs are invalid (see :func:`evaluate`).
+    """
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("models must be a non-empty mapping label -> SessionRecommender")
+    bad = [
+        str(label)
+        for label, m in models.items()
+        if isinstance(m, type) or not hasattr(m, "recommend")
+    ]
+    if bad:
+        raise ValueError(f"models {bad} are not recommenders (no .recommend); pass instances")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
+    if train is not None and not isinstance(train, Sessions):
+        raise TypeError(f"train must be sessrec.sessions.Sessions, got {type(train).__name__}")
+    k = check_k(k)
+    p = _check_pairs(pairs)
+    names = _resolve(metrics, list(METRICS))
+    rows: dict[str, dict[str, float | int]] = {}
+    for label, model in models.items():
+        if train is not None:
+            model.fit(train)
+        ctx = _context(model, p, k)
+        recs = _recommend_quietly(model, p[:, 0], k)
+        row: dict[str, float | int] = {}
+        scores: dict[str, np.ndarray] = {}
+        for name in names:
+            if name in PER_QUERY_METRICS:
+                scores[name] = np.asarray(METRICS[name](recs, p[:, 1], per_query=True, **ctx))
+        for name in names:
+            row[name] = float(METRICS[name](recs, p[:, 1], **ctx))
+            if name in scores and n_boot > 0:
+                row[f"{name}_low"], row[f"{name}_high"] = (np.nan, np.nan)
+        if scores and n_boot > 0:
+            for name, (lo, hi) in bootstrap_ci(
+                scores, n_boot=int(n_boot), alpha=alpha, seed=seed
+            ).items():
+                row[f"{name}_low"], row[f"{name}_high"] = lo, hi
+        row["n"] = int(p.shape[0])
+        row["k"] = k
+        row["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
+        rows[str(label)] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "model"
     return out

@@ -18,7 +18,7 @@ The helpers accept the inputs chapters naturally have at hand:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LENGTH_STATS",
+    "NEP_COLORS",
+    "ci_table",
     "glue",
+    "item_names",
     "plot_dataset_comparison",
+    "plot_length_distribution",
+    "plot_metric_ci",
+    "plot_nep_session",
     "plot_popularity",
     "plot_session_lengths",
     "popularity_counts",
@@ -400,6 +406,342 @@ def summary_table(
         str(label): [summary.get(k, pd.NA) for k in keys] for label, summary in summaries.items()
     }
     return pd.DataFrame(data, index=pd.Index(keys, name="statistic"), dtype=object)
+
+
+def plot_length_distribution(
+    data: Mapping[str, Any], ax: Axes | None = None, *, by: str = "CustomerID", **line_kw: Any
+) -> Axes:
+    """Plot the share of sessions at least ``x`` events long, on log-log axes, per dataset.
+
+    The complementary cumulative distribution reads well across orders of magnitude: a
+    straight stretch is a power-law tail, and a curve further right has longer sessions.
+
+    Parameters
+    ----------
+    data : Mapping[str, lengths-like]
+        Label -> anything :func:`session_lengths` accepts (e.g. :class:`~sessrec.sessions.Sessions`
+        from different sessionizations). One line each, coloured C0, C1, ... in mapping order.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    by : str, default "CustomerID"
+        The session key column for data frames.
+    **line_kw
+        Passed on to :meth:`matplotlib.axes.Axes.step`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes; line ``i`` has the distinct lengths as ``xdata`` and the share of sessions
+        with at least that length as ``ydata``.
+    """
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+    ax = _new_axes(ax)
+    line_kw.setdefault("lw", 2)
+    for label, value in data.items():
+        lengths = session_lengths(value, by=by)
+        values, counts = np.unique(lengths, return_counts=True)
+        at_least = counts[::-1].cumsum()[::-1] / lengths.size
+        keep = values > 0  # a log axis cannot show empty sessions
+        ax.step(values[keep], at_least[keep], where="post", label=str(label), **line_kw)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("session length x (events, log scale)")
+    ax.set_ylabel("share of sessions with length ≥ x")
+    ax.legend(frameon=False)
+    return ax
+
+
+#: Colours of the three roles in :func:`plot_nep_session`.
+NEP_COLORS: dict[str, str] = {"train": "#9ecae1", "query": "#fd8d3c", "truth": "#74c476"}
+
+
+def _short(text: str, width: int, lines: int = 2) -> str:
+    """Wrap ``text`` to at most ``lines`` lines of ``width`` characters, with an ellipsis."""
+    import textwrap
+
+    wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    if len(wrapped) > lines:
+        last = wrapped[lines - 1]
+        wrapped = [*wrapped[: lines - 1], last[: width - 1].rstrip() + "…"]
+    return "\n".join(wrapped)
+
+
+def plot_nep_session(
+    session: Sequence[str],
+    n_show: int = 6,
+    ax: Axes | None = None,
+    *,
+    names: Mapping[str, str] | pd.Series | None = None,
+    name_width: int = 14,
+) -> Axes:
+    """Draw the end of one session as the next-event split sees it.
+
+    The last ``n_show`` items are drawn as boxes from left to right: the training prefix
+    (every item but the last), the query (the second-to-last item, also the last training
+    item) and the ground truth (the last item, held out). Earlier items are summarised
+    as "… n earlier items".
+
+    Parameters
+    ----------
+    session : sequence of str
+        The item ids of one session in order (e.g. ``sessions[i]``), at least two.
+    n_show : int, default 6
+        How many of the last items to draw (at least 2).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    names : mapping or pandas.Series, optional
+        Item id -> readable name, printed under each box (shortened to ``name_width``).
+    name_width : int, default 14
+        Maximum characters of a name line (names wrap over at most two lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes (axis lines hidden). Each item box is a patch whose ``gid`` is
+        ``"nep-train"``, ``"nep-query"`` or ``"nep-truth"``, in drawing order, and the
+        item ids are text artists inside the boxes.
+
+    Raises
+    ------
+    ValueError
+        If the session has fewer than two items or ``n_show < 2``.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    items = [str(x) for x in session]
+    if len(items) < 2:
+        raise ValueError(f"a next-event session needs at least 2 items, got {len(items)}")
+    if isinstance(n_show, bool) or not isinstance(n_show, int | np.integer) or n_show < 2:
+        raise ValueError(f"n_show must be an int >= 2, got {n_show!r}")
+    shown = items[-n_show:]
+    hidden = len(items) - len(shown)
+    lookup = names.to_dict() if isinstance(names, pd.Series) else (names or {})
+    m = len(shown)
+    ax = _new_axes(ax, figsize=(1.55 * (m + (1 if hidden else 0)) + 0.6, 2.6))
+    offset = 1.0 if hidden else 0.0
+    width, height = 0.86, 0.5
+    roles = ["train"] * (m - 2) + ["query", "truth"]
+    for i, (item, role) in enumerate(zip(shown, roles, strict=True)):
+        x = offset + i
+        patch = FancyBboxPatch(
+            (x - width / 2, 0),
+            width,
+            height,
+            boxstyle="round,pad=0.02,rounding_size=0.08",
+            facecolor=NEP_COLORS[role],
+            edgecolor="black" if role != "train" else "#4a4a4a",
+            lw=1.6 if role != "train" else 0.8,
+        )
+        patch.set_gid(f"nep-{role}")
+        ax.add_patch(patch)
+        ax.text(x, height / 2, item, ha="center", va="center", fontsize=10, family="monospace")
+        if item in lookup and isinstance(lookup[item], str):
+            ax.text(
+                x,
+                -0.08,
+                _short(lookup[item].lower(), name_width),
+                ha="center",
+                va="top",
+                fontsize=7.5,
+                color="#333333",
+            )
+    if hidden:
+        ax.text(
+            0,
+            height / 2,
+            f"… {hidden:,d}\nearlier items",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#4a4a4a",
+        )
+    # brackets: training data above, the test pair below
+    left = -0.45 if hidden else offset - width / 2
+    q = offset + m - 2
+    y_top = height + 0.18
+    ax.annotate(
+        "",
+        xy=(left, y_top),
+        xytext=(q + width / 2, y_top),
+        arrowprops={
+            "arrowstyle": "|-|",
+            "color": "#3182bd",
+            "lw": 1.2,
+            "shrinkA": 0,
+            "shrinkB": 0,
+            "mutation_scale": 6,
+        },
+    )
+    label = "training data: the session without its last item"
+    if q + width / 2 - left < 3.5:  # not enough room for the long label
+        label = "training data"
+    ax.text(
+        (left + q + width / 2) / 2,
+        y_top + 0.06,
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        color="#3182bd",
+    )
+    ax.annotate(
+        "",
+        xy=(q + 1 - width / 2, height / 2),
+        xytext=(q + width / 2, height / 2),
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4, "shrinkA": 0, "shrinkB": 0},
+    )
+    ax.text(q, height + 0.04, "query", ha="center", va="bottom", fontsize=9, weight="bold")
+    ax.text(q + 1, height + 0.04, "truth", ha="center", va="bottom", fontsize=9, weight="bold")
+    ax.text(q + 1, y_top + 0.06, "held out", ha="center", va="bottom", fontsize=9, color="#238b45")
+    ax.set_xlim(-0.6, offset + m - 0.4)
+    ax.set_ylim(-0.42 if lookup else -0.12, y_top + 0.32)
+    ax.set_aspect("auto")
+    ax.axis("off")
+    return ax
+
+
+def item_names(
+    df: pd.DataFrame, item_col: str = "StockCode", name_col: str = "Description"
+) -> pd.Series:
+    """Most frequent description of each product, for labelling recommendations.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of events with ``item_col`` and ``name_col``.
+    item_col, name_col : str
+        The product and description columns.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by item id (str), the most frequent non-missing description of each item;
+        ties go to the alphabetically first description. Items without any description are
+        absent.
+
+    Raises
+    ------
+    KeyError
+        If a column is missing.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"StockCode": ["1", "1", "1", "2"], "Description": ["b", "a", "b", "x"]})
+    >>> item_names(df).to_dict()
+    {'1': 'b', '2': 'x'}
+    """
+    _require_column(df, item_col, "item_col")
+    _require_column(df, name_col, "name_col")
+    pairs = df[[item_col, name_col]].dropna().astype(str)
+    counts = pairs.value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["n", name_col], ascending=[False, True], kind="stable")
+    best = counts.drop_duplicates(item_col).set_index(item_col)[name_col].sort_index()
+    best.index.name = item_col
+    return best.rename(name_col)
+
+
+def ci_table(
+    table: pd.DataFrame,
+    metrics: Sequence[str] = ("recall", "mrr", "ndcg"),
+    digits: int = 3,
+    extra: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Format metric columns with their intervals as text, e.g. ``"0.297 [0.268, 0.326]"``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`sessrec.metrics.compare_models` (columns ``<metric>``,
+        ``<metric>_low``, ``<metric>_high``).
+    metrics : sequence of str
+        Metrics to show with their intervals (a metric without interval columns is shown alone).
+    digits : int, default 3
+        Decimals.
+    extra : sequence of str
+        Further columns shown as plain rounded numbers (e.g. ``"coverage"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; one text column per metric, then the extra columns.
+
+    Raises
+    ------
+    KeyError
+        If a requested column is missing.
+    """
+    out = {}
+    for name in [*metrics, *extra]:
+        _require_column(table, name, "metrics/extra")
+    for name in metrics:
+        value = table[name].map(lambda v: f"{v:.{digits}f}")
+        if f"{name}_low" in table.columns and f"{name}_high" in table.columns:
+            lo = table[f"{name}_low"].map(lambda v: f"{v:.{digits}f}")
+            hi = table[f"{name}_high"].map(lambda v: f"{v:.{digits}f}")
+            value = value + " [" + lo + ", " + hi + "]"
+        out[name] = value
+    for name in extra:
+        out[name] = table[name].round(digits)
+    return pd.DataFrame(out, index=table.index)
+
+
+def plot_metric_ci(
+    table: pd.DataFrame,
+    metric: str = "recall",
+    ax: Axes | None = None,
+    *,
+    references: Mapping[str, float] | None = None,
+    sort: bool = True,
+    xlabel: str | None = None,
+) -> Axes:
+    """Plot one metric per model as a dot with its confidence interval as an error bar.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per model with columns ``metric`` and, optionally, ``<metric>_low`` and
+        ``<metric>_high`` (the output of :func:`sessrec.metrics.compare_models`).
+    metric : str, default "recall"
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure is created when omitted.
+    references : mapping, optional
+        Label -> value of published results, drawn as dashed vertical lines with labels.
+    sort : bool, default True
+        Best model at the top; otherwise table order, top to bottom.
+    xlabel : str, optional
+        Axis label (default: the metric name).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes; its first line holds the values as ``xdata`` from bottom to top, and the
+        y tick labels are the model labels in the same order.
+    """
+    _require_column(table, metric, "metric")
+    if table.empty:
+        raise ValueError("the table has no rows: nothing to plot")
+    rows = table.sort_values(metric, kind="stable") if sort else table.iloc[::-1]
+    values = rows[metric].to_numpy(dtype=float)
+    y = np.arange(len(rows))
+    ax = _new_axes(ax, figsize=(7.0, 1.0 + 0.45 * len(rows)))
+    lo_col, hi_col = f"{metric}_low", f"{metric}_high"
+    xerr = None
+    if lo_col in rows.columns and hi_col in rows.columns:
+        lo = rows[lo_col].to_numpy(dtype=float)
+        hi = rows[hi_col].to_numpy(dtype=float)
+        xerr = np.vstack([values - lo, hi - values])
+    ax.errorbar(values, y, xerr=xerr, fmt="o", color="C0", ecolor="C0", capsize=4, lw=1.5)
+    ax.set_yticks(y, [str(i) for i in rows.index])
+    for i, (label, value) in enumerate((references or {}).items()):
+        color = f"C{i + 1}"
+        ax.axvline(value, ls="--", lw=1.2, color=color, label=f"{label} ({value:.3f})")
+    if references:
+        ax.legend(frameon=False, loc="lower right", fontsize=8.5)
+    ax.set_xlabel(xlabel if xlabel is not None else metric)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
 
 
 def _plain(value: Any) -> Any:

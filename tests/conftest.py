@@ -16,18 +16,90 @@ from sessrec.data.schema import COLUMNS, canonicalize
 
 _ROWS = [
     # InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country
-    ("536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2010-12-01 08:26", 2.55, 17850.0, "United Kingdom"),
-    ("536365", "71053", "WHITE METAL LANTERN", 6, "2010-12-01 08:26", 3.39, 17850.0, "United Kingdom"),
-    ("536366", "22633", "HAND WARMER UNION JACK ", 6, "2010-12-01 08:28", 1.85, 17850.0, "United Kingdom"),
-    ("536367", "84879", "ASSORTED COLOUR BIRD ORNAMENT", 32, "2010-12-01 08:34", 1.69, 13047.0, "United Kingdom"),
-    ("536367", "22745", 'POPPY\'S PLAYHOUSE BEDROOM, "DELUXE"', 6, "2010-12-01 08:34", 2.1, 13047.0, "United Kingdom"),
+    (
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        6,
+        "2010-12-01 08:26",
+        2.55,
+        17850.0,
+        "United Kingdom",
+    ),
+    (
+        "536365",
+        "71053",
+        "WHITE METAL LANTERN",
+        6,
+        "2010-12-01 08:26",
+        3.39,
+        17850.0,
+        "United Kingdom",
+    ),
+    (
+        "536366",
+        "22633",
+        "HAND WARMER UNION JACK ",
+        6,
+        "2010-12-01 08:28",
+        1.85,
+        17850.0,
+        "United Kingdom",
+    ),
+    (
+        "536367",
+        "84879",
+        "ASSORTED COLOUR BIRD ORNAMENT",
+        32,
+        "2010-12-01 08:34",
+        1.69,
+        13047.0,
+        "United Kingdom",
+    ),
+    (
+        "536367",
+        "22745",
+        'POPPY\'S PLAYHOUSE BEDROOM, "DELUXE"',
+        6,
+        "2010-12-01 08:34",
+        2.1,
+        13047.0,
+        "United Kingdom",
+    ),
     ("536368", "POST", "POSTAGE", 1, "2010-12-01 08:34", 18.0, 12583.0, "France"),
     ("536369", "21756", None, 3, "2010-12-01 08:35", 0.0, None, "United Kingdom"),
-    ("536370", "gift_0001_40", "Dotcomgiftshop Gift Voucher £40.00", 1, "2010-12-01 09:00", 34.04, None, "United Kingdom"),
+    (
+        "536370",
+        "gift_0001_40",
+        "Dotcomgiftshop Gift Voucher £40.00",
+        1,
+        "2010-12-01 09:00",
+        34.04,
+        None,
+        "United Kingdom",
+    ),
     ("C536379", "D", "Discount", -1, "2010-12-01 09:41", 27.5, 14527.0, "United Kingdom"),
-    ("536380", "22961", "JAM MAKING SET PRINTED", 24, "2010-12-02 10:01", 1.45, 13047.0, "United Kingdom"),
+    (
+        "536380",
+        "22961",
+        "JAM MAKING SET PRINTED",
+        24,
+        "2010-12-02 10:01",
+        1.45,
+        13047.0,
+        "United Kingdom",
+    ),
     ("A563185", "B", "Adjust bad debt", 1, "2011-08-12 14:50", 11062.06, None, "United Kingdom"),
-    ("581587", "23256", "CHILDRENS CUTLERY SPACEBOY ", 4, "2011-12-09 12:50", 4.15, 12680.0, "France"),
+    (
+        "581587",
+        "23256",
+        "CHILDRENS CUTLERY SPACEBOY ",
+        4,
+        "2011-12-09 12:50",
+        4.15,
+        12680.0,
+        "France",
+    ),
 ]
 
 
@@ -56,8 +128,15 @@ def write_kaggle_csv(path: Path, df: pd.DataFrame) -> Path:
     raw = _raw(df)
     d = raw["InvoiceDate"]
     raw["InvoiceDate"] = (
-        d.dt.month.astype(str) + "/" + d.dt.day.astype(str) + "/" + d.dt.year.astype(str)
-        + " " + d.dt.hour.astype(str) + ":" + d.dt.strftime("%M")
+        d.dt.month.astype(str)
+        + "/"
+        + d.dt.day.astype(str)
+        + "/"
+        + d.dt.year.astype(str)
+        + " "
+        + d.dt.hour.astype(str)
+        + ":"
+        + d.dt.strftime("%M")
     )
     raw.to_csv(path, index=False, encoding="iso-8859-1")
     return path
@@ -140,9 +219,7 @@ class LocalServer:
         self.root = root
         self.requests: list[str] = []
         self.truncate: set[str] = set()
-        handler = type(
-            "H", (_Handler,), {"requests": self.requests, "truncate": self.truncate}
-        )
+        handler = type("H", (_Handler,), {"requests": self.requests, "truncate": self.truncate})
 
         def factory(*a: object, **kw: object) -> _Handler:
             return handler(*a, directory=str(root), **kw)

@@ -9,25 +9,20 @@ top-k, the same Recall@k and MRR@k. They never time anything.
 from __future__ import annotations
 
 import collections
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-# ``benchmarks`` is a top-level folder of the repository, not part of the installed package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks import seed_way  # noqa: E402
-from benchmarks._measure import Recorder  # noqa: E402
-from benchmarks._stages import compare_top_lists  # noqa: E402
-from sessrec.baselines import AssociationRules  # noqa: E402
-from sessrec.data import make_synthetic_retail  # noqa: E402
-from sessrec.data.schema import canonicalize  # noqa: E402
-from sessrec.metrics import mrr_at_k, recall_at_k  # noqa: E402
-from sessrec.sessions import Sessions, preprocess, sessionize  # noqa: E402
-from sessrec.split import next_event_split  # noqa: E402
+from benchmarks import seed_way
+from benchmarks._measure import Recorder
+from benchmarks._stages import compare_top_lists
+from sessrec.baselines import AssociationRules
+from sessrec.data import make_synthetic_retail
+from sessrec.data.schema import canonicalize
+from sessrec.metrics import mrr_at_k, recall_at_k
+from sessrec.sessions import Sessions, preprocess, sessionize
+from sessrec.split import next_event_split
 
 
 def _random_sessions(seed: int, n_sessions: int = 60, n_items: int = 25) -> list[list[str]]:
@@ -36,9 +31,7 @@ def _random_sessions(seed: int, n_sessions: int = 60, n_items: int = 25) -> list
     items = np.array([f"I{i:03d}" for i in range(n_items)], dtype=object)
     p = 1.0 / np.arange(1, n_items + 1)
     p /= p.sum()
-    return [
-        list(rng.choice(items, size=int(rng.integers(2, 13)), p=p)) for _ in range(n_sessions)
-    ]
+    return [list(rng.choice(items, size=int(rng.integers(2, 13)), p=p)) for _ in range(n_sessions)]
 
 
 def _small_frame() -> pd.DataFrame:
@@ -72,8 +65,11 @@ def _small_frame() -> pd.DataFrame:
 def test_seed_sessionize_equals_sessrec_on_hand_made_frame() -> None:
     df = _small_frame()
     seed_lists = seed_way.sessionize(seed_way.seed_frame(df))
-    assert seed_lists == [["71053", "22745", "71053"], ["85123A", "22633", "22961"],
-                          ["84879", "85123A", "23256"]]
+    assert seed_lists == [
+        ["71053", "22745", "71053"],
+        ["85123A", "22633", "22961"],
+        ["84879", "85123A", "23256"],
+    ]
     assert list(sessionize(df)) == seed_lists
 
 

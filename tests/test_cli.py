@@ -24,8 +24,19 @@ def test_data_info_json(tmp_path: Path, capsys) -> None:
     src = write_kaggle_csv(tmp_path / "k.csv", expected_frame())
     assert main(["data", "info", "--source", str(src), "--json"]) == 0
     got = _json(capsys)
-    for key in ("rows", "customers", "products", "missing_customer", "missing_description",
-                "first_date", "last_date", "source", "invoices", "countries", "cancellations"):
+    for key in (
+        "rows",
+        "customers",
+        "products",
+        "missing_customer",
+        "missing_description",
+        "first_date",
+        "last_date",
+        "source",
+        "invoices",
+        "countries",
+        "cancellations",
+    ):
         assert key in got
     assert got["rows"] == 12 and got["customers"] == 5 and got["source"] == str(src)
     assert got["first_date"] == "2010-12-01 08:26:00"
@@ -82,7 +93,9 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n")
     proc = subprocess.run(
         [sys.executable, "-m", "sessrec.cli", "data", "info", "--source", str(bad)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "missing required column" in proc.stderr
@@ -117,8 +130,18 @@ def test_sessions_by_matters(small_synthetic: Path, capsys) -> None:
 @pytest.mark.parametrize("model", ["ar", "popularity", "cosine", "markov", "sr", "window"])
 def test_evaluate_json(small_synthetic: Path, model: str, capsys) -> None:
     capsys.readouterr()
-    argv = ["evaluate", "--source", str(small_synthetic), "--model", model,
-            "--test-size", "100", "--k", "5", "--json"]
+    argv = [
+        "evaluate",
+        "--source",
+        str(small_synthetic),
+        "--model",
+        model,
+        "--test-size",
+        "100",
+        "--k",
+        "5",
+        "--json",
+    ]
     assert main(argv) == 0
     got = _json(capsys)
     assert (got["model"], got["k"], got["n_test"]) == (model, 5, 100)
@@ -139,8 +162,11 @@ def test_evaluate_is_reproducible_and_seeded(small_synthetic: Path, capsys) -> N
 
 @pytest.mark.parametrize(
     "extra, fragment",
-    [(["--test-size", "many"], "--test-size"), (["--test-size", "100000"], "sessions"),
-     (["--k", "0", "--test-size", "100"], "k must be a positive int")],
+    [
+        (["--test-size", "many"], "--test-size"),
+        (["--test-size", "100000"], "sessions"),
+        (["--k", "0", "--test-size", "100"], "k must be a positive int"),
+    ],
 )
 def test_evaluate_user_errors(
     small_synthetic: Path, extra: list[str], fragment: str, capsys

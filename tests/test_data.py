@@ -339,3 +339,10 @@ def test_real_file_matches_published_figures(real: pd.DataFrame) -> None:
     assert int(pounds.sum()) == 32
     assert not real["Description"].str.contains("Â", regex=False).fillna(False).any()
     assert real["StockCode"].str.lower().nunique() == 3_958
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path: Path, sample_frame: pd.DataFrame) -> None:
+    path = write_retail_csv(sample_frame, tmp_path / "perm.csv")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

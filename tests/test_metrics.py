@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sessrec.baselines import Popularity
+from sessrec.baselines import Markov, Popularity
 from sessrec.metrics import (
     METRICS,
     PER_QUERY_METRICS,
     bootstrap_ci,
+    compare_models,
     coverage_at_k,
     evaluate,
     hr_paper_at_k,
@@ -164,3 +165,39 @@ def test_bootstrap_ci_from_model() -> None:
         bootstrap_ci(model)
     with pytest.raises(ValueError, match="alpha"):
         bootstrap_ci(np.ones(3), alpha=1.5)
+
+
+def test_compare_models_matches_evaluate_and_bootstrap() -> None:
+    train = Sessions.from_lists([["a", "b", "a"], ["b", "c", "a"], ["d", "a"], ["c", "b", "d"]])
+    rows = [["a", "a"], ["b", "c"], ["c", "a"], ["a", "d"], ["zz", "b"]]
+    pairs = np.array(rows * 4, dtype=object)
+    models = {"pop": Popularity(), "markov": Markov()}
+    table = compare_models(models, pairs, k=2, train=train, n_boot=300, seed=3)
+    assert list(table.index) == ["pop", "markov"] and table.index.name == "model"
+    for label, model in models.items():
+        point = evaluate(model, pairs, k=2)
+        ci = bootstrap_ci(model, pairs, k=2, n_boot=300, seed=3)
+        for name in METRICS:
+            assert table.loc[label, name] == pytest.approx(point[name])
+        for name in PER_QUERY_METRICS:
+            assert (table.loc[label, f"{name}_low"], table.loc[label, f"{name}_high"]) == (
+                pytest.approx(ci[name])
+            )
+        assert table.loc[label, "n_unknown_queries"] == 4 and table.loc[label, "n"] == 20
+    assert "coverage_low" not in table.columns
+    assert table.loc["markov", "coverage"] != table.loc["pop", "coverage"]
+
+
+def test_compare_models_without_bootstrap_and_bad_input() -> None:
+    model = _fitted_popularity()
+    pairs = np.array([["a", "a"], ["b", "b"]], dtype=object)
+    table = compare_models({"p": model}, pairs, k=2, metrics=["recall", "mrr"], n_boot=0)
+    assert list(table.columns) == ["recall", "mrr", "n", "k", "n_unknown_queries"]
+    with pytest.raises(ValueError, match="non-empty"):
+        compare_models({}, pairs)
+    with pytest.raises(ValueError, match="not recommenders"):
+        compare_models({"x": Popularity}, pairs)  # a class, not an instance
+    with pytest.raises(ValueError, match="n_boot"):
+        compare_models({"p": model}, pairs, n_boot=-1)
+    with pytest.raises(ValueError, match="fitted"):
+        compare_models({"p": Popularity()}, pairs)

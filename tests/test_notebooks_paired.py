@@ -8,6 +8,7 @@ without syncing, or commits a notebook with outputs.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -85,3 +86,63 @@ def test_ipynb_has_no_outputs_and_a_markdown_source(ipynb: Path):
         assert cell.get("execution_count") is None, (
             f"{ipynb.name} cell {i} has execution_count {cell['execution_count']}: strip it"
         )
+
+
+# ------------------------------------------------------------------ chapter conventions
+GLUE_REF = re.compile(r"\{glue(?::[a-z]+)?\}`([A-Za-z0-9_]+)")
+GLUE_CALL = re.compile(r"""glue\(\s*(f?)(["'])(.+?)\2(\s*\+)?""")
+
+
+def _glued_patterns(md: Path) -> list[re.Pattern[str]]:
+    """Regexes for every key a code cell glues.
+
+    An f-string field, or whatever is concatenated after a literal prefix, matches any
+    identifier characters.
+    """
+    patterns = []
+    for kind, source, _tags in _cells(md):
+        if kind != "code":
+            continue
+        for is_f, _quote, key, plus in GLUE_CALL.findall(source):
+            if plus:
+                patterns.append(re.compile(re.escape(key) + "[A-Za-z0-9_]+"))
+            elif is_f:
+                parts = re.split(r"\{[^}]*\}", key)
+                patterns.append(re.compile("[A-Za-z0-9_]+".join(map(re.escape, parts))))
+            else:
+                patterns.append(re.compile(re.escape(key)))
+    return patterns
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_every_glue_reference_is_glued(md: Path):
+    patterns = _glued_patterns(md)
+    prose = "\n".join(src for kind, src, _t in _cells(md) if kind == "markdown")
+    missing = sorted(
+        {key for key in GLUE_REF.findall(prose) if not any(p.fullmatch(key) for p in patterns)}
+    )
+    assert not missing, f"{md.name} refers to glue keys no code cell glues: {missing}"
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_one_parameters_cell_overridable_from_environment(md: Path):
+    cells = [src for kind, src, tags in _cells(md) if kind == "code" and "parameters" in tags]
+    assert len(cells) == 1, f"{md.name} has {len(cells)} cells tagged 'parameters', expected 1"
+    assert "os.environ" in cells[0], (
+        f"{md.name}: parameters must be overridable from the environment"
+    )
+    assert "QUICK" in cells[0] and "SEED" in cells[0], f"{md.name}: parameters need QUICK and SEED"
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_chapter_ends_with_summary_and_exercises(md: Path):
+    headings = [
+        line.lstrip("#").strip()
+        for kind, src, _t in _cells(md)
+        if kind == "markdown"
+        for line in src.splitlines()
+        if re.match(r"^##\s", line)
+    ]
+    assert headings[-2:] == ["Summary", "Exercises"], (
+        f"{md.name}: the last two sections are {headings[-2:]}, expected Summary, Exercises"
+    )

@@ -246,3 +246,119 @@ def test_importing_plots_does_not_import_pyplot():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- length distribution
+
+
+def test_plot_length_distribution_draws_the_complementary_cdf():
+    ax = plots.plot_length_distribution({"a": np.array([1, 2, 2, 4]), "b": [3, 3]})
+    first, second = ax.get_lines()
+    np.testing.assert_array_equal(first.get_xdata(), [1, 2, 4])
+    np.testing.assert_allclose(first.get_ydata(), [1.0, 0.75, 0.25])
+    np.testing.assert_array_equal(second.get_xdata(), [3])
+    np.testing.assert_allclose(second.get_ydata(), [1.0])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+
+
+def test_plot_length_distribution_accepts_sessions_and_rejects_empty():
+    sess = FakeSessions(
+        vocab=np.array(["a", "b"], dtype=object),
+        items=np.array([0, 1, 0, 1, 1], dtype=np.int32),
+        offsets=np.array([0, 2, 5]),
+    )
+    ax = plots.plot_length_distribution({"s": sess})
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [2, 3])
+    with pytest.raises(ValueError, match="non-empty"):
+        plots.plot_length_distribution({})
+
+
+# --------------------------------------------------------------------------- NEP picture
+
+
+def _boxes(ax):
+    return [p for p in ax.patches if (p.get_gid() or "").startswith("nep-")]
+
+
+def test_plot_nep_session_marks_prefix_query_and_truth():
+    session = [f"i{n}" for n in range(10)]
+    ax = plots.plot_nep_session(session, n_show=4, names={"i9": "LAST ONE", "i8": "QUERY"})
+    boxes = _boxes(ax)
+    assert [b.get_gid() for b in boxes] == ["nep-train", "nep-train", "nep-query", "nep-truth"]
+    texts = [t.get_text() for t in ax.texts]
+    for item in ["i6", "i7", "i8", "i9"]:
+        assert item in texts
+    assert "i5" not in texts
+    assert any("6" in t and "earlier" in t for t in texts)  # six items are summarised
+    assert "last one" in texts and "query" in texts  # names, lower-cased, under the boxes
+    truth_x = boxes[-1].get_x()
+    assert truth_x > boxes[-2].get_x() > boxes[0].get_x()
+    colors = {b.get_gid(): matplotlib.colors.to_hex(b.get_facecolor()) for b in boxes}
+    assert colors == {f"nep-{k}": v for k, v in plots.NEP_COLORS.items()}
+
+
+def test_plot_nep_session_short_session_and_errors():
+    ax = plots.plot_nep_session(["a", "b"])
+    assert [b.get_gid() for b in _boxes(ax)] == ["nep-query", "nep-truth"]
+    assert not any("earlier" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="at least 2"):
+        plots.plot_nep_session(["a"])
+    with pytest.raises(ValueError, match="n_show"):
+        plots.plot_nep_session(["a", "b", "c"], n_show=1)
+
+
+# --------------------------------------------------------------------------- names, CI tables
+
+
+def test_item_names_takes_the_most_frequent_description():
+    df = pd.DataFrame(
+        {
+            "StockCode": ["1", "1", "1", "2", "2", "3"],
+            "Description": ["b", "a", "b", "y", "x", None],
+        }
+    )
+    names = plots.item_names(df)
+    assert names.to_dict() == {"1": "b", "2": "x"}  # "2": a tie goes to the first name
+    with pytest.raises(KeyError, match="Description"):
+        plots.item_names(df[["StockCode"]])
+
+
+@pytest.fixture
+def results() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "recall": [0.1, 0.3, 0.2],
+            "recall_low": [0.05, 0.25, 0.1],
+            "recall_high": [0.15, 0.35, 0.3],
+            "coverage": [0.01234, 0.5, 0.25],
+        },
+        index=pd.Index(["pop", "sr", "ar"], name="model"),
+    )
+
+
+def test_ci_table_formats_intervals(results):
+    table = plots.ci_table(results, metrics=["recall"], digits=2, extra=["coverage"])
+    assert table.loc["sr", "recall"] == "0.30 [0.25, 0.35]"
+    assert table.loc["pop", "coverage"] == pytest.approx(0.01)
+    assert list(table.columns) == ["recall", "coverage"]
+    plain = plots.ci_table(results, metrics=["coverage"])
+    assert plain.loc["sr", "coverage"] == "0.500"
+    with pytest.raises(KeyError, match="mrr"):
+        plots.ci_table(results, metrics=["mrr"])
+
+
+def test_plot_metric_ci_sorts_models_and_draws_intervals(results):
+    ax = plots.plot_metric_ci(results, references={"published": 0.25})
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), [0.1, 0.2, 0.3])  # bottom to top
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["pop", "ar", "sr"]
+    segments = [c for c in ax.collections if len(c.get_segments()) == 3][0].get_segments()
+    np.testing.assert_allclose([s[0][0] for s in segments], [0.05, 0.1, 0.25])
+    np.testing.assert_allclose([s[1][0] for s in segments], [0.15, 0.3, 0.35])
+    vertical = [ln.get_xdata() for ln in ax.get_lines() if len(ln.get_xdata()) == 2]
+    assert any(np.allclose(x, [0.25, 0.25]) for x in vertical)
+    unsorted = plots.plot_metric_ci(results[["recall"]], sort=False)
+    assert [t.get_text() for t in unsorted.get_yticklabels()] == ["ar", "sr", "pop"]
+    with pytest.raises(KeyError):
+        plots.plot_metric_ci(results, metric="mrr")

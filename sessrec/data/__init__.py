@@ -68,6 +68,7 @@ __all__ = [
     "NON_PRODUCT_CODES",
 ]
 
+
 def load_online_retail(source: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Load UCI Online Retail as the canonical frame.
 
@@ -143,9 +144,7 @@ def load_dataset(
         line saying which data is used is printed.
     """
     if name not in ("auto", "online-retail", "synthetic"):
-        raise ValueError(
-            f"unknown dataset {name!r}; choose 'auto', 'online-retail' or 'synthetic'"
-        )
+        raise ValueError(f"unknown dataset {name!r}; choose 'auto', 'online-retail' or 'synthetic'")
     if name == "online-retail":
         df = load_online_retail(**kwargs)
     elif name == "synthetic":
@@ -211,4 +210,3 @@ def summarize(df: pd.DataFrame) -> dict[str, Any]:
         "non_product_rows": int(is_non_product(df["StockCode"]).sum()),
         "source": str(df.attrs.get("source", "unknown")),
     }
-

@@ -28,8 +28,10 @@ __all__ = ["read_retail_file", "detect_form", "write_retail_csv"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
-_TEXT = {c: str for c in ("InvoiceNo", "StockCode", "Description", "InvoiceDate", "CustomerID",
-                           "Country")}
+_TEXT = {
+    c: str
+    for c in ("InvoiceNo", "StockCode", "Description", "InvoiceDate", "CustomerID", "Country")
+}
 _DATE_FORMATS = {
     "iso": "%Y-%m-%d %H:%M:%S",
     "iso-minutes": "%Y-%m-%d %H:%M",
@@ -88,9 +90,11 @@ def detect_form(data: bytes, name: str = "<bytes>") -> str:
             raise DataFormatError(
                 f"{name}: the zip archive is truncated or corrupt ({exc}). Download it again."
             ) from exc
-        return "xlsx" if "[Content_Types].xml" in names and any(
-            n.startswith("xl/") for n in names
-        ) else "zip"
+        return (
+            "xlsx"
+            if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+            else "zip"
+        )
     return "csv"
 
 
@@ -110,7 +114,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         if c1.size:
             off = int(c1[0])
             raise DataFormatError(
-                f"{name}: undecodable bytes at offset {off} ({data[off:off + 8]!r}): neither "
+                f"{name}: undecodable bytes at offset {off} ({data[off : off + 8]!r}): neither "
                 "UTF-8 nor ISO-8859-1. Re-export the file as UTF-8 CSV."
             ) from exc
         return data.decode("iso-8859-1"), "iso-8859-1"
@@ -131,8 +135,11 @@ def _parse_dates(values: pd.Series, name: str) -> pd.Series:
     if first is None:
         raise DataFormatError(f"{name}: column InvoiceDate is empty.")
     fmt = next(
-        (f for f in _DATE_FORMATS.values()
-         if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))),
+        (
+            f
+            for f in _DATE_FORMATS.values()
+            if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))
+        ),
         None,
     )
     if fmt is None:
@@ -160,7 +167,8 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     try:
         # fast path: let the C parser type the numbers; any bad value -> the checked path below
         df = pd.read_csv(
-            io.StringIO(text), dtype={**_TEXT, "Quantity": "int64", "UnitPrice": "float64"},
+            io.StringIO(text),
+            dtype={**_TEXT, "Quantity": "int64", "UnitPrice": "float64"},
             **options,
         )
     except (pd.errors.ParserError, ValueError, TypeError):
@@ -322,7 +330,10 @@ def write_retail_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     compression = "gzip" if final.name.endswith(".gz") else None
     with atomic_path(final) as tmp:
         df.loc[:, list(COLUMNS)].to_csv(
-            tmp, index=False, date_format="%Y-%m-%d %H:%M:%S", compression=compression,
+            tmp,
+            index=False,
+            date_format="%Y-%m-%d %H:%M:%S",
+            compression=compression,
             encoding="utf-8",
         )
     return final

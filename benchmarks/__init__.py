@@ -1,0 +1,1 @@
+"""Benchmarks of sessrec against a plain re-implementation of the original tutorial."""
