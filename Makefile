@@ -25,6 +25,9 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e '.[dev,book,tune]'
 	touch $@ $(VENV)/.book-installed
 
+# The chapters' figures are the kernel's inline matplotlib output: a non-interactive
+# MPLBACKEND (e.g. Agg) in the environment would suppress them, and their captions and labels
+# with them, so `make book` runs jupyter-book without it.
 # The execution cache keys on code cells only; when the data the chapters run on changes
 # (SESSREC_DATA, SESSREC_DATASET, SESSREC_QUICK), drop it so pages never show stale numbers.
 BOOK_ENV := data=$(SESSREC_DATA) dataset=$(SESSREC_DATASET) quick=$(SESSREC_QUICK)
@@ -33,7 +36,7 @@ book: $(VENV)/.book-installed
 	@mkdir -p _build
 	@if [ "$$(cat _build/.book-env 2>/dev/null)" != "$(BOOK_ENV)" ]; then \
 	  rm -rf _build/.jupyter_cache; echo "$(BOOK_ENV)" > _build/.book-env; fi
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	env -u MPLBACKEND $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 lint: $(VENV)/.test-installed
