@@ -40,7 +40,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from sessrec.metrics import UnknownItemWarning, check_k
-from sessrec.sessions import Sessions
+from sessrec.sessions import Sessions, lookup_codes
 
 __all__ = [
     "NotFittedError",
@@ -207,13 +207,7 @@ class SessionRecommender(ABC):
         """
         self._check_fitted()
         assert self._index is not None
-        arr = np.asarray([items] if isinstance(items, str) else list(items), dtype=object)
-        flat = arr.ravel()
-        isstr = np.fromiter((isinstance(x, str) for x in flat), dtype=bool, count=flat.size)
-        out = np.full(flat.size, -1, dtype=np.int64)
-        if isstr.any():
-            out[isstr] = self._index.get_indexer(flat[isstr])
-        return out.reshape(arr.shape)
+        return lookup_codes(self._index, items)
 
     def score_items(self, queries: Iterable[str] | str) -> np.ndarray:
         """Dense scores of every vocabulary item for each (known) query.

@@ -28,6 +28,7 @@ __all__ = [
     "Sessions",
     "is_cancellation",
     "is_non_product",
+    "lookup_codes",
     "preprocess",
     "sessionize",
 ]
@@ -294,6 +295,31 @@ def sessionize(
     return sessions
 
 
+def lookup_codes(index: pd.Index, items: Iterable[object] | np.ndarray | str) -> np.ndarray:
+    """Positions of ``items`` in a vocabulary ``index``, ``-1`` for unknown or non-``str`` items.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        A vocabulary of unique item ids.
+    items : str or array-like
+        Item ids; a single ``str`` is one item, anything not a ``str`` (``None``, numbers) is
+        unknown.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Same shape as ``items`` (1-D for a single str).
+    """
+    arr = np.asarray([items] if isinstance(items, str) else list(items), dtype=object)
+    flat = arr.ravel()
+    isstr = np.fromiter((isinstance(x, str) for x in flat), dtype=bool, count=flat.size)
+    out = np.full(flat.size, -1, dtype=np.int64)
+    if isstr.any():
+        out[isstr] = index.get_indexer(flat[isstr])
+    return out.reshape(arr.shape)
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.flags.writeable = False
@@ -526,15 +552,9 @@ class Sessions:
         numpy.ndarray of int64
             Same shape as ``items`` (1-D for a single str).
         """
-        arr = np.asarray([items] if isinstance(items, str) else items, dtype=object)
         if self._index is None:
             object.__setattr__(self, "_index", pd.Index(self.vocab, dtype=object))
-        flat = arr.ravel()
-        isstr = np.fromiter((isinstance(x, str) for x in flat), dtype=bool, count=flat.size)
-        out = np.full(flat.size, -1, dtype=np.int64)
-        if isstr.any():
-            out[isstr] = self._index.get_indexer(flat[isstr])
-        return out.reshape(arr.shape)
+        return lookup_codes(self._index, items)
 
     # ------------------------------------------------------------------ transformations
     def drop_last(self, n: int = 1) -> Sessions:

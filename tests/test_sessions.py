@@ -6,25 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sessrec.data.schema import DTYPES
 from sessrec.sessions import (
     NON_PRODUCT_CODES,
     Sessions,
     is_cancellation,
     is_non_product,
+    lookup_codes,
     preprocess,
     sessionize,
 )
-
-_DTYPES = {
-    "InvoiceNo": "string",
-    "StockCode": "string",
-    "Description": "string",
-    "Quantity": "int64",
-    "InvoiceDate": "datetime64[ns]",
-    "UnitPrice": "float64",
-    "CustomerID": "string",
-    "Country": "category",
-}
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:
@@ -45,7 +36,7 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
                 "Country": "UK",
             }
         )
-    return pd.DataFrame(recs).astype(_DTYPES)
+    return pd.DataFrame(recs).astype(DTYPES)
 
 
 @pytest.fixture
@@ -279,3 +270,14 @@ def test_sessionize_random_frames_match_groupby() -> None:
     expected = df.assign(cid=df["CustomerID"].astype(int)).groupby("cid")["StockCode"].apply(list)
     assert list(s) == expected.tolist()
     assert s.ids.tolist() == [str(c) for c in expected.index]
+
+
+def test_lookup_codes_marks_unknown_and_non_string_items():
+    index = pd.Index(["a", "b", "c"], dtype=object)
+    np.testing.assert_array_equal(lookup_codes(index, "b"), [1])
+    np.testing.assert_array_equal(
+        lookup_codes(index, ["c", "zz", None, 3, "a"]), [2, -1, -1, -1, 0]
+    )
+    grid = lookup_codes(index, np.array([["a", "b"], ["x", "c"]], dtype=object))
+    np.testing.assert_array_equal(grid, [[0, 1], [-1, 2]])
+    assert lookup_codes(index, []).shape == (0,)
