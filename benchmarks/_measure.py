@@ -16,7 +16,8 @@ does its untimed set-up (imports, loading inputs), then wraps each measured step
 While the child runs, the parent polls its RSS with psutil and kills it if it exceeds a limit,
 so a stage that would not fit never drives the shared machine out of memory.
 
-Results travel back as JSON (never pickle) through a file the child writes atomically.
+Results travel back as JSON (never pickle) through a file the child writes atomically
+(:func:`sessrec._io.write_text_atomic`, which every benchmark file write uses).
 """
 
 from __future__ import annotations
@@ -31,20 +32,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sessrec._io import write_text_atomic
+
 __all__ = [
     "REPO_ROOT",
     "Recorder",
+    "combine_segments",
     "current_rss_mb",
     "machine_info",
     "peak_rss_mb",
     "reset_peak",
     "run_child",
-    "write_atomic",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -159,36 +162,36 @@ class Recorder:
         )
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 text to ``path`` through a temporary file and ``os.replace``.
+def combine_segments(
+    result: dict[str, Any] | None, names: Sequence[str]
+) -> dict[str, float] | None:
+    """Consecutive segments of one stage measured as one step.
 
     Parameters
     ----------
-    path : path-like
-        Destination; its folder is created.
-    text : str
-        Content.
+    result : dict or None
+        What :func:`run_child` returned (None for a stage that did not run).
+    names : sequence of str
+        Segment names, in the order they ran.
 
     Returns
     -------
-    pathlib.Path
-        The destination.
+    dict or None
+        ``wall_s`` (summed), ``baseline_mb`` (of the first), ``peak_mb`` (the largest) and
+        ``increment_mb`` (peak minus that baseline); None when a segment is missing.
     """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        # mkstemp creates the file 0600; results are meant to be read and committed.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return final
+    segments = (result or {}).get("segments", {})
+    if not names or any(name not in segments for name in names):
+        return None
+    parts = [segments[name] for name in names]
+    baseline = parts[0]["baseline_mb"]
+    peak = max(part["peak_mb"] for part in parts)
+    return {
+        "wall_s": sum(part["wall_s"] for part in parts),
+        "baseline_mb": baseline,
+        "peak_mb": peak,
+        "increment_mb": peak - baseline,
+    }
 
 
 def _resolve(target: str) -> Callable[..., None]:
@@ -322,7 +325,7 @@ def _child_main(argv: list[str]) -> int:
     rec = Recorder()
     func(rec, **json.loads(kwargs_json))
     payload = {"segments": rec.segments, "info": rec.info}
-    write_atomic(out_path, json.dumps(payload, default=_json_default))
+    write_text_atomic(out_path, json.dumps(payload, default=_json_default))
     return 0
 
 

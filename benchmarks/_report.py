@@ -13,6 +13,7 @@ __all__ = [
     "fmt_ratio",
     "fmt_s",
     "markdown_table",
+    "report_head",
     "resolve_real_data",
 ]
 
@@ -92,6 +93,35 @@ def markdown_table(
     ]
     lines += ["| " + " | ".join(r) + " |" for r in cells]
     return "\n".join(lines)
+
+
+def report_head(title: str, command: str, machine: dict[str, str]) -> list[str]:
+    """The opening lines every results file shares: title, provenance and machine table.
+
+    Parameters
+    ----------
+    title : str
+        The Markdown title (without ``#``).
+    command : str
+        The command that wrote the file.
+    machine : dict of str to str
+        From :func:`benchmarks._measure.machine_info`.
+
+    Returns
+    -------
+    list of str
+        Lines, ending with an empty one.
+    """
+    return [
+        f"# {title}",
+        "",
+        f"Written by `{command}`; do not edit by hand.",
+        "",
+        "## Machine",
+        "",
+        markdown_table(["", ""], list(machine.items()), numeric=False),
+        "",
+    ]
 
 
 def resolve_real_data(path: str | None) -> str:

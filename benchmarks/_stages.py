@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks import seed_way
-from benchmarks._measure import Recorder, write_atomic
+from benchmarks._measure import Recorder
+from sessrec._io import write_text_atomic
 
 __all__ = [
     "ar_seed",
@@ -87,6 +88,14 @@ def _read_sessions(workdir: str) -> Any:
     from sessrec.sessions import Sessions
 
     return Sessions.from_parquet(Path(workdir) / "sessions.parquet")
+
+
+def _read_split(workdir: str, test_size: int, seed: int) -> tuple[Any, np.ndarray]:
+    """The training sessions and test pairs of ``next_event_split`` (sessions freed)."""
+    from sessrec.split import next_event_split
+
+    split = next_event_split(_read_sessions(workdir), test_size=test_size, seed=seed)
+    return split.train, split.test
 
 
 # --------------------------------------------------------------------------- shared stage
@@ -219,13 +228,10 @@ def ar_seed(rec: Recorder, workdir: str, test_size: int, seed: int, check: bool 
     check : bool
         After timing, record the seed's top-10 with counts for every test query.
     """
-    from sessrec.split import next_event_split
-
-    sessions = _read_sessions(workdir)
-    split = next_event_split(sessions, test_size=test_size, seed=seed)
-    train = list(split.train)
-    test = split.test.tolist()
-    del sessions, split
+    train_sessions, test_pairs = _read_split(workdir, test_size, seed)
+    train = list(train_sessions)
+    test = test_pairs.tolist()
+    del train_sessions, test_pairs
     with rec.segment("ar_build"):
         comatrix = seed_way.association_rules(train)
     with rec.segment("ar_eval"):
@@ -265,12 +271,8 @@ def ar_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int, check: bo
     """
     from sessrec.baselines import AssociationRules
     from sessrec.metrics import mrr_at_k, recall_at_k
-    from sessrec.split import next_event_split
 
-    sessions = _read_sessions(workdir)
-    split = next_event_split(sessions, test_size=test_size, seed=seed)
-    train, test = split.train, split.test
-    del sessions, split
+    train, test = _read_split(workdir, test_size, seed)
     with rec.segment("ar_build"):
         model = AssociationRules().fit(train)
     with rec.segment("ar_eval"):
@@ -285,7 +287,7 @@ def ar_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int, check: bo
     codes = [model.index(np.asarray(row, dtype=object)) for row in rec_lists]
     rec_scores = [[int(scores[i, c]) for c in row_codes] for i, row_codes in enumerate(codes)]
     payload = {"recs": rec_lists, "scores": rec_scores}
-    write_atomic(Path(workdir) / "ar_sessrec.json", json.dumps(payload))
+    write_text_atomic(Path(workdir) / "ar_sessrec.json", json.dumps(payload))
     rec.info.update(recs=rec_lists, scores=rec_scores)
 
 
@@ -302,12 +304,8 @@ def models_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int) -> No
     """
     from sessrec.baselines import MODELS
     from sessrec.metrics import recall_at_k
-    from sessrec.split import next_event_split
 
-    sessions = _read_sessions(workdir)
-    split = next_event_split(sessions, test_size=test_size, seed=seed)
-    train, test = split.train, split.test
-    del sessions, split
+    train, test = _read_split(workdir, test_size, seed)
     recalls: dict[str, float] = {}
     for name, cls in MODELS.items():
         with rec.segment(f"{name}_fit"):

@@ -30,9 +30,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._measure import REPO_ROOT, available_mb, machine_info, run_child, write_atomic
-from benchmarks._report import fmt_mb, fmt_ratio, fmt_s, markdown_table, resolve_real_data
+from benchmarks._measure import (
+    REPO_ROOT,
+    available_mb,
+    combine_segments,
+    machine_info,
+    run_child,
+)
+from benchmarks._report import (
+    fmt_mb,
+    fmt_ratio,
+    fmt_s,
+    markdown_table,
+    report_head,
+    resolve_real_data,
+)
 from benchmarks._stages import compare_top_lists
+from sessrec._io import write_text_atomic
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "baseline.md"
 STAGES = "benchmarks._stages"
@@ -59,17 +73,8 @@ def _seg(result: dict[str, Any] | None, name: str) -> dict[str, float] | None:
 
 
 def _total(result: dict[str, Any] | None) -> dict[str, float] | None:
-    """Build + evaluate as one stage: summed time, the larger peak, increment over build's base."""
-    if result is None:
-        return None
-    b, e = result["segments"]["ar_build"], result["segments"]["ar_eval"]
-    peak = max(b["peak_mb"], e["peak_mb"])
-    return {
-        "wall_s": b["wall_s"] + e["wall_s"],
-        "baseline_mb": b["baseline_mb"],
-        "peak_mb": peak,
-        "increment_mb": peak - b["baseline_mb"],
-    }
+    """Association rules' build + evaluate as one step."""
+    return combine_segments(result, ["ar_build", "ar_eval"])
 
 
 def _row(label: str, seed: dict[str, float] | None, ours: dict[str, float] | None) -> list[str]:
@@ -323,15 +328,12 @@ def main(argv: list[str] | None = None) -> int:
             0, ["seed way", f"{ar_seed['info']['recall']:.4f}", f"{ar_seed['info']['mrr']:.4f}"]
         )
     ok_all = all(ok for _n, ok, _d in checks + targets)
-    lines = [
-        "# sessrec vs the original tutorial's way (real Online Retail data)",
-        "",
-        "Written by `python -m benchmarks.bench_baseline`; do not edit by hand.",
-        "",
-        "## Machine",
-        "",
-        markdown_table(["", ""], list(info.items()), numeric=False),
-        "",
+    lines = report_head(
+        "sessrec vs the original tutorial's way (real Online Retail data)",
+        "python -m benchmarks.bench_baseline",
+        info,
+    )
+    lines += [
         "## Data",
         "",
         f"`{Path(data).name}`: {pi['raw_rows']:,} rows; after `preprocess()` {pi['rows']:,} rows, "
@@ -395,11 +397,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     report = "\n".join(lines)
-    write_atomic(args.out, report)
+    write_text_atomic(args.out, report)
     summary = _summary(info, pi, args, seg_s, seg_o, tot_s, tot_o, ar_seed, ar_ours, ties)
     summary["checks_passed"] = ok_all
     json_out = args.out.with_suffix(".json")
-    write_atomic(json_out, json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(json_out, json.dumps(summary, indent=2) + "\n")
 
     print("\n" + "=" * 78)
     print(markdown_table(header, rows))

@@ -28,8 +28,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._measure import REPO_ROOT, available_mb, machine_info, run_child, write_atomic
-from benchmarks._report import fmt_mb, fmt_ratio, fmt_s, markdown_table
+from benchmarks._measure import (
+    REPO_ROOT,
+    available_mb,
+    combine_segments,
+    machine_info,
+    run_child,
+)
+from benchmarks._report import fmt_mb, fmt_ratio, fmt_s, markdown_table, report_head
+from sessrec._io import write_text_atomic
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "scaling.md"
 STAGES = "benchmarks._stages"
@@ -64,17 +71,9 @@ def _run(name: str, kwargs: dict[str, Any], limit_mb: float) -> dict[str, Any]:
     return result
 
 
-def _total(result: dict[str, Any]) -> dict[str, float] | None:
-    seg = result.get("segments", {})
-    if "ar_build" not in seg or "ar_eval" not in seg:
-        return None
-    b, e = seg["ar_build"], seg["ar_eval"]
-    peak = max(b["peak_mb"], e["peak_mb"])
-    return {
-        "wall_s": b["wall_s"] + e["wall_s"],
-        "peak_mb": peak,
-        "increment_mb": peak - b["baseline_mb"],
-    }
+def _total(result: dict[str, Any] | None) -> dict[str, float] | None:
+    """Association rules' build + evaluate as one step (None when it did not run)."""
+    return combine_segments(result, ["ar_build", "ar_eval"])
 
 
 def run_scale(
@@ -180,7 +179,7 @@ def _stage_table(
         )
     if with_total:
         proc = "ar_seed" if rows is SEED_ROWS else "ar_sessrec"
-        totals = [_total(r[proc]) if r.get(proc) else None for r in runs]
+        totals = [_total(r.get(proc)) for r in runs]
         t = [None if x is None else x["wall_s"] for x in totals]
         body.append(
             ["**AR build + evaluate**"]
@@ -316,21 +315,19 @@ def main(argv: list[str] | None = None) -> int:
 
     compare_rows = []
     for r in runs:
-        o = _total(r["ar_sessrec"]) if r.get("ar_sessrec") else None
-        s = _total(r["ar_seed"]) if r.get("ar_seed") else None
+        o = _total(r.get("ar_sessrec")) or {}
+        s = _total(r.get("ar_seed")) or {}
         recall_o = r.get("ar_sessrec", {}).get("info", {}).get("recall")
         recall_s = r.get("ar_seed", {}).get("info", {}).get("recall") if s else None
         compare_rows.append(
             [
                 _scale_label(r["scale"]),
-                fmt_s(None if s is None else s["wall_s"])
-                if s
-                else ("skipped" if r["seed_skipped"] else "-"),
-                fmt_s(None if o is None else o["wall_s"]),
-                fmt_ratio(None if s is None else s["wall_s"], None if o is None else o["wall_s"]),
-                fmt_mb(None if s is None else s["peak_mb"]),
-                fmt_mb(None if o is None else o["peak_mb"]),
-                fmt_ratio(None if s is None else s["peak_mb"], None if o is None else o["peak_mb"]),
+                fmt_s(s["wall_s"]) if s else ("skipped" if r["seed_skipped"] else "-"),
+                fmt_s(o.get("wall_s")),
+                fmt_ratio(s.get("wall_s"), o.get("wall_s")),
+                fmt_mb(s.get("peak_mb")),
+                fmt_mb(o.get("peak_mb")),
+                fmt_ratio(s.get("peak_mb"), o.get("peak_mb")),
                 "-" if recall_s is None else f"{recall_s:.4f}",
                 "-" if recall_o is None else f"{recall_o:.4f}",
             ]
@@ -358,17 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(v, dict) and "ok" in v and not v["ok"]
     ]
 
-    lines = [
-        "# Scaling: synthetic Online Retail at " + ", ".join(_scale_label(s) for s in scales),
-        "",
-        "Written by `python -m benchmarks.bench_scaling"
-        + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
-        + "`; do not edit by hand.",
-        "",
-        "## Machine",
-        "",
-        markdown_table(["", ""], list(info.items()), numeric=False),
-        "",
+    lines = report_head(
+        "Scaling: synthetic Online Retail at " + ", ".join(_scale_label(s) for s in scales),
+        " ".join(
+            ["python -m benchmarks.bench_scaling", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        info,
+    )
+    lines += [
         "## Data",
         "",
         "`make_synthetic_retail(scale=s, seed=0)` multiplies customers and products by `s`; "
@@ -404,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         lines += ["## Stages that did not finish", "", *(f"- {f}" for f in failed), ""]
     report = "\n".join(lines)
-    write_atomic(args.out, report)
+    write_text_atomic(args.out, report)
     print("\n" + "=" * 78 + "\n" + report)
     print(f"wrote {args.out}")
     return 1 if failed else 0

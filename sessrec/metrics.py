@@ -400,6 +400,35 @@ def _context(model: SessionRecommender, pairs: np.ndarray, k: int) -> dict[str, 
     }
 
 
+def _score(
+    model: SessionRecommender, p: np.ndarray, k: int, names: Sequence[str]
+) -> tuple[dict[str, float | int], dict[str, np.ndarray]]:
+    """Recommend once for the queries of ``p``; return metric values and per-query scores.
+
+    Per-query metrics are computed once, per query; their value is the mean of those scores
+    (what the metric functions return without ``per_query``). The values also hold ``n``,
+    ``k`` and ``n_unknown_queries``.
+    """
+    ctx = _context(model, p, k)
+    recs = _recommend_quietly(model, p[:, 0], k)
+    truth = p[:, 1]
+    scores = {
+        name: np.asarray(METRICS[name](recs, truth, per_query=True, **ctx))
+        for name in names
+        if name in PER_QUERY_METRICS
+    }
+    values: dict[str, float | int] = {
+        name: float(_reduce(scores[name], False))
+        if name in scores
+        else float(METRICS[name](recs, truth, **ctx))
+        for name in names
+    }
+    values["n"] = int(p.shape[0])
+    values["k"] = k
+    values["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
+    return values, scores
+
+
 def evaluate(
     model: SessionRecommender,
     pairs: np.ndarray | Sequence[Sequence[str]],
@@ -426,16 +455,7 @@ def evaluate(
     """
     k = check_k(k)
     p = _check_pairs(pairs)
-    names = _resolve(metrics, list(METRICS))
-    ctx = _context(model, p, k)
-    recs = _recommend_quietly(model, p[:, 0], k)
-    out: dict[str, float | int] = {}
-    for name in names:
-        out[name] = float(METRICS[name](recs, p[:, 1], **ctx))
-    out["n"] = int(p.shape[0])
-    out["k"] = k
-    out["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
-    return out
+    return _score(model, p, k, _resolve(metrics, list(METRICS)))[0]
 
 
 def per_query_scores(
@@ -461,10 +481,7 @@ def per_query_scores(
     """
     k = check_k(k)
     p = _check_pairs(pairs)
-    names = _resolve(metrics, PER_QUERY_METRICS)
-    ctx = _context(model, p, k)
-    recs = _recommend_quietly(model, p[:, 0], k)
-    return {n: np.asarray(METRICS[n](recs, p[:, 1], per_query=True, **ctx)) for n in names}
+    return _score(model, p, k, _resolve(metrics, PER_QUERY_METRICS))[1]
 
 
 def bootstrap_ci(
@@ -609,25 +626,18 @@ def compare_models(
     for label, model in models.items():
         if train is not None:
             model.fit(train)
-        ctx = _context(model, p, k)
-        recs = _recommend_quietly(model, p[:, 0], k)
+        values, scores = _score(model, p, k, names)
+        ci = (
+            bootstrap_ci(scores, n_boot=int(n_boot), alpha=alpha, seed=seed)
+            if scores and n_boot
+            else {}
+        )
         row: dict[str, float | int] = {}
-        scores: dict[str, np.ndarray] = {}
         for name in names:
-            if name in PER_QUERY_METRICS:
-                scores[name] = np.asarray(METRICS[name](recs, p[:, 1], per_query=True, **ctx))
-        for name in names:
-            row[name] = float(METRICS[name](recs, p[:, 1], **ctx))
-            if name in scores and n_boot > 0:
-                row[f"{name}_low"], row[f"{name}_high"] = (np.nan, np.nan)
-        if scores and n_boot > 0:
-            for name, (lo, hi) in bootstrap_ci(
-                scores, n_boot=int(n_boot), alpha=alpha, seed=seed
-            ).items():
-                row[f"{name}_low"], row[f"{name}_high"] = lo, hi
-        row["n"] = int(p.shape[0])
-        row["k"] = k
-        row["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
+            row[name] = values[name]
+            if name in ci:
+                row[f"{name}_low"], row[f"{name}_high"] = ci[name]
+        row.update(n=values["n"], k=k, n_unknown_queries=values["n_unknown_queries"])
         rows[str(label)] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "model"
