@@ -15,7 +15,7 @@ from a small, clean baseline:
                        Recall@10 + MRR@10 [timed], then (untimed) top-10 lists with counts
 ``ar_sessrec``         :class:`sessrec.baselines.AssociationRules` fit [timed], recommend +
                        Recall@10 + MRR@10 [timed], then (untimed) its top-10 lists with scores
-``models_sessrec``     fit and evaluate every model of :data:`sessrec.baselines.MODELS`
+``models_sessrec``     fit and evaluate every model of :data:`sessrec.models.BASELINES`
 
 Both AR stages use the *same* test pairs: ``next_event_split(sessions, test_size, seed)``,
 turned into lists for the seed side; the seed's training lists are the sessions without
@@ -292,7 +292,7 @@ def ar_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int, check: bo
 
 
 def models_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int) -> None:
-    """Fit and evaluate (Recall@10 on the test pairs) every model in ``MODELS``.
+    """Fit and evaluate (Recall@10 on the test pairs) every baseline in ``BASELINES``.
 
     Parameters
     ----------
@@ -302,14 +302,14 @@ def models_sessrec(rec: Recorder, workdir: str, test_size: int, seed: int) -> No
     test_size, seed : int
         Split parameters.
     """
-    from sessrec.baselines import MODELS
     from sessrec.metrics import recall_at_k
+    from sessrec.models import BASELINES, MODELS
 
     train, test = _read_split(workdir, test_size, seed)
     recalls: dict[str, float] = {}
-    for name, cls in MODELS.items():
+    for name in BASELINES:
         with rec.segment(f"{name}_fit"):
-            model = cls().fit(train)
+            model = MODELS[name]().fit(train)
         with rec.segment(f"{name}_eval"):
             recs = model.recommend(test[:, 0], k=K)
             recalls[name] = float(recall_at_k(recs, test[:, 1]))

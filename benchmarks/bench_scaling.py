@@ -10,7 +10,7 @@ For each scale, :func:`sessrec.data.make_synthetic_retail` (``scale`` multiplies
 and products; rows grow linearly, ~560,000 per unit) feeds the same stages as
 :mod:`benchmarks.bench_baseline`, each in a fresh process: generate + preprocess, sessionize,
 split (1,000 test pairs), association rules build + evaluation of the 1,000 queries, and fit +
-evaluation of every model in :data:`sessrec.baselines.MODELS`. The seed's way (see
+evaluation of every model in :data:`sessrec.models.BASELINES`. The seed's way (see
 :mod:`benchmarks.seed_way`) runs wherever its association-rule lists fit: their size is
 estimated from the session lengths first (``sum n(n-1)`` entries at ~9 bytes) and the run is
 refused above ``--memory-limit-gb`` (default 20) or above what the machine has free, so it

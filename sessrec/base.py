@@ -30,16 +30,17 @@ popular training items (by number of occurrences, ties by item id) and one
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from sessrec.metrics import UnknownItemWarning, check_k
+from sessrec._checks import check_k
 from sessrec.sessions import Sessions, lookup_codes
 
 __all__ = [
@@ -47,9 +48,12 @@ __all__ = [
     "SessionRecommender",
     "UnknownItemError",
     "UnknownItemWarning",
-    "check_k",
     "top_k",
 ]
+
+
+class UnknownItemWarning(UserWarning):
+    """Some query items were not seen in training and got popularity recommendations."""
 
 
 class UnknownItemError(ValueError):
@@ -135,7 +139,9 @@ class SessionRecommender(ABC):
     Attributes
     ----------
     name : str
-        Short registry name (``"ar"``, ``"markov"``, ...).
+        Short registry name (``"ar"``, ``"markov"``, ...; see :mod:`sessrec.models`).
+    label : str
+        Display name used in tables and figures (``"AR"``, ``"Markov"``, ...).
     vocab : numpy.ndarray or None
         Sorted item ids seen in training (``None`` before :meth:`fit`).
     item_counts_ : numpy.ndarray or None
@@ -145,6 +151,7 @@ class SessionRecommender(ABC):
     """
 
     name: str = "base"
+    label: str = "Base"
     max_chunk_elements: int = 2**22
 
     def __init__(self) -> None:
@@ -316,13 +323,38 @@ class SessionRecommender(ABC):
         keep = cols[0] >= 0
         return self.vocab[cols[0][keep]], vals[0][keep]
 
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """Names of the hyperparameters: the keyword arguments of ``__init__``.
+
+        Returns
+        -------
+        tuple of str
+        """
+        sig = inspect.signature(cls.__init__)
+        return tuple(
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters of this model, as passed to ``__init__`` (scikit-learn style).
+
+        ``type(model)(**model.get_params())`` builds an unfitted model with the same settings,
+        which is how sweeps and the registry create models from a config.
+
+        Returns
+        -------
+        dict
+        """
+        return {name: getattr(self, name) for name in self.param_names()}
+
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
     # ----------------------------------------------------------------- helpers
-    def _params(self) -> dict[str, object]:
-        return {}
 
     def _check_fitted(self) -> None:
         if self.vocab is None:

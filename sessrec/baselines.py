@@ -24,11 +24,11 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from sessrec._checks import check_int
 from sessrec.base import SessionRecommender
 from sessrec.sessions import Sessions
 
 __all__ = [
-    "MODELS",
     "AssociationRules",
     "CosineCooccurrence",
     "Markov",
@@ -133,9 +133,7 @@ def pair_matrix(
 
 
 def _check_window(window: object) -> int:
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ValueError(f"window must be an int >= 1, got {window!r}")
-    return int(window)
+    return check_int(window, "window", 1)
 
 
 class AssociationRules(SessionRecommender):
@@ -160,6 +158,7 @@ class AssociationRules(SessionRecommender):
     """
 
     name = "ar"
+    label = "AR"
 
     def _fit(self, train: Sessions) -> None:
         x = count_matrix(train).astype(np.float64)  # counts stay exact below 2**53
@@ -196,6 +195,7 @@ class Popularity(SessionRecommender):
     """The most frequent training items, whatever the query (ties by item id)."""
 
     name = "popularity"
+    label = "Popularity"
 
     def _fit(self, train: Sessions) -> None:
         assert self.item_counts_ is not None
@@ -213,6 +213,7 @@ class CosineCooccurrence(SessionRecommender):
     """
 
     name = "cosine"
+    label = "Cosine"
 
     def _fit(self, train: Sessions) -> None:
         b = count_matrix(train, binary=True).astype(np.float64)
@@ -253,6 +254,7 @@ class Markov(_PairModel):
     """
 
     name = "markov"
+    label = "Markov"
 
     def _fit(self, train: Sessions) -> None:
         self._matrix = pair_matrix(train, 1)
@@ -273,13 +275,11 @@ class SequentialRules(_PairModel):
     """
 
     name = "sr"
+    label = "SR"
 
     def __init__(self, window: int = 10) -> None:
         super().__init__()
         self.window = _check_window(window)
-
-    def _params(self) -> dict[str, object]:
-        return {"window": self.window}
 
     def _fit(self, train: Sessions) -> None:
         if self.window <= 20:
@@ -307,24 +307,11 @@ class WindowCooccurrence(_PairModel):
     """
 
     name = "window"
+    label = "Window"
 
     def __init__(self, window: int = 5) -> None:
         super().__init__()
         self.window = _check_window(window)
 
-    def _params(self) -> dict[str, object]:
-        return {"window": self.window}
-
     def _fit(self, train: Sessions) -> None:
         self._matrix = pair_matrix(train, self.window, both_directions=True)
-
-
-#: Registry: name -> model class (call it for a model with default parameters).
-MODELS: dict[str, type[SessionRecommender]] = {
-    "ar": AssociationRules,
-    "popularity": Popularity,
-    "cosine": CosineCooccurrence,
-    "markov": Markov,
-    "sr": SequentialRules,
-    "window": WindowCooccurrence,
-}

@@ -17,8 +17,6 @@ import pandas as pd
 
 __all__ = ["main", "build_parser"]
 
-_MODEL_CHOICES = ("ar", "popularity", "cosine", "markov", "sr", "window")
-
 
 class UserError(Exception):
     """An error caused by the command's input; printed as one line."""
@@ -37,6 +35,8 @@ def _add_dataset_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``sessrec`` command."""
+    from .models import MODELS
+
     parser = argparse.ArgumentParser(
         prog="sessrec", description="Session-based recommendation on UCI Online Retail."
     )
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="evaluate a baseline on the next-event split")
     _add_dataset_args(ev)
-    ev.add_argument("--model", choices=_MODEL_CHOICES, required=True)
+    ev.add_argument("--model", choices=sorted(MODELS), required=True)
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--test-size", default="1000", help="pairs per test set, or 'all'")
     ev.add_argument("--seed", type=int, default=0)
@@ -116,13 +116,13 @@ def _cmd_sessions(args: argparse.Namespace) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from .baselines import MODELS
     from .metrics import evaluate
+    from .models import make_model
     from .split import next_event_split
 
     test_size: int | str = args.test_size if args.test_size == "all" else _int(args.test_size)
     split = next_event_split(_sessions(args), test_size=test_size, seed=args.seed)
-    model = MODELS[args.model]().fit(split.train)
+    model = make_model(args.model).fit(split.train)
     scores = evaluate(model, split.test, k=args.k)
     result = {"model": args.model, "k": args.k, "n_test": len(split.test), **scores}
     _emit(result, args.json)

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sessrec._checks import check_int, check_k
+from sessrec.base import SessionRecommender, UnknownItemWarning
 from sessrec.sessions import Sessions
-
-if TYPE_CHECKING:
-    from sessrec.base import SessionRecommender
 
 __all__ = [
     "METRICS",
     "PER_QUERY_METRICS",
-    "UnknownItemWarning",
     "bootstrap_ci",
-    "check_k",
     "compare_models",
     "coverage_at_k",
     "evaluate",
@@ -42,43 +39,13 @@ __all__ = [
 ]
 
 
-class UnknownItemWarning(UserWarning):
-    """Some query items were not seen in training and got popularity recommendations."""
-
-
-def check_k(k: object) -> int:
-    """Validate a list length.
-
-    Parameters
-    ----------
-    k : object
-        Candidate value.
-
-    Returns
-    -------
-    int
-        ``k`` as a Python int.
-
-    Raises
-    ------
-    ValueError
-        If ``k`` is not an integer (``bool`` and floats included) or ``k <= 0``.
-    """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise ValueError(f"k must be a positive int, got {k!r} ({type(k).__name__})")
-    if k <= 0:
-        raise ValueError(f"k must be a positive int, got {k}")
-    return int(k)
-
-
 def _as_recs(recs: np.ndarray | Sequence[Sequence[object]], k: int | None) -> np.ndarray:
     arr = np.asarray(recs, dtype=object)
     if arr.ndim != 2:
         raise ValueError(f"recs must be a 2-D (n, k) array, got shape {arr.shape}")
     if k is None:
         return arr
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    k = check_k(k)
     if k > arr.shape[1]:
         raise ValueError(f"k={k} exceeds the {arr.shape[1]} recommendations per query")
     return arr[:, :k]
@@ -258,10 +225,7 @@ def coverage_at_k(
     -------
     float
     """
-    if isinstance(catalog_size, bool) or not isinstance(catalog_size, int | np.integer):
-        raise ValueError(f"catalog_size must be a positive int, got {catalog_size!r}")
-    if catalog_size <= 0:
-        raise ValueError(f"catalog_size must be a positive int, got {catalog_size}")
+    catalog_size = check_int(catalog_size, "catalog_size", 1)
     r = _as_recs(recs, k).ravel()
     distinct = pd.unique(r[pd.notna(r)])
     return float(len(distinct) / catalog_size)
@@ -521,8 +485,7 @@ def bootstrap_ci(
     dict
         ``name -> (low, high)``.
     """
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive int, got {n_boot!r}")
+    n_boot = check_int(n_boot, "n_boot", 1)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     if hasattr(source, "recommend"):
@@ -615,8 +578,7 @@ def compare_models(
     ]
     if bad:
         raise ValueError(f"models {bad} are not recommenders (no .recommend); pass instances")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise ValueError(f"n_boot must be an int >= 0, got {n_boot!r}")
+    n_boot = check_int(n_boot, "n_boot", 0)
     if train is not None and not isinstance(train, Sessions):
         raise TypeError(f"train must be sessrec.sessions.Sessions, got {type(train).__name__}")
     k = check_k(k)

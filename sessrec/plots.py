@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sessrec._checks import check_int
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -512,8 +514,7 @@ def plot_nep_session(
     items = [str(x) for x in session]
     if len(items) < 2:
         raise ValueError(f"a next-event session needs at least 2 items, got {len(items)}")
-    if isinstance(n_show, bool) or not isinstance(n_show, int | np.integer) or n_show < 2:
-        raise ValueError(f"n_show must be an int >= 2, got {n_show!r}")
+    n_show = check_int(n_show, "n_show", 2)
     shown = items[-n_show:]
     hidden = len(items) - len(shown)
     lookup = names.to_dict() if isinstance(names, pd.Series) else (names or {})

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._checks import check_int
 from ._io import atomic_path
 from .data.schema import NON_PRODUCT_CODES, is_non_product
 
@@ -141,10 +142,7 @@ def preprocess(
     ValueError
         If a needed column is missing or ``min_session_count`` is not a positive integer.
     """
-    if isinstance(min_session_count, bool) or not isinstance(min_session_count, int | np.integer):
-        raise ValueError(f"min_session_count must be an int >= 1, got {min_session_count!r}")
-    if min_session_count < 1:
-        raise ValueError(f"min_session_count must be >= 1, got {min_session_count}")
+    min_session_count = check_int(min_session_count, "min_session_count", 1)
     _require_columns(df, ("CustomerID", "StockCode"), "preprocess")
     keep = np.ones(len(df), dtype=bool)
     if dropna:
@@ -241,8 +239,7 @@ def sessionize(
     """
     if by not in _REQUIRED_BY_STEP:
         raise ValueError(f"by must be 'customer', 'invoice' or 'gap', got {by!r}")
-    if isinstance(min_length, bool) or not isinstance(min_length, int | np.integer):
-        raise ValueError(f"min_length must be an int >= 1, got {min_length!r}")
+    min_length = check_int(min_length, "min_length", 1)
     _require_columns(df, _REQUIRED_BY_STEP[by], f"sessionize(by={by!r})")
     vocab, codes = _vocab_codes(df["StockCode"])
     n = len(df)
@@ -569,8 +566,7 @@ class Sessions:
         Sessions
             Same vocabulary and ids.
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        n = check_int(n, "n", 0)
         lens = self.lengths
         new_lens = np.maximum(lens - n, 0)
         pos = np.arange(self.n_events, dtype=np.int64) - np.repeat(self.offsets[:-1], lens)

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from sessrec._checks import check_int
 from sessrec.sessions import Sessions
 
 __all__ = ["Split", "next_event_split"]
@@ -108,8 +109,7 @@ def next_event_split(
     else:
         if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
             raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
-        if test_size < 1:
-            raise ValueError(f"test_size must be >= 1, got {test_size}")
+        test_size = check_int(test_size, "test_size", 1)
         if 2 * test_size > n:
             raise ValueError(
                 f"test_size={test_size} needs 2 * {test_size} = {2 * test_size} sessions (test "

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sessrec.base import SessionRecommender
-from sessrec.baselines import MODELS
+from sessrec.models import MODELS
 
 #: name -> factory of an unfitted model; every registered baseline with default parameters.
 FACTORIES: dict[str, Callable[[], SessionRecommender]] = dict(MODELS.items())

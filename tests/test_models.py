@@ -12,16 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_contract import FACTORIES, SEQUENCE_AWARE
 
+from sessrec._checks import check_k
 from sessrec.base import (
     NotFittedError,
     SessionRecommender,
     UnknownItemError,
     UnknownItemWarning,
-    check_k,
     top_k,
 )
 from sessrec.baselines import (
-    MODELS,
     AssociationRules,
     CosineCooccurrence,
     Markov,
@@ -31,6 +30,7 @@ from sessrec.baselines import (
     pair_matrix,
 )
 from sessrec.metrics import recall_at_k
+from sessrec.models import BASELINES, MODELS, make_model
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
 
@@ -168,9 +168,22 @@ def test_beats_random(name: str) -> None:
 
 
 def test_registry() -> None:
-    assert set(MODELS) == {"ar", "popularity", "cosine", "markov", "sr", "window"}
+    assert set(BASELINES) <= set(MODELS)
+    assert {"ar", "popularity", "cosine", "markov", "sr", "window"} == set(BASELINES)
     for name, cls in MODELS.items():
-        assert cls().name == name
+        model = cls()
+        assert model.name == name and model.label
+        # get_params round-trips through the constructor (what sweeps rely on)
+        params = model.get_params()
+        assert set(params) == set(cls.param_names())
+        assert make_model(name, **params).get_params() == params
+    assert make_model("sr", window=3).get_params() == {"window": 3}
+    with pytest.raises(ValueError, match="unknown model 'nope'.*choose from"):
+        make_model("nope")
+    with pytest.raises(
+        ValueError, match=r"unknown parameter\(s\) \['size'\] for model 'sr'; valid: window"
+    ):
+        make_model("sr", size=3)
     with pytest.raises(ValueError, match="window"):
         SequentialRules(window=0)
     with pytest.raises(ValueError, match="window"):

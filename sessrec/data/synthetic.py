@@ -80,6 +80,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sessrec._checks import check_int
 from sessrec.data.schema import COLUMNS, DTYPES
 
 __all__ = ["make_synthetic_retail"]
@@ -395,9 +396,7 @@ _KEY_FIRST, _KEY_LAST = 0, 1 << 20
 
 
 def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, 1)
 
 
 def _lognormal_int(
@@ -622,8 +621,7 @@ def make_synthetic_retail(
     """
     n_customers = _check_positive_int("n_customers", n_customers)
     n_products = _check_positive_int("n_products", n_products)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    seed = check_int(seed, "seed")
     if (
         isinstance(scale, bool)
         or not isinstance(scale, numbers.Real)
