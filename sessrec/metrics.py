@@ -26,6 +26,7 @@ __all__ = [
     "METRICS",
     "PER_QUERY_METRICS",
     "bootstrap_ci",
+    "check_pairs",
     "compare_models",
     "coverage_at_k",
     "evaluate",
@@ -329,7 +330,22 @@ METRICS: dict[str, MetricFn] = {
 PER_QUERY_METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg", "hr_paper", "popularity")
 
 
-def _check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
+def check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
+    """Validate ``[query, truth]`` pairs and return them as an ``(n, 2)`` object array.
+
+    Parameters
+    ----------
+    pairs : array-like, shape (n, 2)
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If the shape is not ``(n, 2)`` or there is no pair.
+    """
     p = np.asarray(pairs, dtype=object)
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"pairs must be an (n, 2) array of [query, truth], got shape {p.shape}")
@@ -418,7 +434,7 @@ def evaluate(
         model had not seen; they got popularity recommendations and no warning is emitted).
     """
     k = check_k(k)
-    p = _check_pairs(pairs)
+    p = check_pairs(pairs)
     return _score(model, p, k, _resolve(metrics, list(METRICS)))[0]
 
 
@@ -444,7 +460,7 @@ def per_query_scores(
         ``name -> (n,) float array``.
     """
     k = check_k(k)
-    p = _check_pairs(pairs)
+    p = check_pairs(pairs)
     return _score(model, p, k, _resolve(metrics, PER_QUERY_METRICS))[1]
 
 
@@ -582,7 +598,7 @@ def compare_models(
     if train is not None and not isinstance(train, Sessions):
         raise TypeError(f"train must be sessrec.sessions.Sessions, got {type(train).__name__}")
     k = check_k(k)
-    p = _check_pairs(pairs)
+    p = check_pairs(pairs)
     names = _resolve(metrics, list(METRICS))
     rows: dict[str, dict[str, float | int]] = {}
     for label, model in models.items():

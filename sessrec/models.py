@@ -19,6 +19,7 @@ from sessrec.baselines import (
     SequentialRules,
     WindowCooccurrence,
 )
+from sessrec.word2vec import Item2Vec
 
 __all__ = ["BASELINES", "MODELS", "make_model"]
 
@@ -32,6 +33,7 @@ MODELS: dict[str, type[SessionRecommender]] = {
         Markov,
         SequentialRules,
         WindowCooccurrence,
+        Item2Vec,
     )
 }
 
@@ -62,8 +64,13 @@ def make_model(name: str, **params: Any) -> SessionRecommender:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     cls = MODELS[name]
-    unknown = sorted(set(params) - set(cls.param_names()))
-    if unknown and not getattr(cls, "accepts_any_params", False):
+    try:
+        return cls(**params)
+    except TypeError as exc:  # an unexpected keyword of a model without its own check
+        if "unexpected keyword" not in str(exc):
+            raise
+        unknown = sorted(set(params) - set(cls.param_names()))
         valid = ", ".join(cls.param_names()) or "none"
-        raise ValueError(f"unknown parameter(s) {unknown} for model {name!r}; valid: {valid}")
-    return cls(**params)
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for model {name!r}; valid: {valid}"
+        ) from None

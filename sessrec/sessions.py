@@ -511,6 +511,25 @@ class Sessions:
         i %= n
         return self.items[self.offsets[i] : self.offsets[i + 1]]
 
+    def fingerprint(self) -> str:
+        """sha256 of the sessions' content (vocabulary, item codes, boundaries; not the ids).
+
+        Two ``Sessions`` with the same item sequences have the same fingerprint; manifests of
+        trained models and committed results record it to say what they were computed on.
+
+        Returns
+        -------
+        str
+            64 hex digits.
+        """
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(json.dumps(self.vocab.tolist()).encode())
+        h.update(np.ascontiguousarray(self.items, dtype="<i4").tobytes())
+        h.update(np.ascontiguousarray(self.offsets, dtype="<i8").tobytes())
+        return h.hexdigest()
+
     def item_counts(self) -> np.ndarray:
         """Number of occurrences of each vocabulary item (``int64``, length ``n_items``)."""
         return np.bincount(self.items, minlength=self.n_items).astype(np.int64)

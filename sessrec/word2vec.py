@@ -1,0 +1,716 @@
+"""Word2vec item embeddings (gensim 4) behind the :class:`~sessrec.base.SessionRecommender` API.
+
+Sessions are sentences and products are words: skip-gram with negative sampling learns one
+vector per product such that products bought close together in a session get similar vectors
+(Grbovic et al. 2015; Barkan & Koenigstein 2016; Caselles-Dupré et al. 2018). A query item is
+answered with the items whose unit vectors have the largest cosine with its own.
+
+:class:`Item2Vec` trains epoch by epoch (one ``Word2Vec.train`` call per epoch, with the learning
+rate of gensim's linear schedule over all epochs), so that it can evaluate after every epoch,
+stop early and write checkpoints. :class:`EpochEvaluator` is the per-epoch evaluation as a gensim
+callback: it scores validation pairs through :mod:`sessrec.metrics` on the live vectors and
+never copies the model (the original tutorial deep-copied the whole model every epoch).
+
+Reproducibility
+---------------
+With ``workers=1`` and a fixed ``seed``, two fits on the same sessions give bit-identical
+vectors. With ``workers > 1`` gensim's threads pick up batches in a nondeterministic order, so
+results vary slightly from run to run: use ``workers=1`` where results must repeat exactly.
+
+Training loss
+-------------
+gensim's loss is the raw *sum* of the negative-sampling (or hierarchical-softmax) loss over all
+(word, context) pairs seen, accumulated in float32: it grows with the number of pairs (``window``),
+with ``negative``, and with the corpus, so losses of different settings are not comparable, and
+large sums lose precision (increments below the float32 resolution of the running total
+vanish). The history reports the loss of each epoch (one ``train`` call per epoch, so the
+counter restarts every epoch instead of accumulating over the whole run); read it as a trend
+within one run, not as a quality measure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from gensim.models import KeyedVectors, Word2Vec
+from gensim.models.callbacks import CallbackAny2Vec
+
+from sessrec import __version__
+from sessrec._checks import check_int, check_k
+from sessrec._io import atomic_path, write_text_atomic
+from sessrec.base import SessionRecommender, UnknownItemWarning, top_k
+from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
+from sessrec.sessions import Sessions
+
+__all__ = ["EpochEvaluator", "Item2Vec", "ModelFolderError"]
+
+#: gensim-3 parameter names the original tutorial used -> their gensim-4 names.
+GENSIM3_NAMES: dict[str, str] = {"size": "vector_size", "iter": "epochs"}
+
+_FORMAT = "sessrec.Item2Vec"
+_FORMAT_VERSION = 1
+_SIDECAR = "item2vec.json"
+_KV_FILE = "vectors.kv"
+_TXT_FILE = "vectors.txt"
+
+
+class ModelFolderError(ValueError):
+    """A saved model folder is missing, damaged or does not match its sidecar."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Row-normalised float32 copy (zero rows stay zero)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(norms > 0, norms, 1.0)
+
+
+def _stable(scores: np.ndarray) -> np.ndarray:
+    """Round float64 cosines to 12 decimals.
+
+    BLAS sums a product in an order that depends on the matrix shape, so the same cosine can
+    differ in its last bits between a batch of 1 and a batch of 1,000 queries; rounding far
+    below float32 resolution makes rankings independent of the batch (chunking, evaluator).
+    """
+    return np.round(scores, 12)
+
+
+class Item2Vec(SessionRecommender):
+    """Skip-gram word2vec on sessions (gensim 4), recommending by cosine similarity.
+
+    Parameters
+    ----------
+    vector_size : int, default 100
+        Dimension of the item vectors.
+    window : int, default 5
+        Largest distance between a product and a context product in the same session
+        (gensim samples the effective window in ``1..window`` per position).
+    negative : int, default 5
+        Noise products drawn per positive (product, context) pair (0 with ``hs=1``).
+    ns_exponent : float, default 0.75
+        Noise distribution is proportional to count ** ns_exponent: 1 samples by popularity,
+        0 uniformly, negative values prefer rare products.
+    alpha, min_alpha : float, default 0.025, 0.0001
+        Learning rate, decayed linearly from ``alpha`` to ``min_alpha`` over all epochs.
+    epochs : int, default 5
+        Passes over the training sessions.
+    sg : {0, 1}, default 1
+        1 = skip-gram (the tutorial's choice), 0 = CBOW.
+    hs : {0, 1}, default 0
+        1 = hierarchical softmax instead of negative sampling.
+    min_count : int, default 1
+        Products seen fewer times are dropped; they then behave as unknown items (popularity
+        fallback with an :class:`~sessrec.base.UnknownItemWarning`).
+    sample : float, default 0.001
+        Down-sampling threshold for frequent products.
+    workers : int, default 1
+        gensim worker threads. Only ``workers=1`` is bit-reproducible (gensim's default is 3;
+        sessrec uses 1 so that a default fit repeats exactly).
+    seed : int, default 1
+        Seed of the vector initialisation and of the sampling.
+
+    Notes
+    -----
+    The defaults are the tutorial's baseline run: ``sg=1, min_count=1`` and gensim's other
+    defaults (except ``workers``, see above). gensim-3 names (``size``, ``iter``) and unknown
+    keys raise :class:`ValueError` naming the valid parameters.
+
+    Attributes
+    ----------
+    history_ : pandas.DataFrame
+        One row per trained epoch: ``epoch``, ``seconds`` (training only), ``loss``,
+        ``words_per_second`` and, when validation pairs were given to :meth:`fit`, one column
+        per metric (``recall@10``, ``mrr@10``, ...).
+    best_epoch_ : int or None
+        With early stopping, the epoch whose vectors were kept.
+    wv : gensim.models.KeyedVectors
+        The trained vectors (gensim's object, e.g. for ``most_similar``).
+    """
+
+    name = "word2vec"
+    label = "Word2vec"
+
+    def __init__(
+        self,
+        vector_size: int = 100,
+        window: int = 5,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        epochs: int = 5,
+        sg: int = 1,
+        hs: int = 0,
+        min_count: int = 1,
+        sample: float = 0.001,
+        workers: int = 1,
+        seed: int = 1,
+        **unknown: Any,
+    ) -> None:
+        super().__init__()
+        if unknown:
+            raise ValueError(self._unknown_message(unknown))
+        self.vector_size = check_int(vector_size, "vector_size", 1)
+        self.window = check_int(window, "window", 1)
+        self.negative = check_int(negative, "negative", 0)
+        self.ns_exponent = self._check_float(ns_exponent, "ns_exponent")
+        self.alpha = self._check_float(alpha, "alpha", positive=True)
+        self.min_alpha = self._check_float(min_alpha, "min_alpha", non_negative=True)
+        self.epochs = check_int(epochs, "epochs", 1)
+        self.sg = self._check_flag(sg, "sg")
+        self.hs = self._check_flag(hs, "hs")
+        self.min_count = check_int(min_count, "min_count", 1)
+        self.sample = self._check_float(sample, "sample", non_negative=True)
+        self.workers = check_int(workers, "workers", 1)
+        self.seed = check_int(seed, "seed", 0)
+        if self.negative == 0 and self.hs == 0:
+            raise ValueError("negative=0 needs hs=1 (otherwise nothing is trained)")
+        if self.min_alpha > self.alpha:
+            raise ValueError(f"min_alpha={self.min_alpha} must not exceed alpha={self.alpha}")
+        self.history_: pd.DataFrame = pd.DataFrame()
+        self.best_epoch_: int | None = None
+        self.wv: KeyedVectors | None = None
+        self._unit_vectors: np.ndarray | None = None
+        self._train_fingerprint: str | None = None
+
+    # ------------------------------------------------------------------ validation
+    @classmethod
+    def _unknown_message(cls, unknown: dict[str, Any]) -> str:
+        old = [k for k in unknown if k in GENSIM3_NAMES]
+        if old:
+            renames = ", ".join(f"{k!r} is {GENSIM3_NAMES[k]!r}" for k in old)
+            return f"gensim 4 renamed parameters used by gensim 3: {renames}"
+        return f"unknown parameter(s) {sorted(unknown)} for model 'word2vec'; valid: " + ", ".join(
+            cls.param_names()
+        )
+
+    @staticmethod
+    def _check_float(
+        value: object, name: str, positive: bool = False, non_negative: bool = False
+    ) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        if positive and v <= 0:
+            raise ValueError(f"{name} must be > 0, got {value!r}")
+        if non_negative and v < 0:
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        return v
+
+    @staticmethod
+    def _check_flag(value: object, name: str) -> int:
+        v = check_int(value, name, 0)
+        if v not in (0, 1):
+            raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+        return v
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        train: Sessions,
+        valid: np.ndarray | Sequence[Sequence[str]] | None = None,
+        *,
+        k: int = 10,
+        metrics: Sequence[str] = ("recall", "mrr"),
+        report: Callable[[dict[str, Any]], None] | None = None,
+        patience: int | None = None,
+        monitor: str | None = None,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        checkpoint_every: int = 10,
+        progress: bool | None = None,
+        callbacks: Iterable[CallbackAny2Vec] = (),
+    ) -> Item2Vec:
+        """Train on sessions, optionally evaluating after every epoch.
+
+        Parameters
+        ----------
+        train : Sessions
+            Training sessions (each iterates as a list of item-id strings, a gensim sentence).
+        valid : array-like, shape (n, 2), optional
+            ``[query, truth]`` validation pairs, scored after every epoch by an
+            :class:`EpochEvaluator`; the metrics join :attr:`history_`.
+        k : int, default 10
+            List length of the per-epoch evaluation.
+        metrics : sequence of str, default ("recall", "mrr")
+            Per-query metric names of :data:`sessrec.metrics.METRICS`.
+        report : callable, optional
+            Called after every epoch with that epoch's row of :attr:`history_` as a dict
+            (e.g. to forward it to Ray Tune).
+        patience : int, optional
+            Early stopping: stop after ``patience`` epochs without improvement of
+            ``monitor`` and keep the vectors of the best epoch. Needs ``valid``.
+        monitor : str, optional
+            History column to watch (default ``"<first metric>@<k>"``, e.g. ``"recall@10"``).
+        checkpoint_dir : path-like, optional
+            Save the model (see :meth:`save`) there every ``checkpoint_every`` epochs and at
+            the end, atomically.
+        checkpoint_every : int, default 10
+        progress : bool, optional
+            Show a tqdm bar (epoch, latest metric); default: only when stderr is a terminal.
+        callbacks : iterable of gensim callbacks
+            Extra ``CallbackAny2Vec`` objects; called once per epoch.
+
+        Returns
+        -------
+        self
+        """
+        if patience is not None:
+            patience = check_int(patience, "patience", 1)
+            if valid is None:
+                raise ValueError("early stopping (patience=...) needs validation pairs: valid=")
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
+        evaluator = None
+        if valid is not None:
+            evaluator = EpochEvaluator(valid, k=k, metrics=metrics)
+        self._fit_options = {
+            "evaluator": evaluator,
+            "report": report,
+            "patience": patience,
+            "monitor": monitor,
+            "checkpoint_dir": None if checkpoint_dir is None else Path(checkpoint_dir),
+            "checkpoint_every": checkpoint_every,
+            "progress": sys.stderr.isatty() if progress is None else bool(progress),
+            "callbacks": list(callbacks),
+        }
+        try:
+            super().fit(train)
+        finally:
+            del self._fit_options
+        return self
+
+    def _fit(self, train: Sessions) -> None:
+        opts = self._fit_options
+        evaluator: EpochEvaluator | None = opts["evaluator"]
+        self._train_fingerprint = train.fingerprint()
+        model = Word2Vec(
+            vector_size=self.vector_size,
+            window=self.window,
+            negative=self.negative,
+            ns_exponent=self.ns_exponent,
+            alpha=self.alpha,
+            min_alpha=self.min_alpha,
+            epochs=self.epochs,
+            sg=self.sg,
+            hs=self.hs,
+            min_count=self.min_count,
+            sample=self.sample,
+            workers=self.workers,
+            seed=self.seed,
+            compute_loss=True,
+        )
+        corpus = list(train)
+        model.build_vocab(corpus)
+        if len(model.wv) == 0:
+            raise ValueError(
+                f"no item occurs at least min_count={self.min_count} times in the training "
+                "sessions; lower min_count"
+            )
+        counts = pd.Series(self.item_counts_, index=pd.Index(self.vocab, dtype=object))
+        callbacks = list(opts["callbacks"])
+        if evaluator is not None:
+            evaluator.bind(self)
+            callbacks.append(evaluator)
+        monitor = opts["monitor"]
+        if evaluator is not None and monitor is None:
+            monitor = evaluator.columns[0]
+        for cb in callbacks:
+            cb.on_train_begin(model)
+        bar = None
+        if opts["progress"]:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.epochs, desc="word2vec", unit="epoch", leave=False)
+        rows: list[dict[str, Any]] = []
+        best: tuple[float, int, np.ndarray] | None = None
+        span = self.alpha - self.min_alpha
+        try:
+            for epoch in range(self.epochs):
+                start_alpha = self.alpha - span * epoch / self.epochs
+                end_alpha = self.alpha - span * (epoch + 1) / self.epochs
+                # gensim's train() reads ``start_alpha or self.alpha``: set both so that an
+                # end rate of exactly 0 is not replaced by the previous epoch's value
+                model.alpha, model.min_alpha = start_alpha, end_alpha
+                for cb in callbacks:
+                    cb.on_epoch_begin(model)
+                t0 = time.perf_counter()
+                _, raw_words = model.train(
+                    corpus,
+                    total_examples=model.corpus_count,
+                    epochs=1,
+                    start_alpha=start_alpha,
+                    end_alpha=end_alpha,
+                    compute_loss=True,
+                )
+                seconds = time.perf_counter() - t0
+                row: dict[str, Any] = {
+                    "epoch": epoch + 1,
+                    "seconds": seconds,
+                    "loss": float(model.get_latest_training_loss()),
+                    "words_per_second": raw_words / seconds if seconds > 0 else float("nan"),
+                }
+                t1 = time.perf_counter()
+                for cb in callbacks:  # after the timing, so evaluation is not counted as training
+                    cb.on_epoch_end(model)
+                if evaluator is not None:
+                    row.update(evaluator.latest)
+                    row["eval_seconds"] = time.perf_counter() - t1
+                rows.append(row)
+                if opts["report"] is not None:
+                    opts["report"](dict(row))
+                if bar is not None:
+                    bar.update(1)
+                    if monitor is not None:
+                        bar.set_postfix({monitor: f"{row[monitor]:.4f}"})
+                stop = False
+                if monitor is not None and opts["patience"] is not None:
+                    value = float(row[monitor])
+                    if best is None or value > best[0]:
+                        best = (value, epoch + 1, model.wv.vectors.copy())
+                    elif epoch + 1 - best[1] >= opts["patience"]:
+                        stop = True
+                self.history_ = pd.DataFrame(rows)
+                self._adopt(model.wv, counts)
+                ckpt = opts["checkpoint_dir"]
+                if ckpt is not None and (epoch + 1) % opts["checkpoint_every"] == 0:
+                    self.save(ckpt)
+                if stop:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        for cb in callbacks:
+            cb.on_train_end(model)
+        if best is not None and best[1] != len(rows):
+            model.wv.vectors[:] = best[2]
+            model.wv.fill_norms(force=True)
+        self.best_epoch_ = None if best is None else best[1]
+        self.history_ = pd.DataFrame(rows)
+        self._adopt(model.wv, counts)
+        if opts["checkpoint_dir"] is not None:
+            self.save(opts["checkpoint_dir"])
+
+    def _adopt(self, wv: KeyedVectors, counts: pd.Series) -> None:
+        """Take gensim's vectors: vocabulary = the items gensim kept, in sorted order."""
+        keys = np.asarray(wv.index_to_key, dtype=object)
+        order = np.argsort(keys, kind="stable")
+        vocab = keys[order]
+        self._set_vocab(vocab, counts.reindex(vocab).to_numpy(dtype=np.int64))
+        self._unit_vectors = _unit(wv.vectors[order])
+        self.wv = wv
+
+    def _set_vocab(self, vocab: np.ndarray, counts: np.ndarray) -> None:
+        self.vocab = vocab
+        self.item_counts_ = counts
+        self._index = pd.Index(vocab, dtype=object)
+        self._popular = np.lexsort((np.arange(vocab.size), -counts))
+
+    # ------------------------------------------------------------------ scoring
+    def _score_rows(self, codes: np.ndarray) -> np.ndarray:
+        assert self._unit_vectors is not None
+        u = self._unit_vectors.astype(np.float64)
+        scores = _stable(u[codes] @ u.T)
+        scores[np.arange(codes.size), codes] = -np.inf
+        return scores
+
+    @property
+    def vectors(self) -> pd.DataFrame:
+        """Unit item vectors, one row per vocabulary item (sorted ids).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        self._check_fitted()
+        assert self._unit_vectors is not None
+        return pd.DataFrame(self._unit_vectors, index=pd.Index(self.vocab, name="item"))
+
+    def recommend_session(self, sessions: Iterable[Sequence[str]], k: int = 10) -> np.ndarray:
+        """Top-``k`` items for whole sessions (baskets): the mean of their unit vectors.
+
+        Each session's known items are averaged (unit vectors; an item that occurs twice counts
+        twice); the items of the session are never recommended. A session with no known item
+        gets the most popular items, with one :class:`~sessrec.base.UnknownItemWarning` per call.
+
+        Parameters
+        ----------
+        sessions : iterable of sequences of str
+            One basket per row, e.g. ``[["85123A", "71053"]]`` for one basket.
+        k : int, default 10
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, k)`` object array of item ids (``None`` pads short lists).
+        """
+        import scipy.sparse as sp
+
+        k = check_k(k)
+        self._check_fitted()
+        if isinstance(sessions, str) or any(isinstance(b, str) for b in sessions):
+            raise TypeError("sessions must be a list of baskets, e.g. [['85123A', '71053']]")
+        baskets = [list(b) for b in sessions]
+        assert self.vocab is not None and self._unit_vectors is not None
+        assert self._popular is not None
+        n, n_items = len(baskets), int(self.vocab.size)
+        lengths = np.fromiter((len(b) for b in baskets), dtype=np.int64, count=n)
+        codes = self.index([x for b in baskets for x in b]) if lengths.sum() else np.zeros(0, int)
+        rows = np.repeat(np.arange(n), lengths)
+        known = codes >= 0
+        basket = sp.csr_matrix(
+            (np.ones(int(known.sum())), (rows[known], codes[known])), shape=(n, n_items)
+        )
+        basket.sum_duplicates()
+        has_known = np.diff(basket.indptr) > 0
+        out_codes = np.full((n, k), -1, dtype=np.int64)
+        if (~has_known).any():
+            warnings.warn(
+                f"{int((~has_known).sum())} of {n} session(s) have no item seen in training by "
+                f"'word2vec'; recommending the {k} most popular items for them instead.",
+                UnknownItemWarning,
+                stacklevel=2,
+            )
+            top = self._popular[:k]
+            out_codes[np.ix_(~has_known, np.arange(top.size))] = top
+        idx = np.flatnonzero(has_known)
+        u = self._unit_vectors.astype(np.float64)
+        step = max(1, self.max_chunk_elements // max(n_items, 1))
+        for start in range(0, idx.size, step):
+            block = basket[idx[start : start + step]]
+            scores = _stable(np.asarray(block @ u) @ u.T)
+            r, c = block.nonzero()
+            scores[r, c] = -np.inf  # never recommend what the basket already holds
+            out_codes[idx[start : start + step]] = top_k(scores, k)[0]
+        out = np.empty((n, k), dtype=object)
+        valid = out_codes >= 0
+        out[valid] = self.vocab[out_codes[valid]]
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model to a folder.
+
+        The folder holds ``vectors.kv`` (gensim's ``KeyedVectors`` format, for
+        ``KeyedVectors.load``), ``vectors.txt`` (the word2vec text format, readable by other
+        tools; unit-normalised vectors are *not* stored, the raw ones are) and
+        ``item2vec.json`` (parameters, versions, a fingerprint of the training sessions, the
+        item counts used for the popularity fallback, the history and the files' sha256).
+        Each file is written atomically; the sidecar last, so a folder whose sidecar exists is
+        complete.
+
+        Parameters
+        ----------
+        path : path-like
+            Folder (created if needed; existing model files are replaced).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        import gensim
+
+        self._check_fitted()
+        assert self.wv is not None and self.vocab is not None and self.item_counts_ is not None
+        spaced = [x for x in self.vocab.tolist() if any(ch.isspace() for ch in x)]
+        if spaced:
+            raise ValueError(
+                f"item id {spaced[0]!r} contains whitespace, which the word2vec text format "
+                "cannot store; map item ids to codes without spaces before training"
+            )
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        kv = KeyedVectors(self.vector_size, dtype=np.float32)
+        order = [self.wv.get_index(key) for key in self.vocab.tolist()]
+        kv.add_vectors(list(self.vocab), self.wv.vectors[order])
+        for key, count in zip(self.vocab.tolist(), self.item_counts_.tolist(), strict=True):
+            kv.set_vecattr(key, "count", int(count))
+        with atomic_path(folder / _KV_FILE) as tmp:
+            kv.save(str(tmp))
+        with atomic_path(folder / _TXT_FILE) as tmp:
+            kv.save_word2vec_format(str(tmp), binary=False, write_header=True)
+        history = self.history_.replace({np.nan: None}).to_dict(orient="records")
+        sidecar = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "params": self.get_params(),
+            "versions": {"sessrec": __version__, "gensim": gensim.__version__},
+            "train_fingerprint": self._train_fingerprint,
+            "n_items": int(self.vocab.size),
+            "counts": dict(zip(self.vocab.tolist(), self.item_counts_.tolist(), strict=True)),
+            "best_epoch": self.best_epoch_,
+            "history": history,
+            "files": {name: _sha256(folder / name) for name in (_KV_FILE, _TXT_FILE)},
+        }
+        write_text_atomic(folder / _SIDECAR, json.dumps(sidecar, indent=1))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Item2Vec:
+        """Read a folder written by :meth:`save` (no pickle: the vectors come from the text file).
+
+        Parameters
+        ----------
+        path : path-like
+
+        Returns
+        -------
+        Item2Vec
+            Recommends exactly as the saved model did.
+
+        Raises
+        ------
+        ModelFolderError
+            If the folder, a file or the sidecar is missing, damaged, from another format
+            version, or does not match the vectors.
+        """
+        folder = Path(path)
+        side = folder / _SIDECAR
+        if not folder.is_dir():
+            raise ModelFolderError(f"no model folder at {folder}; save one with Item2Vec.save")
+        if not side.is_file():
+            raise ModelFolderError(
+                f"{folder} has no {_SIDECAR}: not a sessrec word2vec folder, or its save was "
+                "interrupted; save the model again"
+            )
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelFolderError(f"{side} is damaged (not JSON: {exc}); save again") from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise ModelFolderError(f"{side} is not a sessrec word2vec sidecar")
+        if meta.get("format_version", 0) > _FORMAT_VERSION:
+            raise ModelFolderError(
+                f"{side} has format version {meta.get('format_version')}; this sessrec reads "
+                f"<= {_FORMAT_VERSION}: upgrade sessrec"
+            )
+        txt = folder / _TXT_FILE
+        if not txt.is_file():
+            raise ModelFolderError(f"{txt} is missing; save the model again")
+        expected = meta.get("files", {}).get(_TXT_FILE)
+        if expected != _sha256(txt):
+            raise ModelFolderError(
+                f"{txt} does not match the checksum in {_SIDECAR} (changed or damaged since it "
+                "was saved); save the model again"
+            )
+        try:
+            model = cls(**meta["params"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFolderError(f"{side} holds invalid parameters: {exc}") from None
+        try:
+            wv = KeyedVectors.load_word2vec_format(str(txt), binary=False)
+        except (ValueError, UnicodeDecodeError, EOFError) as exc:
+            raise ModelFolderError(f"{txt} is damaged: {exc}") from None
+        counts = meta.get("counts")
+        if (
+            not isinstance(counts, dict)
+            or set(counts) != set(wv.index_to_key)
+            or wv.vector_size != model.vector_size
+        ):
+            raise ModelFolderError(
+                f"{txt} and {_SIDECAR} disagree (items or vector size); save the model again"
+            )
+        model._adopt(wv, pd.Series(counts, dtype=np.int64))
+        model.history_ = pd.DataFrame(meta.get("history") or [])
+        model.best_epoch_ = meta.get("best_epoch")
+        model._train_fingerprint = meta.get("train_fingerprint")
+        return model
+
+    @property
+    def train_fingerprint(self) -> str | None:
+        """sha256 of the sessions the model was trained on (see ``Sessions.fingerprint``)."""
+        return self._train_fingerprint
+
+
+class EpochEvaluator(CallbackAny2Vec):
+    """Per-epoch validation metrics for a word2vec model, without copying it.
+
+    At the end of each epoch the evaluator reads the live vectors of the gensim model,
+    normalises them (one ``(n_items, vector_size)`` array; no second model), recommends for
+    the validation queries exactly as :meth:`Item2Vec.recommend` would, and scores them with
+    :mod:`sessrec.metrics`. ``latest`` and ``history`` hold the results; ``report`` (a plain
+    callable, e.g. one that forwards to Ray Tune) receives each epoch's dict.
+
+    Parameters
+    ----------
+    pairs : array-like, shape (n, 2)
+        ``[query, truth]`` validation pairs.
+    k : int, default 10
+    metrics : sequence of str, default ("recall", "mrr")
+        Per-query metrics of :data:`sessrec.metrics.METRICS`.
+    report : callable, optional
+        Called with ``{"epoch": e, "recall@10": ..., ...}`` after every epoch.
+
+    Notes
+    -----
+    Used on its own with a gensim ``Word2Vec`` (``callbacks=[evaluator]``), the evaluator
+    builds an :class:`Item2Vec` view of the model's vectors each epoch: the popularity fallback
+    for unknown queries then uses gensim's vocabulary counts. Inside :meth:`Item2Vec.fit` it is
+    bound to the model being fitted and uses its training counts.
+    """
+
+    def __init__(
+        self,
+        pairs: np.ndarray | Sequence[Sequence[str]],
+        k: int = 10,
+        metrics: Sequence[str] = ("recall", "mrr"),
+        report: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.pairs = check_pairs(pairs)
+        self.k = check_k(k)
+        self.metrics = list(metrics)
+        bad = [m for m in self.metrics if m not in PER_QUERY_METRICS]
+        if bad or not self.metrics:
+            raise ValueError(f"metrics must be names from {list(PER_QUERY_METRICS)}, got {bad}")
+        self.columns = [f"{m}@{self.k}" for m in self.metrics]
+        self.report = report
+        self.epoch = 0
+        self.latest: dict[str, float] = {}
+        self.history: list[dict[str, float]] = []
+        self._view: Item2Vec | None = None
+        self._counts: pd.Series | None = None
+
+    def bind(self, model: Item2Vec) -> None:
+        """Evaluate through ``model`` (the :class:`Item2Vec` being fitted)."""
+        self._view = model
+        self._counts = pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object))
+
+    def on_epoch_end(self, model: Word2Vec) -> None:
+        """Score the validation pairs on the current vectors (gensim callback hook)."""
+        if self._view is None:
+            self._view = Item2Vec()
+        if self._counts is None or self._view.vocab is None:
+            keys = list(model.wv.index_to_key)
+            self._counts = pd.Series(
+                [model.wv.get_vecattr(key, "count") for key in keys],
+                index=pd.Index(keys, dtype=object),
+                dtype=np.int64,
+            )
+        self._view._adopt(model.wv, self._counts)
+        values = evaluate(self._view, self.pairs, k=self.k, metrics=self.metrics)
+        self.epoch += 1
+        self.latest = {
+            col: float(values[m]) for col, m in zip(self.columns, self.metrics, strict=True)
+        }
+        self.history.append({"epoch": self.epoch, **self.latest})
+        if self.report is not None:
+            self.report({"epoch": self.epoch, **self.latest})

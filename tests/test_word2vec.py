@@ -1,0 +1,250 @@
+"""Item2Vec and EpochEvaluator: parameters, reproducibility, evaluation, stopping, save/load."""
+
+from __future__ import annotations
+
+import gc
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from gensim.models import KeyedVectors, Word2Vec
+from test_models import clustered_sessions
+
+from sessrec.base import UnknownItemWarning
+from sessrec.metrics import evaluate
+from sessrec.models import make_model
+from sessrec.sessions import Sessions
+from sessrec.split import next_event_split
+from sessrec.word2vec import EpochEvaluator, Item2Vec, ModelFolderError
+
+
+@pytest.fixture(scope="module")
+def split():
+    return next_event_split(clustered_sessions(400, seed=3), test_size=60, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(split) -> Item2Vec:
+    return Item2Vec(epochs=8, vector_size=16, seed=0).fit(split.train, split.validation)
+
+
+# --------------------------------------------------------------------------- parameters
+def test_defaults_are_the_tutorials_baseline() -> None:
+    params = Item2Vec().get_params()
+    assert params["sg"] == 1 and params["min_count"] == 1
+    gensim_defaults = Word2Vec(vector_size=100)  # gensim's other defaults
+    for key in ("vector_size", "window", "negative", "ns_exponent", "alpha", "min_alpha"):
+        assert params[key] == getattr(gensim_defaults, key), key
+    assert params["epochs"] == gensim_defaults.epochs and params["sample"] == gensim_defaults.sample
+    assert params["workers"] == 1  # deliberately not gensim's 3: reproducible by default
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"size": 50}, "'size' is 'vector_size'"),
+        ({"iter": 10}, "'iter' is 'epochs'"),
+        ({"dataset": "ecomm"}, r"unknown parameter\(s\) \['dataset'\].*valid: vector_size"),
+        ({"window": 0}, "window must be an int >= 1"),
+        ({"window": 2.5}, "window must be an int"),
+        ({"alpha": 0}, "alpha must be > 0"),
+        ({"ns_exponent": float("nan")}, "ns_exponent must be finite"),
+        ({"ns_exponent": "0.5"}, "ns_exponent must be a number"),
+        ({"sg": 2}, "sg must be 0 or 1"),
+        ({"negative": 0}, "negative=0 needs hs=1"),
+        ({"min_alpha": 0.5}, "must not exceed alpha"),
+        ({"workers": 0}, "workers must be an int >= 1"),
+    ],
+)
+def test_parameter_validation(params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Item2Vec(**params)
+    with pytest.raises(ValueError, match=message):
+        make_model("word2vec", **params)
+
+
+def test_sweep_config_builds_the_model() -> None:
+    config = {"window": 13, "negative": 16, "ns_exponent": 0.6, "epochs": 100}
+    model = make_model("word2vec", **config)
+    assert {key: model.get_params()[key] for key in config} == config
+
+
+# --------------------------------------------------------------------------- training
+def test_reproducible_with_one_worker(split) -> None:
+    a = Item2Vec(epochs=3, vector_size=8, seed=5).fit(split.train)
+    b = Item2Vec(epochs=3, vector_size=8, seed=5).fit(split.train)
+    c = Item2Vec(epochs=3, vector_size=8, seed=6).fit(split.train)
+    assert np.array_equal(a.vectors.to_numpy(), b.vectors.to_numpy())
+    assert not np.array_equal(a.vectors.to_numpy(), c.vectors.to_numpy())
+
+
+def test_history_shape_and_loss(fitted: Item2Vec) -> None:
+    h = fitted.history_
+    assert list(h["epoch"]) == list(range(1, 9))
+    cols = ["epoch", "seconds", "loss", "words_per_second", "recall@10", "mrr@10", "eval_seconds"]
+    assert list(h.columns) == cols
+    assert (h["loss"] > 0).all() and (h["seconds"] > 0).all()
+    # per-epoch loss, not gensim's running total: it does not grow epoch after epoch
+    assert h["loss"].iloc[-1] < h["loss"].iloc[0]
+
+
+def test_history_without_validation(split) -> None:
+    model = Item2Vec(epochs=2, vector_size=8).fit(split.train)
+    assert list(model.history_.columns) == ["epoch", "seconds", "loss", "words_per_second"]
+    assert model.best_epoch_ is None
+
+
+def test_evaluator_matches_evaluate_on_the_same_vectors(fitted: Item2Vec, split) -> None:
+    final = evaluate(fitted, split.validation, k=10, metrics=["recall", "mrr"])
+    last = fitted.history_.iloc[-1]
+    assert last["recall@10"] == pytest.approx(final["recall"], abs=0)
+    assert last["mrr@10"] == pytest.approx(final["mrr"], abs=0)
+
+
+def test_evaluator_with_plain_gensim_holds_no_second_model(split) -> None:
+    reports: list[dict] = []
+    ev = EpochEvaluator(split.validation, k=5, metrics=["recall", "ndcg"], report=reports.append)
+    gensim_model = Word2Vec(
+        list(split.train), vector_size=8, min_count=1, sg=1, epochs=3, workers=1, callbacks=[ev]
+    )
+    assert [r["epoch"] for r in reports] == [1, 2, 3]
+    assert set(reports[0]) == {"epoch", "recall@5", "ndcg@5"}
+    # no copy: no Word2Vec object other than the one being trained exists, and the evaluator's
+    # view shares nothing but normalised vectors (an ndarray) with it
+    gc.collect()
+    models = [o for o in gc.get_objects() if isinstance(o, Word2Vec)]
+    assert models == [gensim_model]
+    assert not any(isinstance(v, Word2Vec) for v in vars(ev).values())
+    assert not any(isinstance(v, Word2Vec) for v in vars(ev._view).values())
+    # and its numbers are what evaluate() says of the same vectors
+    view = ev._view
+    assert evaluate(view, split.validation, k=5, metrics=["recall"])["recall"] == pytest.approx(
+        reports[-1]["recall@5"]
+    )
+
+
+def test_report_callback_receives_every_epoch(split) -> None:
+    seen: list[dict] = []
+    Item2Vec(epochs=3, vector_size=8).fit(split.train, split.validation, report=seen.append)
+    assert [r["epoch"] for r in seen] == [1, 2, 3]
+    assert {"loss", "seconds", "recall@10", "mrr@10"} <= set(seen[0])
+
+
+def test_early_stopping_keeps_the_best_epoch(split, monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted = iter([0.1, 0.3, 0.2, 0.25, 0.2, 0.9, 0.9])
+    original = EpochEvaluator.on_epoch_end
+    vectors_at: dict[int, np.ndarray] = {}
+
+    def fake(self: EpochEvaluator, model: Word2Vec) -> None:
+        original(self, model)
+        self.latest["recall@10"] = next(scripted)
+        vectors_at[self.epoch] = model.wv.vectors.copy()
+
+    monkeypatch.setattr(EpochEvaluator, "on_epoch_end", fake)
+    model = Item2Vec(epochs=7, vector_size=8).fit(split.train, split.validation, patience=3)
+    assert len(model.history_) == 5  # epochs 3, 4, 5 brought no gain over epoch 2
+    assert model.best_epoch_ == 2
+    key = model.vocab[0]
+    row = model.wv.get_index(key)
+    assert np.array_equal(model.wv.vectors[row], vectors_at[2][row])
+    with pytest.raises(ValueError, match="needs validation pairs"):
+        Item2Vec().fit(split.train, patience=2)
+
+
+def test_min_count_drops_behave_as_unknown_items() -> None:
+    sessions = Sessions.from_lists([["a", "b", "a", "b", "rare"], ["a", "b", "a"], ["b", "a"]])
+    model = Item2Vec(min_count=2, epochs=2, vector_size=4).fit(sessions)
+    assert "rare" not in set(model.vocab)
+    with pytest.warns(UnknownItemWarning, match="1 of 2"):
+        recs = model.recommend(["rare", "a"], k=2)
+    assert recs[0].tolist() == ["a", "b"]  # popularity fallback, never an empty list
+    assert recs[1].tolist() == ["b", None]
+    with pytest.raises(ValueError, match="min_count=9"):
+        Item2Vec(min_count=9).fit(sessions)
+
+
+def test_recommend_session_mean_of_vectors(fitted: Item2Vec) -> None:
+    items = list(fitted.vocab[:2])
+    recs = fitted.recommend_session([items, [items[0]]], k=5)
+    assert recs.shape == (2, 5)
+    assert not set(items) & set(recs[0].tolist())
+    # a one-item basket is the query itself
+    assert recs[1].tolist() == fitted.recommend([items[0]], k=5)[0].tolist()
+    # brute force: cosine of the mean unit vector
+    v = fitted.vectors
+    query = v.loc[items].mean().to_numpy()
+    scores = v.to_numpy() @ query / np.linalg.norm(query)
+    scores = pd.Series(scores, index=v.index).drop(items).sort_values(ascending=False)
+    assert recs[0].tolist() == scores.index[:5].tolist()
+    with pytest.warns(UnknownItemWarning):
+        assert fitted.recommend_session([["nope"]], k=3).shape == (1, 3)
+    with pytest.raises(TypeError, match="list of baskets"):
+        fitted.recommend_session(items[0], k=3)
+
+
+# --------------------------------------------------------------------------- save / load
+def test_save_load_round_trip(fitted: Item2Vec, split, tmp_path) -> None:
+    folder = fitted.save(tmp_path / "model")
+    assert {p.name for p in folder.iterdir()} == {"vectors.kv", "vectors.txt", "item2vec.json"}
+    loaded = Item2Vec.load(folder)
+    assert np.array_equal(loaded.vectors.to_numpy(), fitted.vectors.to_numpy())  # exact
+    queries = split.test[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownItemWarning)
+        assert np.array_equal(loaded.recommend(queries, 10), fitted.recommend(queries, 10))
+    assert loaded.get_params() == fitted.get_params()
+    pd.testing.assert_frame_equal(loaded.history_, fitted.history_)
+    assert loaded.train_fingerprint == split.train.compact().fingerprint()
+    # the gensim formats are readable by gensim itself
+    kv = KeyedVectors.load_word2vec_format(str(folder / "vectors.txt"))
+    assert set(kv.index_to_key) == set(fitted.vocab)
+    assert KeyedVectors.load(str(folder / "vectors.kv")).get_vecattr(fitted.vocab[0], "count") > 0
+    meta = json.loads((folder / "item2vec.json").read_text())
+    assert meta["versions"]["sessrec"] and meta["params"]["epochs"] == 8
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: (d / "item2vec.json").unlink(), "has no item2vec.json"),
+        (lambda d: (d / "item2vec.json").write_text("{not json"), "not JSON"),
+        (lambda d: (d / "item2vec.json").write_text('{"format": "other"}'), "not a sessrec"),
+        (lambda d: (d / "vectors.txt").unlink(), "vectors.txt is missing"),
+        (
+            lambda d: (d / "vectors.txt").write_text(
+                (d / "vectors.txt").read_text().replace("0", "1", 1)
+            ),
+            "does not match the checksum",
+        ),
+        (lambda d: _bump_version(d), "format version 99"),
+    ],
+)
+def test_damaged_folders_get_clear_errors(fitted: Item2Vec, tmp_path, damage, message) -> None:
+    folder = fitted.save(tmp_path / "model")
+    damage(folder)
+    with pytest.raises(ModelFolderError, match=message):
+        Item2Vec.load(folder)
+
+
+def _bump_version(folder) -> None:
+    path = folder / "item2vec.json"
+    meta = json.loads(path.read_text())
+    meta["format_version"] = 99
+    path.write_text(json.dumps(meta))
+
+
+def test_load_missing_folder(tmp_path) -> None:
+    with pytest.raises(ModelFolderError, match="no model folder"):
+        Item2Vec.load(tmp_path / "nothing")
+
+
+def test_checkpoints(split, tmp_path) -> None:
+    model = Item2Vec(epochs=4, vector_size=8).fit(
+        split.train, split.validation, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=2
+    )
+    loaded = Item2Vec.load(tmp_path / "ckpt")
+    assert len(loaded.history_) == 4
+    assert np.array_equal(loaded.vectors.to_numpy(), model.vectors.to_numpy())
+    assert not list((tmp_path / "ckpt").glob(".*tmp"))
