@@ -88,12 +88,16 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     larger entry is kept, and ties at that score are filled in index order (cumulative sum of
     the tie mask); the ``k`` survivors are then sorted with a stable sort on the negated score.
     """
-    s = np.asarray(scores, dtype=np.float64)
+    s = np.asarray(scores)
+    if s.dtype != np.float32:  # float32 scores are ranked as they are (half the memory traffic)
+        s = s.astype(np.float64, copy=False)
     if s.ndim != 2:
         raise ValueError(f"scores must be 2-D, got shape {s.shape}")
     m, n = s.shape
     kk = min(k, n)
-    s = np.where(np.isnan(s), -np.inf, s)
+    nan = np.isnan(s)
+    if nan.any():
+        s = np.where(nan, -np.inf, s)
     if kk == 0:
         cols = np.zeros((m, 0), dtype=np.int64)
     elif kk < n:
@@ -114,6 +118,7 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     cols = np.take_along_axis(cols, order, axis=1)
     vals = np.take_along_axis(vals, order, axis=1)
     cols[np.isneginf(vals)] = -1
+    vals = vals.astype(np.float64, copy=False)
     if kk < k:
         cols = np.hstack([cols, np.full((m, k - kk), -1, dtype=np.int64)])
         vals = np.hstack([vals, np.full((m, k - kk), -np.inf)])
@@ -121,13 +126,15 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dense(rows: np.ndarray | sp.spmatrix | sp.sparray, n: int) -> np.ndarray:
-    """Turn a score block into dense float64 with ``-inf`` for non-candidates."""
+    """Turn a score block into dense floats (float32 kept) with ``-inf`` for non-candidates."""
     if sp.issparse(rows):
         coo = sp.coo_matrix(rows)
         out = np.full(coo.shape, -np.inf)
         out[coo.row, coo.col] = coo.data
     else:
-        out = np.asarray(rows, dtype=np.float64)
+        out = np.asarray(rows)
+        if out.dtype != np.float32:
+            out = out.astype(np.float64, copy=False)
     if out.ndim != 2 or out.shape[1] != n:
         raise RuntimeError(f"_score_rows returned shape {out.shape}, expected (m, {n})")
     return out

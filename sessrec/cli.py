@@ -58,15 +58,83 @@ def build_parser() -> argparse.ArgumentParser:
     ses.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
     ses.add_argument("--gap", default="30min", help="inactivity gap for --by gap (default 30min)")
 
-    ev = sub.add_parser("evaluate", help="evaluate a baseline on the next-event split")
+    ev = sub.add_parser("evaluate", help="evaluate a model on the next-event split")
     _add_dataset_args(ev)
     ev.add_argument("--model", choices=sorted(MODELS), required=True)
-    ev.add_argument("--k", type=int, default=10)
-    ev.add_argument("--test-size", default="1000", help="pairs per test set, or 'all'")
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    ev.add_argument("--gap", default="30min")
+    _add_param_arg(ev)
+    _add_split_args(ev)
+
+    tr = sub.add_parser(
+        "train", help="train word2vec with per-epoch validation, save it, print test metrics"
+    )
+    _add_dataset_args(tr)
+    _add_param_arg(tr)
+    _add_split_args(tr)
+    tr.add_argument("--out", metavar="DIR", default="word2vec-model", help="model folder")
+    tr.add_argument("--patience", type=int, default=None, help="early stopping patience")
+
+    runs = sub.add_parser(
+        "train-runs", help="train one word2vec configuration on several split seeds (results)"
+    )
+    _add_dataset_args(runs)
+    runs.add_argument("name", help="run-set name, e.g. default or report-best")
+    _add_param_arg(runs)
+    runs.add_argument("--split-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    runs.add_argument("--test-size", type=int, default=1000)
+    runs.add_argument("--k", type=int, default=10)
+    runs.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
+    runs.add_argument("--gap", default="30min")
+    runs.add_argument(
+        "--out", metavar="DIR", default="benchmarks/results/word2vec", help="results folder"
+    )
+
+    rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
+    _add_dataset_args(rec)
+    rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
+    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument(
+        "--model", metavar="DIR", default=None, help="a folder saved by `sessrec train`"
+    )
     return parser
+
+
+def _add_param_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model hyperparameter, e.g. --param window=13 (repeatable)",
+    )
+
+
+def _add_split_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--test-size", default="1000", help="pairs per test set, or 'all'")
+    p.add_argument("--seed", type=int, default=0, help="split seed")
+    p.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
+    p.add_argument("--gap", default="30min")
+
+
+def _params(pairs: Sequence[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` strings; values are ints, floats or text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UserError(f"--param must look like KEY=VALUE (e.g. window=13), not {pair!r}")
+        if key in out:
+            raise UserError(f"--param {key} given twice")
+        value: Any = text.strip()
+        for convert in (int, float):
+            try:
+                value = convert(value)
+                break
+            except ValueError:
+                continue
+        out[key] = value
+    return out
 
 
 def _load(args: argparse.Namespace) -> pd.DataFrame:
@@ -118,14 +186,95 @@ def _cmd_sessions(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .metrics import evaluate
     from .models import make_model
-    from .split import next_event_split
 
-    test_size: int | str = args.test_size if args.test_size == "all" else _int(args.test_size)
-    split = next_event_split(_sessions(args), test_size=test_size, seed=args.seed)
-    model = make_model(args.model).fit(split.train)
+    model = make_model(args.model, **_params(args.param))  # bad parameters fail before loading
+    split = _split(args)
+    model.fit(split.train)
     scores = evaluate(model, split.test, k=args.k)
     result = {"model": args.model, "k": args.k, "n_test": len(split.test), **scores}
     _emit(result, args.json)
+
+
+def _split(args: argparse.Namespace):
+    from .split import next_event_split
+
+    test_size: int | str = args.test_size if args.test_size == "all" else _int(args.test_size)
+    return next_event_split(_sessions(args), test_size=test_size, seed=args.seed)
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from .metrics import evaluate
+    from .models import make_model
+
+    model = make_model("word2vec", **_params(args.param))
+    split = _split(args)
+
+    def report(row: dict[str, Any]) -> None:
+        if not args.json:
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if "@" in k)
+            print(f"epoch {row['epoch']:>3}  {metrics}  loss {row['loss']:.4g}", flush=True)
+
+    model.fit(split.train, split.validation, k=args.k, report=report, patience=args.patience)
+    folder = model.save(args.out)
+    scores = evaluate(model, split.test, k=args.k, metrics=["recall", "mrr", "ndcg"])
+    result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
+    result["epochs"] = len(model.history_)
+    result["best_epoch"] = model.best_epoch_
+    result["saved"] = str(folder)
+    if args.json:
+        result["history"] = model.history_.to_dict(orient="records")
+    _emit(result, args.json)
+
+
+def _cmd_train_runs(args: argparse.Namespace) -> None:
+    from .runs import train_runs
+
+    sessions = _sessions(args)
+    runs = train_runs(
+        sessions,
+        _params(args.param),
+        out=args.out,
+        name=args.name,
+        split_seeds=args.split_seeds,
+        test_size=args.test_size,
+        k=args.k,
+        data={"sessionization": args.by, "gap": args.gap if args.by == "gap" else None},
+        log=None if args.json else lambda line: print(line, flush=True),
+    )
+    result = {"name": args.name, "out": args.out, **runs.summary().to_dict()}
+    result["n_seeds"] = int(result["n_seeds"])
+    _emit(result, args.json)
+
+
+def _cmd_recommend(args: argparse.Namespace) -> None:
+    from .models import make_model
+    from .plots import item_names
+    from .sessions import preprocess, sessionize
+    from .word2vec import Item2Vec
+
+    df = _load(args)
+    names = item_names(df)
+    if args.model:
+        model = Item2Vec.load(args.model)
+    else:
+        if not args.json:
+            print("training word2vec with default parameters (use --model DIR to skip)...")
+        model = make_model("word2vec").fit(sessionize(preprocess(df)))
+    unknown = [item for item in args.items if model.index([item])[0] < 0]
+    if unknown:
+        raise UserError(
+            f"{', '.join(map(repr, unknown))} not seen in training; StockCodes are case-"
+            "sensitive (e.g. 85123A)"
+        )
+    recs = model.recommend_session([args.items], k=args.k)[0]
+    rows = [{"item": i, "description": names.get(i, "")} for i in recs if i is not None]
+    if args.json:
+        print(json.dumps({"query": args.items, "recommendations": rows}))
+        return
+    for item in args.items:
+        print(f"query  {item:<8}  {names.get(item, '')}")
+    for rank, row in enumerate(rows, 1):
+        print(f"{rank:>5}  {row['item']:<8}  {row['description']}")
 
 
 def _int(text: str) -> int:
@@ -140,7 +289,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data import DataError
 
     args = build_parser().parse_args(argv)
-    handlers = {"data": _cmd_data, "sessions": _cmd_sessions, "evaluate": _cmd_evaluate}
+    handlers = {
+        "data": _cmd_data,
+        "sessions": _cmd_sessions,
+        "evaluate": _cmd_evaluate,
+        "train": _cmd_train,
+        "train-runs": _cmd_train_runs,
+        "recommend": _cmd_recommend,
+    }
     try:
         handlers[args.command](args)
     except (UserError, DataError, ValueError, OSError) as exc:

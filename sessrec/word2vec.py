@@ -85,13 +85,16 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def _stable(scores: np.ndarray) -> np.ndarray:
-    """Round float64 cosines to 12 decimals.
+    """Round float64 cosines to float32.
 
     BLAS sums a product in an order that depends on the matrix shape, so the same cosine can
-    differ in its last bits between a batch of 1 and a batch of 1,000 queries; rounding far
-    below float32 resolution makes rankings independent of the batch (chunking, evaluator).
+    differ in its last bits between a batch of 1 and a batch of 1,000 queries. Computed in
+    float64 (products of float32 vectors are exact there) and rounded to float32, the result
+    no longer depends on the batch (chunking, evaluator): a float64 error of ~1e-16 changes
+    the float32 rounding only for values within ~1e-16 of a rounding boundary. Cosines closer
+    than float32 resolution (~6e-8) tie, and ties go to the smaller item id as everywhere.
     """
-    return np.round(scores, 12)
+    return scores.astype(np.float32)
 
 
 class Item2Vec(SessionRecommender):
@@ -190,6 +193,7 @@ class Item2Vec(SessionRecommender):
         self.best_epoch_: int | None = None
         self.wv: KeyedVectors | None = None
         self._unit_vectors: np.ndarray | None = None
+        self._unit64: np.ndarray | None = None
         self._train_fingerprint: str | None = None
 
     # ------------------------------------------------------------------ validation
@@ -417,6 +421,7 @@ class Item2Vec(SessionRecommender):
         vocab = keys[order]
         self._set_vocab(vocab, counts.reindex(vocab).to_numpy(dtype=np.int64))
         self._unit_vectors = _unit(wv.vectors[order])
+        self._unit64 = self._unit_vectors.astype(np.float64)
         self.wv = wv
 
     def _set_vocab(self, vocab: np.ndarray, counts: np.ndarray) -> None:
@@ -427,8 +432,8 @@ class Item2Vec(SessionRecommender):
 
     # ------------------------------------------------------------------ scoring
     def _score_rows(self, codes: np.ndarray) -> np.ndarray:
-        assert self._unit_vectors is not None
-        u = self._unit_vectors.astype(np.float64)
+        assert self._unit64 is not None
+        u = self._unit64
         scores = _stable(u[codes] @ u.T)
         scores[np.arange(codes.size), codes] = -np.inf
         return scores
@@ -493,7 +498,8 @@ class Item2Vec(SessionRecommender):
             top = self._popular[:k]
             out_codes[np.ix_(~has_known, np.arange(top.size))] = top
         idx = np.flatnonzero(has_known)
-        u = self._unit_vectors.astype(np.float64)
+        u = self._unit64
+        assert u is not None
         step = max(1, self.max_chunk_elements // max(n_items, 1))
         for start in range(0, idx.size, step):
             block = basket[idx[start : start + step]]
