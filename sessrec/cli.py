@@ -88,6 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", default="benchmarks/results/word2vec", help="results folder"
     )
 
+    sw = sub.add_parser("sweep", help="sweep word2vec hyperparameters on Ray Tune (resumable)")
+    _add_dataset_args(sw)
+    sw.add_argument("--space", default="quick", help="report, seed, quick (default quick)")
+    sw.add_argument("--samples", type=int, default=None, help="random sample of N configs")
+    sw.add_argument("--max-epochs", type=int, default=100)
+    sw.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray")
+    sw.add_argument("--cpus-per-trial", type=int, default=1)
+    sw.add_argument("--address", default=None, help="join this Ray cluster (or RAY_ADDRESS)")
+    sw.add_argument("--name", default=None, help="sweep name (default: the space's name)")
+    sw.add_argument("--storage", default=None, help="Ray state folder (default: the cache)")
+    sw.add_argument("--out", default=None, help="results folder (default sweeps/NAME)")
+    sw.add_argument("--no-asha", action="store_true", help="run every trial to max epochs")
+    sw.add_argument("--test-size", type=int, default=1000)
+    sw.add_argument("--seed", type=int, default=0, help="split seed")
+    sw.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
+    sw.add_argument("--gap", default="30min")
+
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
@@ -277,6 +294,51 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
         print(f"{rank:>5}  {row['item']:<8}  {row['description']}")
 
 
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from .split import next_event_split
+    from .tune import run_sweep
+
+    name = args.name or args.space
+    out = args.out or f"benchmarks/results/sweeps/{name}"
+    split = next_event_split(_sessions(args), test_size=args.test_size, seed=args.seed)
+    results = run_sweep(
+        args.space,
+        train=split.train,
+        valid=split.validation,
+        out=out,
+        max_epochs=args.max_epochs,
+        scheduler=None if args.no_asha else "asha",
+        samples=args.samples,
+        cpus_per_trial=args.cpus_per_trial,
+        num_cpus=args.num_cpus,
+        address=args.address,
+        name=name,
+        storage=args.storage,
+        data={
+            "source": _source_label(args),
+            "sessionization": args.by,
+            "test_size": args.test_size,
+            "split_seed": args.seed,
+        },
+        progress=not args.json,
+    )
+    m = results.manifest
+    result = {"name": name, "out": out, **m["counts"]}
+    result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
+    result["best_config"] = json.dumps(results.best_config())
+    result["wall_seconds"] = round(m["last_invocation"]["wall_seconds"], 1)
+    _emit(result, args.json)
+
+
+def _source_label(args: argparse.Namespace) -> str:
+    import os
+
+    if args.source:
+        return os.path.basename(args.source)
+    env = os.environ.get("SESSREC_DATA")
+    return os.path.basename(env) if env else args.dataset
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -296,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train": _cmd_train,
         "train-runs": _cmd_train_runs,
         "recommend": _cmd_recommend,
+        "sweep": _cmd_sweep,
     }
     try:
         handlers[args.command](args)

@@ -1,0 +1,721 @@
+"""Hyperparameter sweeps of word2vec on Ray Tune (``pip install 'sessrec[tune]'``).
+
+:func:`run_sweep` trains one :class:`~sessrec.word2vec.Item2Vec` per configuration of a search
+space and reports the validation metrics after every epoch to Ray Tune, whose ASHA scheduler
+stops the weak configurations early. The training sessions and validation pairs are put in
+Ray's object store once (:func:`ray.tune.with_parameters`), not captured by every trial.
+
+Ray is imported inside the functions: the rest of sessrec works without it, and reading the
+exported results (:func:`read_sweep`, :mod:`sessrec.analysis`) never needs it.
+
+Running on a cluster
+--------------------
+Locally (the default) Ray starts with ``num_cpus`` CPUs, no dashboard and quiet logs. To use
+a Ray cluster, start it and pass its address (or set ``RAY_ADDRESS``)::
+
+    ray start --head --port=6379                  # on the head node
+    ray start --address=HEAD_IP:6379              # on every worker node
+    sessrec sweep --space report --address HEAD_IP:6379
+
+With a cluster, ``storage`` must be a folder every node can reach (e.g. a shared file system).
+
+Interrupting and resuming
+-------------------------
+Ray keeps the sweep's state under ``storage/name``. A sweep stopped by Ctrl-C, SIGTERM or a
+killed process continues when it is started again with the same ``name`` and ``storage``: the
+finished trials are kept, the unfinished ones are rerun from their first epoch. A trial that
+raises is recorded with status ``error`` and its message, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sessrec import __version__
+from sessrec._checks import check_int, check_k
+from sessrec._io import atomic_path, write_text_atomic
+from sessrec.sessions import Sessions
+from sessrec.word2vec import Item2Vec
+
+__all__ = [
+    "ASHA_DEFAULTS",
+    "SPACES",
+    "SweepResults",
+    "expand_space",
+    "read_sweep",
+    "run_sweep",
+    "space_size",
+]
+
+_FORMAT = "sessrec.sweep"
+
+
+def _grid(start: float, stop: float, step: float, digits: int = 6) -> list[float]:
+    n = int(round((stop - start) / step)) + 1
+    return [round(start + i * step, digits) for i in range(n)]
+
+
+#: Named search spaces: parameter -> list of values (a grid). ``"report"`` is the FF19
+#: report's grid (7 x 11 x 7 = 539 configurations); ``"seed"`` the original notebook's
+#: (27,489 configurations: sample it with ``samples=N`` or run it on a cluster);
+#: ``"quick"`` a 2 x 2 grid for tests and quick mode.
+SPACES: dict[str, dict[str, list[Any]]] = {
+    "report": {
+        "window": [int(v) for v in _grid(1, 19, 3)],
+        "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
+        "negative": [int(v) for v in _grid(1, 19, 3)],
+    },
+    "seed": {
+        "vector_size": [int(v) for v in _grid(10, 100, 6)],
+        "window": [int(v) for v in _grid(1, 19, 3)],
+        "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
+        "alpha": [0.001, 0.01, 0.1],
+        "negative": [int(v) for v in _grid(1, 19, 3)],
+    },
+    "quick": {"window": [3, 9], "negative": [2, 8]},
+}
+
+#: ASHA settings: rungs at 1, 3, 9, 27 and 81 epochs of 100; a third of the configurations
+#: reaching a rung go on to the next, so most stop after one or three epochs.
+ASHA_DEFAULTS: dict[str, float] = {"grace_period": 1, "reduction_factor": 3}
+
+
+def space_size(space: Mapping[str, Sequence[Any]]) -> int:
+    """Number of configurations of a grid.
+
+    Parameters
+    ----------
+    space : mapping
+        Parameter -> list of values.
+
+    Returns
+    -------
+    int
+    """
+    return int(np.prod([len(v) for v in space.values()])) if space else 1
+
+
+def expand_space(
+    space: str | Mapping[str, Sequence[Any]], samples: int | None = None, seed: int = 0
+) -> tuple[str, list[dict[str, Any]]]:
+    """The configurations of a space: every grid point, or a seeded sample of ``samples``.
+
+    Parameters
+    ----------
+    space : str or mapping
+        A name of :data:`SPACES` or a mapping parameter -> list of values.
+    samples : int, optional
+        Draw this many distinct grid points (without replacement) instead of all.
+    seed : int, default 0
+
+    Returns
+    -------
+    name : str
+        The space's name (``"custom"`` for a mapping).
+    configs : list of dict
+
+    Raises
+    ------
+    ValueError
+        For an unknown space name, an unknown parameter or an empty value list.
+    """
+    if isinstance(space, str):
+        if space not in SPACES:
+            raise ValueError(f"unknown space {space!r}; choose from {sorted(SPACES)} or a dict")
+        name, grid = space, SPACES[space]
+    else:
+        name, grid = "custom", {k: list(v) for k, v in space.items()}
+    valid = set(Item2Vec.param_names()) - {"epochs", "workers"}
+    bad = sorted(set(grid) - valid)
+    if bad:
+        raise ValueError(f"space has unknown parameter(s) {bad}; valid: {sorted(valid)}")
+    empty = [k for k, v in grid.items() if not v]
+    if empty:
+        raise ValueError(f"space has no values for {empty}")
+    keys = list(grid)
+    total = space_size(grid)
+    if samples is None or samples >= total:
+        configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    else:
+        samples = check_int(samples, "samples", 1)
+        picks = np.sort(np.random.default_rng(seed).choice(total, size=samples, replace=False))
+        sizes = [len(grid[k]) for k in keys]
+        configs = []
+        for flat in picks.tolist():
+            idx = np.unravel_index(flat, sizes)
+            configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
+    for cfg in configs:
+        Item2Vec(**cfg)  # every configuration is valid before anything starts
+    return name, configs
+
+
+# --------------------------------------------------------------------------- trainable
+def _trial(
+    config: dict[str, Any],
+    *,
+    configs: Sequence[dict[str, Any]],
+    train: Sessions,
+    valid: np.ndarray,
+    k: int,
+    metrics: Sequence[str],
+    max_epochs: int,
+    workers: int,
+    fixed: dict[str, Any],
+) -> None:
+    """One Ray Tune trial: fit word2vec, report every epoch's validation metrics."""
+    from ray import tune
+
+    swept = {p: v for p, v in configs[int(config["config_id"])].items() if p != "config_id"}
+    params = {**fixed, **swept}
+    model = Item2Vec(**params, epochs=max_epochs, workers=workers)
+
+    def report(row: dict[str, Any]) -> None:
+        tune.report({key: float(v) for key, v in row.items() if key != "epoch"})
+
+    model.fit(train, valid, k=k, metrics=metrics, report=report)
+
+
+class _Progress:
+    """Live one-line progress of a sweep (a Ray Tune callback, built lazily)."""
+
+    @staticmethod
+    def make(metric: str, total: int, every: float, stream: Any) -> Any:
+        from ray.tune import Callback
+
+        class Progress(Callback):
+            def __init__(self) -> None:
+                self.start = time.monotonic()
+                self.last = 0.0
+                self.done = self.pruned = self.failed = 0
+                self.running: set[str] = set()
+                self.best = float("-inf")
+
+            def on_trial_start(self, iteration, trials, trial, **info):  # noqa: ANN001
+                self.running.add(trial.trial_id)
+
+            def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ANN001
+                if metric in result:
+                    self.best = max(self.best, float(result[metric]))
+                self._line()
+
+            def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ANN001
+                self.running.discard(trial.trial_id)
+                self.done += 1
+                last = trial.last_result or {}
+                if int(last.get("training_iteration", 0)) < max_epochs_holder[0]:
+                    self.pruned += 1
+                self._line()
+
+            def on_trial_error(self, iteration, trials, trial, **info):  # noqa: ANN001
+                self.running.discard(trial.trial_id)
+                self.failed += 1
+                self._line(force=True)
+
+            def _line(self, force: bool = False) -> None:
+                now = time.monotonic()
+                if not force and now - self.last < every:
+                    return
+                self.last = now
+                mins, secs = divmod(int(now - self.start), 60)
+                best = "-" if self.best == float("-inf") else f"{self.best:.4f}"
+                print(
+                    f"trials {self.done + self.failed}/{total} done  {len(self.running)} running"
+                    f"  {self.pruned} pruned  {self.failed} failed  best {metric} {best}"
+                    f"  elapsed {mins // 60}:{mins % 60:02d}:{secs:02d}",
+                    file=stream,
+                    flush=True,
+                )
+
+        max_epochs_holder: list[int] = [0]
+        progress = Progress()
+        progress.max_epochs_holder = max_epochs_holder  # type: ignore[attr-defined]
+        return progress
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class SweepResults:
+    """A sweep's exported results (see :func:`read_sweep`).
+
+    Attributes
+    ----------
+    trials : pandas.DataFrame
+        One row per trial: ``trial_id``, the config columns, ``best_<metric>``,
+        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status``
+        (``completed``, ``pruned`` or ``error``) and ``error``.
+    history : pandas.DataFrame
+        One row per (trial, epoch): ``trial_id``, ``epoch``, the metrics, ``loss``, ``seconds``.
+    manifest : dict
+        Space, scheduler, data fingerprint, split, versions, timing.
+    """
+
+    trials: pd.DataFrame
+    history: pd.DataFrame
+    manifest: dict[str, Any]
+
+    @property
+    def metric(self) -> str:
+        """The metric the sweep optimised (e.g. ``"recall@10"``)."""
+        return str(self.manifest["metric"])
+
+    @property
+    def params(self) -> list[str]:
+        """The swept parameters."""
+        return list(self.manifest["space_params"])
+
+    def best_config(self) -> dict[str, Any]:
+        """The configuration with the highest best validation metric (ties: first trial).
+
+        Returns
+        -------
+        dict
+        """
+        ok = self.trials[self.trials["status"] != "error"]
+        row = ok.sort_values(
+            [f"best_{self.metric}", "trial_id"], ascending=[False, True], kind="stable"
+        ).iloc[0]
+        return {p: _plain(row[p]) for p in self.params}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _export(
+    grid: Any, params: Sequence[str], metric: str, max_epochs: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy tables from a Ray ``ResultGrid``."""
+    trials, histories = [], []
+    for result in grid:
+        config = result.config or {}
+        cid = int(config.get("config_id", -1))
+        df = result.metrics_dataframe
+        row: dict[str, Any] = {"trial_id": cid, **{p: config.get(p) for p in params}}
+        if df is not None and not df.empty and metric in df:
+            hist = pd.DataFrame(
+                {
+                    "trial_id": cid,
+                    "epoch": df["training_iteration"].astype(int),
+                    **{
+                        c: df[c]
+                        for c in df.columns
+                        if "@" in c or c in ("loss", "seconds", "eval_seconds")
+                    },
+                }
+            )
+            histories.append(hist)
+            best = int(hist[metric].to_numpy().argmax())
+            row.update(
+                {
+                    f"best_{metric}": float(hist[metric].iloc[best]),
+                    f"final_{metric}": float(hist[metric].iloc[-1]),
+                    "best_epoch": int(hist["epoch"].iloc[best]),
+                    "epochs": int(hist["epoch"].iloc[-1]),
+                    "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
+                }
+            )
+        else:
+            row.update(
+                {f"best_{metric}": np.nan, f"final_{metric}": np.nan, "best_epoch": 0}
+                | {"epochs": 0, "seconds": 0.0}
+            )
+        if result.error is not None:
+            row["status"], row["error"] = "error", f"{type(result.error).__name__}: {result.error}"
+        else:
+            done = row["epochs"] >= max_epochs
+            row["status"], row["error"] = ("completed" if done else "pruned"), ""
+        trials.append(row)
+    trials_df = pd.DataFrame(trials).sort_values("trial_id", kind="stable", ignore_index=True)
+    history = (
+        pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
+        if histories
+        else pd.DataFrame(columns=["trial_id", "epoch"])
+    )
+    return trials_df, history.reset_index(drop=True)
+
+
+def _write_tables(folder: Path, trials: pd.DataFrame, history: pd.DataFrame) -> None:
+    for name, table in (("trials", trials), ("history", history)):
+        with atomic_path(folder / f"{name}.parquet") as tmp:
+            table.to_parquet(tmp, index=False)
+        write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
+
+
+def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
+    """Read an exported sweep (``trials``, ``history``, ``manifest.json``); no Ray needed.
+
+    Parameters
+    ----------
+    folder : path-like
+        The ``out`` folder of :func:`run_sweep`.
+
+    Returns
+    -------
+    SweepResults
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder lacks the manifest or a table.
+    ValueError
+        If the manifest is not a sessrec sweep manifest.
+    """
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{folder} holds no sweep results (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format") != _FORMAT:
+        raise ValueError(f"{manifest_path} is not a sessrec sweep manifest")
+    tables = {}
+    for name in ("trials", "history"):
+        pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if pq.is_file():
+            tables[name] = pd.read_parquet(pq)
+        elif csv.is_file():
+            tables[name] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+        else:
+            raise FileNotFoundError(f"{folder} lacks {name}.parquet/.csv")
+    tables["trials"]["error"] = tables["trials"]["error"].fillna("")
+    return SweepResults(tables["trials"], tables["history"], manifest)
+
+
+# --------------------------------------------------------------------------- run
+def _init_ray(num_cpus: int | None, address: str | None) -> bool:
+    """Start or join Ray; return whether this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # no banner: verbose=0 is silent
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    quiet = {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+        "configure_logging": True,
+    }
+    if address:
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
+    return True
+
+
+def default_storage() -> Path:
+    """Where Ray keeps sweep state: ``$SESSREC_CACHE/sweeps`` (or the platform cache).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from sessrec.data.download import cache_dir
+
+    return cache_dir() / "sweeps"
+
+
+def run_sweep(
+    space: str | Mapping[str, Sequence[Any]],
+    *,
+    train: Sessions,
+    valid: np.ndarray,
+    out: str | os.PathLike[str],
+    max_epochs: int = 100,
+    metric: str = "recall@10",
+    scheduler: str | None = "asha",
+    grace_period: int = int(ASHA_DEFAULTS["grace_period"]),
+    reduction_factor: float = ASHA_DEFAULTS["reduction_factor"],
+    samples: int | None = None,
+    sample_seed: int = 0,
+    cpus_per_trial: int = 1,
+    num_cpus: int | None = None,
+    address: str | None = None,
+    name: str = "sweep",
+    storage: str | os.PathLike[str] | None = None,
+    resume: bool = True,
+    fixed: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    progress: bool | Callable[[str], None] = True,
+    progress_every: float = 30.0,
+) -> SweepResults:
+    """Sweep word2vec hyperparameters on Ray Tune; export and return the results.
+
+    Parameters
+    ----------
+    space : str or mapping
+        A name of :data:`SPACES` or a grid (parameter -> list of values).
+    train : Sessions
+        Training sessions (put in Ray's object store once).
+    valid : numpy.ndarray
+        ``(n, 2)`` validation pairs scored after every epoch.
+    out : path-like
+        Folder for the exported results (``trials``/``history`` as parquet and CSV,
+        ``manifest.json``).
+    max_epochs : int, default 100
+        Epochs of a trial that is never stopped (and of the learning-rate schedule).
+    metric : str, default "recall@10"
+        ``<metric>@<k>`` maximised by the scheduler; ``k`` also sets the evaluation list length.
+    scheduler : {"asha", None}
+        ASHA (asynchronous successive halving) or none (every trial runs ``max_epochs``).
+    grace_period, reduction_factor : int, float
+        ASHA's first rung and the factor between rungs (see :data:`ASHA_DEFAULTS`).
+    samples : int, optional
+        Run a seeded random sample of this many grid points instead of all of them.
+    sample_seed : int, default 0
+    cpus_per_trial : int, default 1
+        CPUs Ray reserves per trial; gensim trains with as many threads (no oversubscription).
+    num_cpus : int, optional
+        CPUs of the local Ray instance (default: all); ignored when joining a cluster.
+    address : str, optional
+        Join this Ray cluster (or ``$RAY_ADDRESS``) instead of starting a local instance.
+    name : str, default "sweep"
+        The sweep's name; rerunning with the same name and storage resumes it.
+    storage : path-like, optional
+        Ray's state folder (default :func:`default_storage`).
+    resume : bool, default True
+        Continue an interrupted sweep of the same name; with False an existing state is an
+        error (choose another name or delete it).
+    fixed : mapping, optional
+        Parameters held fixed for every trial (default: the word2vec defaults).
+    data : mapping, optional
+        What to record about the data in the manifest (source, sessionization, split, ...).
+    progress : bool or callable, default True
+        Print a progress line (trials done/running/pruned/failed, best, elapsed) to stderr
+        every ``progress_every`` seconds; a callable receives nothing (reserved).
+    progress_every : float, default 30
+
+    Returns
+    -------
+    SweepResults
+    """
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    from sessrec.metrics import check_pairs
+
+    key, _, k_text = metric.partition("@")
+    if not k_text.isdigit():
+        raise ValueError(f"metric must look like 'recall@10', got {metric!r}")
+    k = check_k(int(k_text))
+    max_epochs = check_int(max_epochs, "max_epochs", 1)
+    cpus_per_trial = check_int(cpus_per_trial, "cpus_per_trial", 1)
+    if scheduler not in ("asha", None):
+        raise ValueError(f"scheduler must be 'asha' or None, got {scheduler!r}")
+    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
+    valid = check_pairs(valid)
+    space_name, configs = expand_space(space, samples=samples, seed=sample_seed)
+    space_params = list(configs[0])
+    fixed_params = dict(fixed or {})
+    Item2Vec(**fixed_params, **configs[0])  # fixed + swept parameters are valid together
+    for i, cfg in enumerate(configs):
+        cfg["config_id"] = i
+    storage_path = Path(storage) if storage is not None else default_storage()
+    storage_path = storage_path.expanduser().resolve()
+    storage_path.mkdir(parents=True, exist_ok=True)
+    state = storage_path / name
+    out_folder = Path(out)
+    metrics = ("recall", "mrr") if key == "recall" else (key, "recall")
+    trainable = tune.with_resources(
+        tune.with_parameters(
+            _trial,
+            configs=configs,
+            train=train,
+            valid=valid,
+            k=k,
+            metrics=metrics,
+            max_epochs=max_epochs,
+            workers=cpus_per_trial,
+            fixed=fixed_params,
+        ),
+        {"cpu": cpus_per_trial},
+    )
+    sched = (
+        ASHAScheduler(
+            time_attr="training_iteration",
+            max_t=max_epochs,
+            grace_period=check_int(grace_period, "grace_period", 1),
+            reduction_factor=reduction_factor,
+        )
+        if scheduler == "asha"
+        else FIFOScheduler()
+    )
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    usage0 = _child_cpu()
+    we_started = _init_ray(num_cpus, address)
+    try:
+        import ray
+
+        cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
+        callbacks = []
+        if progress:
+            cb = _Progress.make(metric, len(configs), progress_every, sys.stderr)
+            cb.max_epochs_holder[0] = max_epochs
+            callbacks.append(cb)
+        if tune.Tuner.can_restore(str(state)):
+            if not resume:
+                raise ValueError(
+                    f"a sweep named {name!r} exists in {storage_path}; pass resume=True to "
+                    "continue it, or choose another name"
+                )
+            tuner = tune.Tuner.restore(
+                str(state),
+                trainable,
+                resume_unfinished=True,
+                resume_errored=False,
+                restart_errored=False,
+            )
+            # callbacks/progress are part of RunConfig, which restore keeps from the first run;
+            # the progress line therefore only shows on the first invocation.
+        else:
+            tuner = tune.Tuner(
+                trainable,
+                param_space={
+                    "config_id": tune.grid_search(list(range(len(configs)))),
+                },
+                tune_config=tune.TuneConfig(
+                    metric=metric, mode="max", scheduler=sched, reuse_actors=True
+                ),
+                run_config=tune.RunConfig(
+                    name=name,
+                    storage_path=str(storage_path),
+                    failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+                    verbose=0,
+                    callbacks=callbacks,
+                ),
+            )
+        grid = tuner.fit()
+    finally:
+        if we_started:
+            import ray
+
+            ray.shutdown()
+    trials, history = _export(grid, space_params, metric, max_epochs)
+    by_id = {cfg["config_id"]: cfg for cfg in configs}
+    for p in space_params:  # config columns from the space itself (the trial only saw ids)
+        trials[p] = trials["trial_id"].map(lambda i, p=p: by_id.get(int(i), {}).get(p))
+    out_folder.mkdir(parents=True, exist_ok=True)
+    _write_tables(out_folder, trials, history)
+    manifest = {
+        "format": _FORMAT,
+        "name": name,
+        "space": space_name,
+        "space_params": space_params,
+        "space_grid": {p: sorted({cfg[p] for cfg in configs}) for p in space_params},
+        "n_configs": len(configs),
+        "samples": samples,
+        "sample_seed": sample_seed,
+        "fixed": Item2Vec(**fixed_params).get_params() | {"epochs": max_epochs},
+        "metric": metric,
+        "max_epochs": max_epochs,
+        "scheduler": (
+            {
+                "name": "asha",
+                "grace_period": grace_period,
+                "reduction_factor": reduction_factor,
+                "rungs": asha_rungs(grace_period, reduction_factor, max_epochs),
+            }
+            if scheduler == "asha"
+            else {"name": "fifo"}
+        ),
+        "cpus_per_trial": cpus_per_trial,
+        "cluster_cpus": cluster_cpus,
+        "address": address or os.environ.get("RAY_ADDRESS"),
+        "data": dict(data or {}),
+        "train_fingerprint": train.fingerprint(),
+        "n_train_sessions": len(train),
+        "n_valid_pairs": int(valid.shape[0]),
+        "counts": {
+            "trials": len(trials),
+            "completed": int((trials["status"] == "completed").sum()),
+            "pruned": int((trials["status"] == "pruned").sum()),
+            "failed": int((trials["status"] == "error").sum()),
+            "epochs_run": int(trials["epochs"].sum()),
+            "epochs_without_pruning": len(configs) * max_epochs,
+        },
+        "trial_seconds_total": float(trials["seconds"].sum()),
+        "versions": _versions(),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        "last_invocation": {
+            "started": started.isoformat(timespec="seconds"),
+            "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_seconds": time.perf_counter() - t0,
+            "cpu_seconds": _child_cpu() - usage0,
+        },
+    }
+    previous = _previous_manifest(out_folder)
+    manifest["invocations"] = previous.get("invocations", []) + [manifest["last_invocation"]]
+    manifest["wall_seconds_total"] = sum(i["wall_seconds"] for i in manifest["invocations"])
+    manifest["cpu_seconds_total"] = sum(i["cpu_seconds"] for i in manifest["invocations"])
+    write_text_atomic(out_folder / "manifest.json", json.dumps(manifest, indent=1))
+    return SweepResults(trials, history, manifest)
+
+
+def _previous_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return old if old.get("format") == _FORMAT else {}
+
+
+def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
+    """Epochs at which ASHA compares trials: ``grace * rf**i`` below ``max_t``.
+
+    Parameters
+    ----------
+    grace_period : int
+    reduction_factor : float
+    max_t : int
+
+    Returns
+    -------
+    list of int
+    """
+    rungs, r = [], float(grace_period)
+    while r < max_t:
+        rungs.append(int(r))
+        r *= reduction_factor
+    return rungs
+
+
+def _child_cpu() -> float:
+    """CPU seconds of this process and its finished children (Ray workers on this machine)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _versions() -> dict[str, str]:
+    import gensim
+    import ray
+
+    return {
+        "sessrec": __version__,
+        "gensim": gensim.__version__,
+        "ray": ray.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
