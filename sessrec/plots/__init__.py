@@ -1,0 +1,14 @@
+"""Figures and tables of the book, one module per topic.
+
+- :mod:`sessrec.plots.core`: data, sessions and metric figures and tables (chapters 1-3), and
+  :func:`glue`;
+- :mod:`sessrec.plots.word2vec`: training curves and embedding maps (chapter 4);
+- :mod:`sessrec.plots.sweep`: sweep figures (chapters 5-6).
+
+Everything public is re-exported here, so ``from sessrec import plots; plots.glue(...)`` works.
+"""
+
+from sessrec.plots.core import *  # noqa: F403
+from sessrec.plots.core import __all__ as _core_all
+
+__all__ = list(_core_all)
