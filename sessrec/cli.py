@@ -323,11 +323,17 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         progress=not args.json,
     )
     m = results.manifest
-    result = {"name": name, "out": out, **m["counts"]}
-    result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
-    result["best_config"] = json.dumps(results.best_config())
+    result = {"name": name, "out": out, **m["counts"], "complete": m["complete"]}
+    if results.trials["best_" + m["metric"]].notna().any():
+        result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
+        result["best_config"] = json.dumps(results.best_config())
     result["wall_seconds"] = round(m["last_invocation"]["wall_seconds"], 1)
     _emit(result, args.json)
+    if not m["complete"]:
+        raise UserError(
+            f"sweep {name!r} is not finished ({m['counts']['unfinished']} trials left); run "
+            "the same command again to resume it"
+        )
 
 
 def _source_label(args: argparse.Namespace) -> str:

@@ -284,7 +284,10 @@ class SweepResults:
         -------
         dict
         """
-        ok = self.trials[self.trials["status"] != "error"]
+        col = f"best_{self.metric}"
+        ok = self.trials[(self.trials["status"] != "error") & self.trials[col].notna()]
+        if ok.empty:
+            raise ValueError("no trial has reported a metric yet; run or resume the sweep")
         row = ok.sort_values(
             [f"best_{self.metric}", "trial_id"], ascending=[False, True], kind="stable"
         ).iloc[0]
@@ -300,15 +303,26 @@ def _plain(value: Any) -> Any:
 
 
 def _export(
-    grid: Any, params: Sequence[str], metric: str, max_epochs: int
+    grid: Any, configs: Sequence[dict[str, Any]], metric: str, max_epochs: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tidy tables from a Ray ``ResultGrid``."""
-    trials, histories = [], []
-    for result in grid:
-        config = result.config or {}
-        cid = int(config.get("config_id", -1))
+    """Tidy tables from a Ray ``ResultGrid``: one row per configuration, even unstarted ones.
+
+    Status: ``completed`` (ran ``max_epochs``), ``pruned`` (stopped by the scheduler),
+    ``error`` (raised; ``error`` holds the message) or ``unfinished`` (not started or still
+    running when the sweep was interrupted; rerun the sweep to finish it).
+    """
+    params = [p for p in configs[0] if p != "config_id"]
+    ray_trials = getattr(getattr(grid, "_experiment_analysis", None), "trials", None)
+    pairs = zip(ray_trials, grid, strict=True) if ray_trials is not None else []
+    seen: dict[int, dict[str, Any]] = {}
+    histories = []
+    for trial, result in pairs:
+        cid = int((trial.config or {}).get("config_id", -1))
+        if cid < 0:
+            continue
         df = result.metrics_dataframe
-        row: dict[str, Any] = {"trial_id": cid, **{p: config.get(p) for p in params}}
+        row: dict[str, Any] = {"epochs": 0, "seconds": 0.0, "best_epoch": 0}
+        row |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
         if df is not None and not df.empty and metric in df:
             hist = pd.DataFrame(
                 {
@@ -332,22 +346,30 @@ def _export(
                     "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
                 }
             )
+        status = str(trial.status)
+        if status == "ERROR":
+            err = result.error
+            row["status"] = "error"
+            row["error"] = f"{type(err).__name__}: {err}" if err is not None else "failed"
+        elif status == "TERMINATED":
+            row["status"] = "completed" if row["epochs"] >= max_epochs else "pruned"
+            row["error"] = ""
         else:
-            row.update(
-                {f"best_{metric}": np.nan, f"final_{metric}": np.nan, "best_epoch": 0}
-                | {"epochs": 0, "seconds": 0.0}
-            )
-        if result.error is not None:
-            row["status"], row["error"] = "error", f"{type(result.error).__name__}: {result.error}"
-        else:
-            done = row["epochs"] >= max_epochs
-            row["status"], row["error"] = ("completed" if done else "pruned"), ""
-        trials.append(row)
-    trials_df = pd.DataFrame(trials).sort_values("trial_id", kind="stable", ignore_index=True)
+            row["status"], row["error"] = "unfinished", ""
+        seen[cid] = row
+    empty = {"epochs": 0, "seconds": 0.0, "best_epoch": 0, "status": "unfinished", "error": ""}
+    empty |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
+    trials = [
+        {"trial_id": i, **{p: cfg[p] for p in params}, **seen.get(i, empty)}
+        for i, cfg in enumerate(configs)
+    ]
+    columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
+    columns += ["epochs", "seconds", "status", "error"]
+    trials_df = pd.DataFrame(trials, columns=columns)
     history = (
         pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
         if histories
-        else pd.DataFrame(columns=["trial_id", "epoch"])
+        else pd.DataFrame(columns=["trial_id", "epoch", metric])
     )
     return trials_df, history.reset_index(drop=True)
 
@@ -609,10 +631,7 @@ def run_sweep(
             import ray
 
             ray.shutdown()
-    trials, history = _export(grid, space_params, metric, max_epochs)
-    by_id = {cfg["config_id"]: cfg for cfg in configs}
-    for p in space_params:  # config columns from the space itself (the trial only saw ids)
-        trials[p] = trials["trial_id"].map(lambda i, p=p: by_id.get(int(i), {}).get(p))
+    trials, history = _export(grid, configs, metric, max_epochs)
     out_folder.mkdir(parents=True, exist_ok=True)
     _write_tables(out_folder, trials, history)
     manifest = {
@@ -649,9 +668,11 @@ def run_sweep(
             "completed": int((trials["status"] == "completed").sum()),
             "pruned": int((trials["status"] == "pruned").sum()),
             "failed": int((trials["status"] == "error").sum()),
+            "unfinished": int((trials["status"] == "unfinished").sum()),
             "epochs_run": int(trials["epochs"].sum()),
             "epochs_without_pruning": len(configs) * max_epochs,
         },
+        "complete": bool((trials["status"] != "unfinished").all()),
         "trial_seconds_total": float(trials["seconds"].sum()),
         "versions": _versions(),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
