@@ -373,6 +373,12 @@ def _read_csv_text(text: str, name: str, date_order: str | None) -> tuple[pd.Dat
     if df.empty:
         raise DataFormatError(f"{name}: has a header but no data rows.")
     _check_rows_are_lines(text, df, name)
+    price = df["UnitPrice"]
+    if price.dtype == np.float64 and not np.isfinite(price.to_numpy()).all():
+        # re-read the column as text so the error shows the value as written ('1e400', '')
+        col = list(df.columns).index("UnitPrice")
+        raw = pd.read_csv(io.StringIO(text), usecols=[col], dtype=str, **options)
+        df["UnitPrice"] = raw.iloc[:, 0].to_numpy()
     return _typed(df, name, date_order)
 
 
