@@ -2,7 +2,8 @@
 
 ``sessrec data info|fetch|synthetic``, ``sessrec sessions`` and ``sessrec evaluate``. User errors
 (a missing or malformed file, a bad option value) print one line to stderr and exit with
-status 2, without a traceback.
+status 2, without a traceback. Ctrl-C, SIGTERM and SIGHUP stop a command cleanly (temporary
+files removed) with status 130, 143 and 129. Every ``--json`` result names its ``source``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -20,6 +23,42 @@ __all__ = ["main", "build_parser"]
 
 class UserError(Exception):
     """An error caused by the command's input; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one ``sessrec: error:`` line (status 2), like the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"sessrec: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (argparse names the option)."""
+    kind = "a non-negative" if minimum == 0 else "a positive" if minimum == 1 else f">= {minimum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {kind} whole number, not {text!r}")
+        return value
+
+    return parse
+
+
+def _duration(text: str) -> pd.Timedelta:
+    """An argparse type for ``--gap``: a non-negative duration such as 30min, 2h or 1d."""
+    try:
+        value = pd.Timedelta(text)
+    except (ValueError, TypeError):
+        value = None
+    if value is None or pd.isna(value) or value < pd.Timedelta(0):
+        raise argparse.ArgumentTypeError(
+            f"must be a duration such as 30min, 2h or 1d, not {text!r}"
+        )
+    return value
 
 
 def _add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -37,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``sessrec`` command."""
     from .models import MODELS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sessrec", description="Session-based recommendation on UCI Online Retail."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,13 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--url", default=None, help="download from this mirror instead of UCI")
     syn = dsub.add_parser("synthetic", help="write the synthetic dataset as CSV")
     syn.add_argument("--out", required=True, metavar="FILE", help="destination .csv or .csv.gz")
-    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--seed", type=_whole(0), default=0)
     syn.add_argument("--scale", type=float, default=1.0)
 
     ses = sub.add_parser("sessions", help="sessionize the data and print length statistics")
     _add_dataset_args(ses)
     ses.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    ses.add_argument("--gap", default="30min", help="inactivity gap for --by gap (default 30min)")
+    ses.add_argument("--gap", type=_duration, help="inactivity gap for --by gap (default 30min)")
 
     ev = sub.add_parser("evaluate", help="evaluate a model on the next-event split")
     _add_dataset_args(ev)
@@ -71,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_param_arg(tr)
     _add_split_args(tr)
     tr.add_argument("--out", metavar="DIR", default="word2vec-model", help="model folder")
-    tr.add_argument("--patience", type=int, default=None, help="early stopping patience")
+    tr.add_argument("--patience", type=_whole(1), default=None, help="early stopping patience")
 
     runs = sub.add_parser(
         "train-runs", help="train one word2vec configuration on several split seeds (results)"
@@ -79,11 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_args(runs)
     runs.add_argument("name", help="run-set name, e.g. default or report-best")
     _add_param_arg(runs)
-    runs.add_argument("--split-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    runs.add_argument("--test-size", type=int, default=1000)
-    runs.add_argument("--k", type=int, default=10)
-    runs.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    runs.add_argument("--gap", default="30min")
+    runs.add_argument("--split-seeds", type=_whole(0), nargs="+", default=[0, 1, 2, 3, 4])
+    runs.add_argument("--test-size", type=_whole(1), default=1000)
+    runs.add_argument("--k", type=_whole(1), default=10)
+    _add_sessionization_args(runs)
     runs.add_argument(
         "--out", metavar="DIR", default="benchmarks/results/word2vec", help="results folder"
     )
@@ -91,24 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="sweep word2vec hyperparameters on Ray Tune (resumable)")
     _add_dataset_args(sw)
     sw.add_argument("--space", default="quick", help="report, seed, quick (default quick)")
-    sw.add_argument("--samples", type=int, default=None, help="random sample of N configs")
-    sw.add_argument("--max-epochs", type=int, default=100)
-    sw.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray")
-    sw.add_argument("--cpus-per-trial", type=int, default=1)
+    sw.add_argument("--samples", type=_whole(1), default=None, help="random sample of N configs")
+    sw.add_argument("--max-epochs", type=_whole(1), default=100)
+    sw.add_argument("--num-cpus", type=_whole(1), default=None, help="CPUs of the local Ray")
+    sw.add_argument("--cpus-per-trial", type=_whole(1), default=1)
     sw.add_argument("--address", default=None, help="join this Ray cluster (or RAY_ADDRESS)")
     sw.add_argument("--name", default=None, help="sweep name (default: the space's name)")
     sw.add_argument("--storage", default=None, help="Ray state folder (default: the cache)")
     sw.add_argument("--out", default=None, help="results folder (default sweeps/NAME)")
     sw.add_argument("--no-asha", action="store_true", help="run every trial to max epochs")
-    sw.add_argument("--test-size", type=int, default=1000)
-    sw.add_argument("--seed", type=int, default=0, help="split seed")
-    sw.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    sw.add_argument("--gap", default="30min")
+    _add_split_args(sw, k=False)
 
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
-    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument("--k", type=_whole(1), default=10)
     rec.add_argument(
         "--model", metavar="DIR", default=None, help="a folder saved by `sessrec train`"
     )
@@ -125,12 +160,19 @@ def _add_param_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_split_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--k", type=int, default=10)
+def _add_split_args(p: argparse.ArgumentParser, k: bool = True) -> None:
+    if k:
+        p.add_argument(
+            "--k", type=_whole(1), default=10, help="list length (capped at the catalogue size)"
+        )
     p.add_argument("--test-size", default="1000", help="pairs per test set, or 'all'")
-    p.add_argument("--seed", type=int, default=0, help="split seed")
+    p.add_argument("--seed", type=_whole(0), default=0, help="split seed")
+    _add_sessionization_args(p)
+
+
+def _add_sessionization_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    p.add_argument("--gap", default="30min")
+    p.add_argument("--gap", type=_duration, help="inactivity gap for --by gap (default 30min)")
 
 
 def _params(pairs: Sequence[str]) -> dict[str, Any]:
@@ -157,9 +199,12 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
 def _load(args: argparse.Namespace) -> pd.DataFrame:
     from .data import load_dataset
 
-    if args.source:
-        return load_dataset("online-retail", source=args.source, verbose=not args.json)
-    return load_dataset(args.dataset, verbose=not args.json)
+    if args.source is not None:  # even "": a named source must work, never fall back
+        df = load_dataset("online-retail", source=args.source, verbose=not args.json)
+    else:
+        df = load_dataset(args.dataset, verbose=not args.json)
+    args.data_source = str(df.attrs.get("source", "unknown"))
+    return df
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:
@@ -192,11 +237,14 @@ def _cmd_data(args: argparse.Namespace) -> None:
 def _sessions(args: argparse.Namespace):
     from .sessions import preprocess, sessionize
 
-    return sessionize(preprocess(_load(args)), by=args.by, gap=pd.Timedelta(args.gap))
+    if args.gap is not None and args.by != "gap":
+        raise UserError(f"--gap applies only with --by gap (got --by {args.by})")
+    gap = pd.Timedelta("30min") if args.gap is None else args.gap
+    return sessionize(preprocess(_load(args)), by=args.by, gap=gap)
 
 
 def _cmd_sessions(args: argparse.Namespace) -> None:
-    result = {"by": args.by, **_sessions(args).describe()}
+    result = {"by": args.by, **_sessions(args).describe(), "source": args.data_source}
     _emit(result, args.json)
 
 
@@ -207,16 +255,45 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     model = make_model(args.model, **_params(args.param))  # bad parameters fail before loading
     split = _split(args)
     model.fit(split.train)
-    scores = evaluate(model, split.test, k=args.k)
-    result = {"model": args.model, "k": args.k, "n_test": len(split.test), **scores}
+    k = _cap_k(args.k, model.n_items)
+    scores = evaluate(model, split.test, k=k)
+    result = {"model": args.model, "k": k, "n_test": len(split.test), **scores}
+    if k < args.k:
+        result["k_requested"] = args.k
+    result["dropped_short_sessions"] = split.n_dropped
+    result["source"] = args.data_source
     _emit(result, args.json)
 
 
 def _split(args: argparse.Namespace):
+    """The next-event split of the command's data; sessions too short are dropped (counted)."""
     from .split import next_event_split
 
     test_size: int | str = args.test_size if args.test_size == "all" else _int(args.test_size)
-    return next_event_split(_sessions(args), test_size=test_size, seed=args.seed)
+    sessions = _sessions(args)
+    usable = int((sessions.lengths >= 2).sum())  # shorter sessions are dropped by the split
+    needed = 2 if test_size == "all" else 2 * int(test_size)
+    if usable < needed:
+        advice = (
+            f"use --test-size {usable // 2} or less, or --test-size all"
+            if usable >= 2
+            else "the data is too small for a test and a validation pair"
+        )
+        raise UserError(
+            f"--test-size {args.test_size} needs {needed:,} sessions of 2+ items (test + "
+            f"validation) but --by {args.by} gives {usable:,}; {advice}"
+        )
+    return next_event_split(sessions, test_size=test_size, seed=args.seed, drop_short=True)
+
+
+def _cap_k(k: int, n_items: int) -> int:
+    """``k`` capped at the catalogue size (a longer list cannot hold more items)."""
+    if k > n_items:
+        print(
+            f"sessrec: --k {k} exceeds the {n_items:,} items known; using k={n_items:,}",
+            file=sys.stderr,
+        )
+    return min(k, n_items)
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -231,13 +308,16 @@ def _cmd_train(args: argparse.Namespace) -> None:
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if "@" in k)
             print(f"epoch {row['epoch']:>3}  {metrics}  loss {row['loss']:.4g}", flush=True)
 
-    model.fit(split.train, split.validation, k=args.k, report=report, patience=args.patience)
+    k = _cap_k(args.k, split.train.compact().n_items)
+    model.fit(split.train, split.validation, k=k, report=report, patience=args.patience)
     folder = model.save(args.out)
-    scores = evaluate(model, split.test, k=args.k, metrics=["recall", "mrr", "ndcg"])
+    scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
     result["epochs"] = len(model.history_)
     result["best_epoch"] = model.best_epoch_
     result["saved"] = str(folder)
+    result["dropped_short_sessions"] = split.n_dropped
+    result["source"] = args.data_source
     if args.json:
         result["history"] = model.history_.to_dict(orient="records")
     _emit(result, args.json)
@@ -255,11 +335,16 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
         split_seeds=args.split_seeds,
         test_size=args.test_size,
         k=args.k,
-        data={"sessionization": args.by, "gap": args.gap if args.by == "gap" else None},
+        data={
+            "source": Path(args.data_source).name,  # committed: a file name, never a path
+            "sessionization": args.by,
+            "gap": str(args.gap) if args.by == "gap" else None,
+        },
         log=None if args.json else lambda line: print(line, flush=True),
     )
     result = {"name": args.name, "out": args.out, **runs.summary().to_dict()}
     result["n_seeds"] = int(result["n_seeds"])
+    result["source"] = args.data_source
     _emit(result, args.json)
 
 
@@ -286,7 +371,9 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     recs = model.recommend_session([args.items], k=args.k)[0]
     rows = [{"item": i, "description": names.get(i, "")} for i in recs if i is not None]
     if args.json:
-        print(json.dumps({"query": args.items, "recommendations": rows}))
+        print(
+            json.dumps({"query": args.items, "recommendations": rows, "source": args.data_source})
+        )
         return
     for item in args.items:
         print(f"query  {item:<8}  {names.get(item, '')}")
@@ -295,12 +382,11 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    from .split import next_event_split
     from .tune import run_sweep
 
     name = args.name or args.space
     out = args.out or f"benchmarks/results/sweeps/{name}"
-    split = next_event_split(_sessions(args), test_size=args.test_size, seed=args.seed)
+    split = _split(args)
     results = run_sweep(
         args.space,
         train=split.train,
@@ -315,7 +401,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         name=name,
         storage=args.storage,
         data={
-            "source": _source_label(args),
+            "source": Path(args.data_source).name,  # committed: a file name, never a path
             "sessionization": args.by,
             "test_size": args.test_size,
             "split_seed": args.seed,
@@ -328,6 +414,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
         result["best_config"] = json.dumps(results.best_config())
     result["wall_seconds"] = round(m["last_invocation"]["wall_seconds"], 1)
+    result["source"] = args.data_source
     _emit(result, args.json)
     if not m["complete"]:
         raise UserError(
@@ -336,27 +423,25 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         )
 
 
-def _source_label(args: argparse.Namespace) -> str:
-    import os
-
-    if args.source:
-        return os.path.basename(args.source)
-    env = os.environ.get("SESSREC_DATA")
-    return os.path.basename(env) if env else args.dataset
-
-
 def _int(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise UserError(f"--test-size must be a whole number or 'all', not {text!r}") from None
+        value = 0
+    if value < 1:
+        raise UserError(f"--test-size must be a positive whole number or 'all', not {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    from ._signals import Terminated, terminate_as_interrupt
     from .data import DataError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (one line, see _Parser) or --help
+        return exc.code if isinstance(exc.code, int) else 2
     handlers = {
         "data": _cmd_data,
         "sessions": _cmd_sessions,
@@ -367,14 +452,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sweep": _cmd_sweep,
     }
     try:
-        handlers[args.command](args)
+        with terminate_as_interrupt(), warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            handlers[args.command](args)
     except (UserError, DataError, ValueError, OSError) as exc:
         print(f"sessrec: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"sessrec: stopped by {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("sessrec: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _warning_line(message: Warning | str, category: type[Warning], *_args: object, **_kw: object):
+    """Show a warning as one ``sessrec: warning:`` line (no source location)."""
+    print(f"sessrec: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

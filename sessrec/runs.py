@@ -190,7 +190,7 @@ def train_runs(
                 )
             say(f"{name} seed {seed}: already done, skipped")
             continue
-        split = next_event_split(sessions, test_size=test_size, seed=seed)
+        split = next_event_split(sessions, test_size=test_size, seed=seed, drop_short=True)
         run_params = dict(full_params)
         if "seed" in run_params:
             run_params["seed"] = int(run_params["seed"]) + seed

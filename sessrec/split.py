@@ -36,6 +36,9 @@ class Split:
         Index (into the input sessions) of the session behind each test row.
     validation_sessions : numpy.ndarray
         Same for validation rows.
+    n_dropped : int
+        Sessions left out because they have fewer than two items (only with
+        ``drop_short=True``; otherwise 0).
     """
 
     train: Sessions
@@ -43,11 +46,13 @@ class Split:
     validation: np.ndarray
     test_sessions: np.ndarray
     validation_sessions: np.ndarray
+    n_dropped: int = 0
 
     def __repr__(self) -> str:
+        dropped = f", dropped {self.n_dropped} short sessions" if self.n_dropped else ""
         return (
             f"Split(train={self.train!r}, test={len(self.test)} pairs, "
-            f"validation={len(self.validation)} pairs)"
+            f"validation={len(self.validation)} pairs{dropped})"
         )
 
 
@@ -60,14 +65,17 @@ def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
 
 
 def next_event_split(
-    sessions: Sessions, test_size: int | Literal["all"] = 1000, seed: int | None = 0
+    sessions: Sessions,
+    test_size: int | Literal["all"] = 1000,
+    seed: int | None = 0,
+    drop_short: bool = False,
 ) -> Split:
     """Split sessions for next-event prediction.
 
     Parameters
     ----------
     sessions : Sessions
-        Every session must have at least two items.
+        Every session must have at least two items, unless ``drop_short``.
     test_size : int or "all", default 1000
         Number of test pairs; as many validation pairs are drawn from other sessions
         (``2 * test_size`` sessions sampled without replacement, first half test, second half
@@ -75,6 +83,11 @@ def next_event_split(
         halves (test gets the extra one when the count is odd).
     seed : int or None, default 0
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same split.
+    drop_short : bool, default False
+        Leave sessions with fewer than two items out of the split (train, test and
+        validation) instead of refusing them; their number is ``Split.n_dropped``. Indices in
+        ``test_sessions``/``validation_sessions`` still refer to ``sessions``. Without short
+        sessions the split is the same either way.
 
     Returns
     -------
@@ -83,26 +96,35 @@ def next_event_split(
     Raises
     ------
     ValueError
-        If a session is shorter than two items, ``test_size`` is not a positive int or
-        ``"all"``, or ``2 * test_size`` exceeds the number of sessions.
+        If a session is shorter than two items (without ``drop_short``), ``test_size`` is not
+        a positive int or ``"all"``, or ``2 * test_size`` exceeds the number of sessions.
     """
     if not isinstance(sessions, Sessions):
         raise TypeError(f"sessions must be a sessrec.sessions.Sessions, got {type(sessions)!r}")
-    n = len(sessions)
     lens = sessions.lengths
     short = np.flatnonzero(lens < 2)
-    if short.size:
+    kept: np.ndarray | None = None
+    if short.size and drop_short:
+        kept = np.flatnonzero(lens >= 2)
+        sessions = sessions.select(kept)
+    elif short.size:
         raise ValueError(
-            f"{short.size} of {n} sessions have fewer than 2 items (e.g. session {short[0]}); "
-            "next-event prediction needs a [query, truth] pair from each. Use "
-            "preprocess(min_session_count>=2) or sessionize(..., min_length=2)."
+            f"{short.size} of {len(sessions)} sessions have fewer than 2 items (e.g. session "
+            f"{short[0]}); next-event prediction needs a [query, truth] pair from each. Use "
+            "preprocess(min_session_count>=2), sessionize(..., min_length=2) or "
+            "next_event_split(..., drop_short=True)."
         )
+    n = len(sessions)
+    short_note = f" ({short.size} shorter than 2 items were dropped)" if kept is not None else ""
     rng = np.random.default_rng(seed)
     if isinstance(test_size, str):
         if test_size != "all":
             raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
         if n < 2:
-            raise ValueError(f"test_size='all' needs at least 2 sessions, got {n}")
+            raise ValueError(
+                f"test_size='all' needs at least 2 sessions, got {n}{short_note}; the data "
+                "is too small for a test and a validation pair."
+            )
         perm = rng.permutation(n)
         n_test = (n + 1) // 2
         test_idx, val_idx = perm[:n_test], perm[n_test:]
@@ -111,18 +133,27 @@ def next_event_split(
             raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
         test_size = check_int(test_size, "test_size", 1)
         if 2 * test_size > n:
+            advice = (
+                f"use test_size <= {n // 2} or 'all'"
+                if n >= 2
+                else "the data is too small for a test and a validation pair"
+            )
             raise ValueError(
                 f"test_size={test_size} needs 2 * {test_size} = {2 * test_size} sessions (test "
-                f"+ validation) but there are only {n}; use test_size <= {n // 2} or 'all'."
+                f"+ validation) but there are only {n}{short_note}; {advice}."
             )
         chosen = rng.choice(n, 2 * int(test_size), replace=False)
         test_idx, val_idx = chosen[:test_size], chosen[test_size:]
     test_idx = np.asarray(test_idx, dtype=np.int64)
     val_idx = np.asarray(val_idx, dtype=np.int64)
+    test, validation = _last_pairs(sessions, test_idx), _last_pairs(sessions, val_idx)
+    if kept is not None:  # back to indices into the sessions given
+        test_idx, val_idx = kept[test_idx], kept[val_idx]
     return Split(
         train=sessions.drop_last(1),
-        test=_last_pairs(sessions, test_idx),
-        validation=_last_pairs(sessions, val_idx),
+        test=test,
+        validation=validation,
         test_sessions=test_idx,
         validation_sessions=val_idx,
+        n_dropped=int(short.size) if kept is not None else 0,
     )

@@ -168,6 +168,15 @@ def gzip_file(path: Path) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read or write the user's cache: SESSREC_CACHE is a fresh folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSREC_CACHE", str(tmp_path_factory.mktemp("sessrec-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def sample_frame() -> pd.DataFrame:
     return expected_frame()

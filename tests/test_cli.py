@@ -165,7 +165,7 @@ def test_evaluate_is_reproducible_and_seeded(small_synthetic: Path, capsys) -> N
     [
         (["--test-size", "many"], "--test-size"),
         (["--test-size", "100000"], "sessions"),
-        (["--k", "0", "--test-size", "100"], "k must be a positive int"),
+        (["--k", "0", "--test-size", "100"], "--k: must be a positive whole number, not '0'"),
     ],
 )
 def test_evaluate_user_errors(

@@ -59,6 +59,11 @@ def _all_forms(tmp_path: Path) -> dict[str, Path]:
     return forms
 
 
+# the sample's US dates are all ambiguous (day and month <= 12): month-first is assumed, warned
+_AMBIGUOUS_DATES = pytest.mark.filterwarnings("ignore::sessrec.data.DateOrderWarning")
+
+
+@_AMBIGUOUS_DATES
 def test_every_form_loads_to_the_identical_canonical_frame(tmp_path: Path) -> None:
     expected = expected_frame()
     for form, path in _all_forms(tmp_path).items():
@@ -191,6 +196,7 @@ def test_source_argument_wins(tmp_path: Path, clean_env: Path, monkeypatch) -> N
     assert load_online_retail(p).attrs["source"] == str(p)
 
 
+@_AMBIGUOUS_DATES
 def test_env_var_is_used_first(tmp_path: Path, clean_env: Path, monkeypatch) -> None:
     p = write_kaggle_csv(tmp_path / "env.csv", expected_frame())
     monkeypatch.setenv("SESSREC_DATA", str(p))
@@ -216,7 +222,7 @@ def test_cache_then_download_order(
     monkeypatch.setattr(
         data,
         "fetch_online_retail",
-        lambda directory=None: real_fetch(url, directory, expected, progressbar=False),
+        lambda directory=None, **kw: real_fetch(url, directory, expected, progressbar=False),
     )
     # offline and nothing cached: a clear error naming every place tried
     with pytest.raises(DataNotFoundError) as info:
@@ -283,20 +289,26 @@ def test_default_cache_dir(monkeypatch, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- load_dataset
 
 
-def test_auto_falls_back_to_synthetic_visibly(clean_env: Path, capsys) -> None:
+def test_auto_falls_back_to_synthetic_in_one_line(clean_env: Path, capsys) -> None:
     df = load_dataset("auto", n_customers=40, n_products=60, seed=1)
     out = capsys.readouterr()
     assert df.attrs["source"] == "synthetic"
-    assert "synthetic" in out.out and "real data unavailable" in out.err
+    assert out.err == ""
+    (line,) = out.out.splitlines()
+    assert "synthetic" in line and "real data was not found" in line and "SESSREC_DATA" in line
     assert list(df.columns) == list(COLUMNS)
 
 
-def test_auto_prefers_real(tmp_path: Path, clean_env: Path, monkeypatch, capsys) -> None:
-    p = write_iso_csv(tmp_path / "r.csv", expected_frame())
+def test_auto_prefers_real_and_names_it_without_a_path(
+    tmp_path: Path, clean_env: Path, monkeypatch, capsys
+) -> None:
+    p = gzip_file(write_iso_csv(tmp_path / "r.csv", expected_frame()))
     monkeypatch.setenv("SESSREC_DATA", str(p))
     df = load_dataset("auto")
     assert df.attrs["source"] == str(p)
-    assert str(p) in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert out.out == "sessrec: using UCI Online Retail (r.csv.gz, gzipped CSV; 12 rows)\n"
+    assert out.err == "" and str(tmp_path) not in out.out
 
 
 def test_load_dataset_names(clean_env: Path) -> None:

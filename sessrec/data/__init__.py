@@ -11,16 +11,22 @@ Where :func:`load_online_retail` looks when no ``source`` is given, in order:
 2. the verified archive in the cache (``SESSREC_CACHE``, default the platform cache folder);
 3. a download from UCI (skipped when ``SESSREC_OFFLINE=1``), verified against the published
    figures before it is kept.
+
+A file named by ``source=`` or ``SESSREC_DATA`` must work: when it cannot be read, the error
+says why and nothing else is tried. Every file is parsed once; later loads read a verified
+Parquet copy from the cache (:mod:`sessrec.data.cache`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from .cache import load_parsed
 from .download import (
     UCI_URL,
     cache_dir,
@@ -28,10 +34,12 @@ from .download import (
     fetch_online_retail,
     figures,
     offline,
+    sweep_cache,
+    usable_cache_dir,
     verify_figures,
 )
 from .errors import DataError, DataFormatError, DataNotFoundError, DataVerificationError
-from .readers import detect_form, read_retail_file, write_retail_csv
+from .readers import DateOrderWarning, detect_form, read_retail_file, write_retail_csv
 from .schema import (
     COLUMNS,
     DTYPES,
@@ -51,15 +59,18 @@ __all__ = [
     "DataFormatError",
     "DataNotFoundError",
     "DataVerificationError",
+    "DateOrderWarning",
     "cache_dir",
     "cached_archive",
     "canonicalize",
+    "describe_source",
     "detect_form",
     "fetch_online_retail",
     "figures",
     "load_dataset",
     "load_online_retail",
     "make_synthetic_retail",
+    "named_source",
     "read_retail_file",
     "summarize",
     "verify_figures",
@@ -69,8 +80,17 @@ __all__ = [
 ]
 
 
-def load_online_retail(source: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_online_retail(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    date_order: str | None = None,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Load UCI Online Retail as the canonical frame.
+
+    A file that is *named* (``source=`` or ``$SESSREC_DATA``) must work: if it cannot be read
+    the error says why; nothing else is tried. Only when nothing is named are the cache and a
+    download tried.
 
     Parameters
     ----------
@@ -78,36 +98,47 @@ def load_online_retail(source: str | os.PathLike[str] | None = None) -> pd.DataF
         A copy of the data in any published form (UCI ``.zip`` or ``.xlsx``, the Kaggle
         ISO-8859-1 CSV, a UTF-8 CSV with ISO dates; each optionally gzipped). When omitted:
         ``$SESSREC_DATA``, then the cache, then a verified download (see the module docs).
+    date_order : {"month-first", "day-first"}, optional
+        For files whose ``d/m/Y`` dates are all ambiguous (see :func:`read_retail_file`).
+    cache : bool, default True
+        Keep and reuse a verified parsed copy (Parquet) in the cache folder, so that every
+        load after the first skips parsing (see :mod:`sessrec.data.cache`).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COLUMNS` with dtypes :data:`DTYPES`, in file order;
-        ``df.attrs["source"]`` names the file read.
+        ``df.attrs["source"]`` names the file read, ``df.attrs["form"]`` its form.
 
     Raises
     ------
     DataError
-        If the file is unusable, or (``source=None``) no copy could be found: the message
+        If the named file is unusable, or (nothing named) no copy could be found: the message
         names every place tried and how to provide the file.
     """
     if source is not None:
-        return read_retail_file(source)
-    tried: list[str] = []
-    env = os.environ.get("SESSREC_DATA")
-    if env:
-        return read_retail_file(env)
-    tried.append("$SESSREC_DATA (not set)")
-    folder = cache_dir()
-    archive = cached_archive(folder)
-    if archive is not None:
-        return read_retail_file(archive)
-    tried.append(f"the cache {folder} (no verified archive)")
+        return _load_file(source, None, date_order, cache)
+    env = os.environ.get("SESSREC_DATA", "")
+    if env.strip():
+        return _load_file(env, "SESSREC_DATA", date_order, cache)
+    tried: list[str] = ["$SESSREC_DATA (not set)"]
+    try:
+        folder: Path | None = usable_cache_dir()
+    except DataError as exc:
+        folder = None
+        tried.append(f"the cache ({exc})")
+    if folder is not None:
+        sweep_cache(folder)
+        archive = cached_archive(folder)
+        if archive is not None:
+            return _load_file(archive, None, date_order, cache)
+        tried.append(f"the cache {folder} (no verified archive)")
     if offline():
         tried.append("download (skipped: SESSREC_OFFLINE is set)")
-    else:
+    elif folder is not None:
         try:
-            return read_retail_file(fetch_online_retail(directory=folder))
+            path = fetch_online_retail(directory=folder, progressbar=sys.stderr.isatty())
+            return _load_file(path, None, date_order, cache)
         except DataError as exc:
             tried.append(f"download from {UCI_URL} ({exc})")
     raise DataNotFoundError(
@@ -115,6 +146,39 @@ def load_online_retail(source: str | os.PathLike[str] | None = None) -> pd.DataF
         "SESSREC_DATA=/path/to/online_retail.(zip|xlsx|csv[.gz]), pass source=..., or run "
         "`sessrec data fetch` where the internet is reachable."
     )
+
+
+def _parsed_cache() -> Path | None:
+    """The cache folder for parsed copies, or None (with a one-line notice) if unusable."""
+    try:
+        return usable_cache_dir(create=True)
+    except DataError as exc:
+        key = str(exc)
+        if key not in _NOTICED:
+            _NOTICED.add(key)
+            print(f"sessrec: {exc} Loading without the parsed cache.", file=sys.stderr)
+        return None
+
+
+_NOTICED: set[str] = set()
+
+
+def _load_file(
+    path: str | os.PathLike[str], origin: str | None, date_order: str | None, cache: bool
+) -> pd.DataFrame:
+    try:
+        if cache:
+            return load_parsed(path, _parsed_cache(), date_order)
+        return read_retail_file(path, date_order)
+    except DataError as exc:
+        if origin is None:
+            raise
+        raise type(exc)(f"{origin}: {exc}") from exc
+
+
+def named_source() -> bool:
+    """True when a data file is named by ``$SESSREC_DATA`` (so ``auto`` must not fall back)."""
+    return bool(os.environ.get("SESSREC_DATA", "").strip())
 
 
 def load_dataset(
@@ -128,37 +192,50 @@ def load_dataset(
     Parameters
     ----------
     name : {"auto", "online-retail", "synthetic"}
-        ``"online-retail"`` loads the real data (see :func:`load_online_retail`; ``source=``
-        may be passed); ``"synthetic"`` generates the stand-in (keyword arguments go to
-        :func:`make_synthetic_retail`); ``"auto"`` returns the real data when obtainable, else
-        the synthetic data.
+        ``"online-retail"`` loads the real data (see :func:`load_online_retail`; ``source=``,
+        ``date_order=`` and ``cache=`` may be passed); ``"synthetic"`` generates the stand-in
+        (keyword arguments go to :func:`make_synthetic_retail`); ``"auto"`` loads the real
+        data like ``"online-retail"`` and falls back to the synthetic data only when *no* file
+        was named (no ``source=``, no ``$SESSREC_DATA``) and none was found in the cache or by
+        a download. A named file that cannot be read is an error, never the synthetic data.
     verbose : bool
-        Print one line saying which data is used (default True).
+        Print one line saying which data is used (default True): the file's name and form,
+        never a local path.
     **kwargs
         Passed to the loader or generator chosen.
 
     Returns
     -------
     pandas.DataFrame
-        The canonical frame; ``df.attrs["source"]`` is the file read or ``"synthetic"``. A
-        line saying which data is used is printed.
+        The canonical frame; ``df.attrs["source"]`` is the file read or ``"synthetic"``.
+
+    Raises
+    ------
+    DataError
+        If the real data was asked for, or named, and cannot be loaded.
     """
     if name not in ("auto", "online-retail", "synthetic"):
         raise ValueError(f"unknown dataset {name!r}; choose 'auto', 'online-retail' or 'synthetic'")
+    why = ""
     if name == "online-retail":
         df = load_online_retail(**kwargs)
     elif name == "synthetic":
         df = _synthetic(**kwargs)
     else:
-        real_kw = {k: kwargs.pop(k) for k in ("source",) if k in kwargs}
-        try:
+        real_kw = {k: kwargs.pop(k) for k in ("source", "date_order", "cache") if k in kwargs}
+        if real_kw.get("source") is not None or named_source():
             df = load_online_retail(**real_kw)
-        except DataError as exc:
-            if verbose:
-                print(f"sessrec: real data unavailable ({exc})", file=sys.stderr)
-            df = _synthetic(**kwargs)
+        else:
+            try:
+                df = load_online_retail(**real_kw)
+            except DataError:
+                df = _synthetic(**kwargs)
+                why = (
+                    ": the real data was not found (set SESSREC_DATA to a copy, or run "
+                    "`sessrec data fetch`)"
+                )
     if verbose:
-        print(f"sessrec: using {_describe_source(df)}")
+        print(f"sessrec: using {describe_source(df)}{why}")
     return df
 
 
@@ -168,11 +245,25 @@ def _synthetic(**kwargs: Any) -> pd.DataFrame:
     return df
 
 
-def _describe_source(df: pd.DataFrame) -> str:
+def describe_source(df: pd.DataFrame) -> str:
+    """Say which data ``df`` is, by file name and form, never by local path.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame from :func:`load_dataset`.
+
+    Returns
+    -------
+    str
+        E.g. ``"UCI Online Retail (online_retail.csv.gz, gzipped CSV; 541,909 rows)"``.
+    """
     src = df.attrs.get("source", "unknown")
     if src == "synthetic":
         return f"the synthetic Online Retail stand-in ({len(df):,} rows)"
-    return f"UCI Online Retail from {src} ({len(df):,} rows)"
+    form = df.attrs.get("form")
+    what = f"{Path(str(src)).name}, {form}" if form else Path(str(src)).name
+    return f"UCI Online Retail ({what}; {len(df):,} rows)"
 
 
 def summarize(df: pd.DataFrame) -> dict[str, Any]:

@@ -1,25 +1,32 @@
 """Find, download, verify and cache UCI Online Retail.
 
-The archive is fetched with :mod:`pooch` (which downloads to a temporary file and renames it
-into place, so an interrupted download leaves nothing behind). UCI publishes no checksum, so
-a download is trusted only after its *content* matches the published figures
-(:data:`~sessrec.data.schema.PUBLISHED_FIGURES`); a verified archive gets a sidecar file
-recording its SHA-256, and a cached archive is trusted only while its hash still matches.
+The archive is fetched with :mod:`pooch`'s HTTP downloader into a hidden temporary file of
+:func:`sessrec._io.atomic_path` beside its final place, and renamed into place only after its
+*content* matches the published figures (:data:`~sessrec.data.schema.PUBLISHED_FIGURES`; UCI
+publishes no checksum). A failed, refused or interrupted download (Ctrl-C, or SIGTERM/SIGHUP
+inside :func:`sessrec._signals.terminate_as_interrupt`) leaves nothing behind; leftovers of a
+process killed outright are swept on the next use of the cache (:func:`sweep_cache`). A
+verified archive gets a sidecar file recording its SHA-256, and a cached archive is trusted only
+while its hash still matches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
+import time
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from .._io import write_text_atomic
-from .errors import DataNotFoundError, DataVerificationError
-from .readers import read_retail_file
+from .._io import atomic_path, sweep_stale_temp, write_text_atomic
+from .errors import DataError, DataNotFoundError, DataVerificationError
+from .readers import parse_retail_bytes
 from .schema import PUBLISHED_FIGURES
 
 __all__ = [
@@ -30,6 +37,8 @@ __all__ = [
     "fetch_online_retail",
     "verify_figures",
     "offline",
+    "sweep_cache",
+    "usable_cache_dir",
 ]
 
 #: Where UCI publishes the dataset (id 352).
@@ -47,6 +56,81 @@ def cache_dir() -> Path:
     import pooch
 
     return Path(pooch.os_cache("sessrec"))
+
+
+def usable_cache_dir(create: bool = False) -> Path:
+    """Return :func:`cache_dir`, checked to be (or be creatable as) a folder.
+
+    Parameters
+    ----------
+    create : bool
+        Create the folder if it does not exist.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataError
+        If the path exists but is not a folder, or cannot be created; the message names
+        ``SESSREC_CACHE`` when it was set.
+    """
+    folder = cache_dir()
+    origin = "SESSREC_CACHE=" if os.environ.get("SESSREC_CACHE") else "the cache folder "
+    if folder.exists() and not folder.is_dir():
+        raise DataError(
+            f"{origin}{folder} is not a folder (it is a file); point SESSREC_CACHE at a folder."
+        )
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(
+                f"{origin}{folder} cannot be created ({exc.strerror or exc}); point "
+                "SESSREC_CACHE at a writable folder."
+            ) from exc
+    return folder
+
+
+# pooch's own temporary download names (``tmp`` + 8 characters), left in the cache by sessrec
+# versions that let pooch download there; ours are swept by :func:`sweep_stale_temp`.
+_POOCH_TEMP = re.compile(r"^tmp[a-z0-9_]{8}$")
+_POOCH_TEMP_STALE_S = 3600.0
+
+
+def sweep_cache(folder: Path | None = None) -> list[Path]:
+    """Remove leftover temporary files from the cache folder (see :mod:`sessrec._io`).
+
+    Parameters
+    ----------
+    folder : pathlib.Path, optional
+        The cache folder (default :func:`cache_dir`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    folder = cache_dir() if folder is None else folder
+    removed = sweep_stale_temp(folder)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        try:
+            if (
+                _POOCH_TEMP.match(entry.name)
+                and entry.is_file(follow_symlinks=False)
+                and now - entry.stat(follow_symlinks=False).st_mtime > _POOCH_TEMP_STALE_S
+            ):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def offline() -> bool:
@@ -144,34 +228,79 @@ def fetch_online_retail(
         If the download fails (no network, HTTP error, interrupted transfer).
     DataVerificationError
         If the downloaded content does not match ``expected``; the file is deleted.
+    DataError
+        If the cache folder is unusable (a file, not writable).
     """
-    import pooch
-
-    folder = Path(directory).expanduser() if directory is not None else cache_dir()
+    folder = Path(directory).expanduser() if directory is not None else usable_cache_dir()
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"cache folder {folder} is a file, not a folder; choose a folder.")
+    sweep_cache(folder)
     found = cached_archive(folder)
     if found is not None:
         return found
-    folder.mkdir(parents=True, exist_ok=True)
     archive = folder / ARCHIVE_NAME
-    archive.unlink(missing_ok=True)  # unverified leftovers are never trusted
     try:
-        pooch.retrieve(
-            url,
-            known_hash=None,
-            fname=ARCHIVE_NAME,
-            path=folder,
-            downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=60),
-        )
-    except Exception as exc:  # requests/pooch raise many types; all mean "not downloaded"
-        archive.unlink(missing_ok=True)
-        raise DataNotFoundError(f"download of {url} failed: {exc}") from exc
-    try:
-        verify_figures(read_retail_file(archive), expected, name=f"{url} -> {archive}")
-    except Exception:
-        archive.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        archive.unlink(missing_ok=True)  # unverified leftovers are never trusted
+        with atomic_path(archive) as tmp:
+            _download(url, tmp, progressbar)
+            df, _ = parse_retail_bytes(tmp.read_bytes(), url)
+            verify_figures(df, expected, name=url)
+    except DataError:
         raise
+    except OSError as exc:
+        raise DataError(f"cannot save the download of {url} in {folder}: {exc}") from exc
     write_text_atomic(
         folder / (ARCHIVE_NAME + _MARK_SUFFIX),
         json.dumps({"sha256": _sha256(archive), "url": url}),
     )
     return archive
+
+
+@contextmanager
+def _quiet_pooch():
+    """Silence pooch's own log lines ("Downloading data from ..."); sessrec says what happens."""
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _download(url: str, dest: Path, progressbar: bool) -> None:
+    """Fetch ``url`` into ``dest`` or raise :class:`DataNotFoundError` naming the URL."""
+    import pooch
+    import requests
+
+    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=60)
+    try:
+        with _quiet_pooch():
+            downloader(url, str(dest), None)
+    except requests.HTTPError as exc:
+        resp = exc.response
+        why = f"HTTP {resp.status_code} {resp.reason}" if resp is not None else str(exc)
+        raise DataNotFoundError(f"download of {url} failed: {why}.") from exc
+    except requests.Timeout as exc:
+        raise DataNotFoundError(f"download of {url} failed: no answer within 60 s.") from exc
+    except requests.ConnectionError as exc:
+        raise DataNotFoundError(
+            f"download of {url} failed: the connection failed or broke off ({_root(exc)}). "
+            "Check the network, or copy the file by hand and set SESSREC_DATA."
+        ) from exc
+    except requests.RequestException as exc:
+        raise DataNotFoundError(f"download of {url} failed: {_root(exc)}.") from exc
+
+
+def _root(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, in a few words."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        nxt = exc.__cause__ or exc.__context__
+        assert nxt is not None
+        exc = nxt
+    text = str(exc)
+    text = re.sub(r"<urllib3[^>]*>: ", "", text)
+    return f"{type(exc).__name__}: {text}"[:200]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -21,22 +23,65 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataFormatError, DataNotFoundError
+from .errors import DataError, DataFormatError, DataNotFoundError
 from .schema import COLUMNS, canonicalize
 
-__all__ = ["read_retail_file", "detect_form", "write_retail_csv"]
+__all__ = [
+    "DATE_ORDERS",
+    "DateOrderWarning",
+    "LOADER_VERSION",
+    "parse_retail_bytes",
+    "read_retail_file",
+    "resolve_date_order",
+    "detect_form",
+    "write_retail_csv",
+]
+
+#: Bump whenever the frame read from a given file could change (parsing, checks, schema): the
+#: parsed copies in the cache (:mod:`sessrec.data.cache`) are keyed on it.
+LOADER_VERSION = 2
+
+#: Orders of ``d/m/Y`` dates, as accepted by ``date_order=`` and ``$SESSREC_DATE_ORDER``.
+DATE_ORDERS = ("month-first", "day-first")
+
+
+class DateOrderWarning(UserWarning):
+    """Every slash date of a file was ambiguous; the order assumed is named in the message."""
+
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_EMPTY = (b"PK\x05\x06", b"PK\x07\x08")  # an archive with no member; a spanned one
+#: Other formats a user may hand over by mistake, recognised by their first bytes.
+_NOT_DATA = (
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an old-style Excel .xls (OLE2) file; save it as .xlsx or CSV",
+    ),
+    (b"BZh", "bzip2-compressed; decompress it (bunzip2) or recompress it with gzip"),
+    (b"\xfd7zXZ\x00", "xz-compressed; decompress it (unxz) or recompress it with gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed; decompress it (unzstd) or recompress it with gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; extract it, or provide UCI's .zip"),
+    (b"PAR1", "a Parquet file; sessrec reads the published forms (.zip, .xlsx, CSV)"),
+)
 _TEXT = {
     c: str
     for c in ("InvoiceNo", "StockCode", "Description", "InvoiceDate", "CustomerID", "Country")
 }
-_DATE_FORMATS = {
-    "iso": "%Y-%m-%d %H:%M:%S",
-    "iso-minutes": "%Y-%m-%d %H:%M",
-    "us": "%m/%d/%Y %H:%M",
-}
+_TEXT_COLUMNS = ("InvoiceNo", "StockCode", "Description", "CustomerID", "Country")
+_ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+_SLASH_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?$")
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def as_data_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; an empty name is an error, not the current folder."""
+    if not str(os.fspath(path)).strip():
+        raise DataNotFoundError(
+            "the data path is empty (''); give the path of an Online Retail file, or leave it "
+            "out to use the default."
+        )
+    return Path(path).expanduser()
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -46,7 +91,10 @@ def _read_bytes(path: Path) -> bytes:
         )
     if path.is_dir():
         raise DataFormatError(f"{path}: is a directory; give the path of the data file itself.")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     if not data:
         raise DataFormatError(
             f"{path}: the file is empty. Download it again (`sessrec data fetch`)."
@@ -80,9 +128,17 @@ def detect_form(data: bytes, name: str = "<bytes>") -> str:
     -------
     str
         One of ``"gzip"``, ``"zip"``, ``"xlsx"``, ``"csv"``.
+
+    Raises
+    ------
+    DataFormatError
+        For a corrupt zip archive, or a known format that is not Online Retail's (old ``.xls``,
+        bzip2/xz/zstd, 7-Zip, Parquet).
     """
     if data[:2] == _GZIP_MAGIC:
         return "gzip"
+    if data[:4] in _ZIP_EMPTY:
+        return "zip"
     if data[:4] == _ZIP_MAGIC:
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
@@ -95,11 +151,20 @@ def detect_form(data: bytes, name: str = "<bytes>") -> str:
             if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
             else "zip"
         )
+    for magic, what in _NOT_DATA:
+        if data.startswith(magic):
+            raise DataFormatError(f"{name}: is {what}.")
     return "csv"
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8, else as ISO-8859-1 (the Kaggle copy); refuse binary data."""
+    head = data[:4096].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise DataFormatError(
+            f"{name}: is an HTML page, not data (an error or login page saved by a failed "
+            "download?). Download the file again."
+        )
     if b"\x00" in data[:65536]:
         raise DataFormatError(
             f"{name}: contains NUL bytes, so it is not a text CSV (a binary or wrongly "
@@ -129,36 +194,162 @@ def _check_columns(columns: list[str], name: str) -> None:
         )
 
 
-def _parse_dates(values: pd.Series, name: str) -> pd.Series:
+def resolve_date_order(date_order: str | None) -> str | None:
+    """Normalise a date order given as argument or ``$SESSREC_DATE_ORDER`` (None: decide).
+
+    Parameters
+    ----------
+    date_order : str or None
+        ``"month-first"`` or ``"day-first"`` (also ``mdy``/``dmy``, ``monthfirst``,
+        ``dayfirst``); None reads ``$SESSREC_DATE_ORDER``.
+
+    Returns
+    -------
+    str or None
+        One of :data:`DATE_ORDERS`, or None when neither names an order.
+
+    Raises
+    ------
+    DataError
+        For any other value, naming where it came from.
+    """
+    origin = "date_order"
+    if date_order is None:
+        date_order = os.environ.get("SESSREC_DATE_ORDER", "").strip() or None
+        origin = "SESSREC_DATE_ORDER"
+    if date_order is None:
+        return None
+    key = date_order.strip().lower().replace("_", "-")
+    aliases = {"mdy": "month-first", "monthfirst": "month-first", "us": "month-first"}
+    aliases |= {"dmy": "day-first", "dayfirst": "day-first"}
+    key = aliases.get(key, key)
+    if key not in DATE_ORDERS:
+        raise DataError(
+            f"{origin}={date_order!r} is not a date order; use 'month-first' (12/1/2010 is "
+            "1 December) or 'day-first' (01/12/2010 is 1 December)."
+        )
+    return key
+
+
+def _first_row(codes: np.ndarray, unique_mask: np.ndarray) -> int:
+    """Data-row index of the first row whose unique value is flagged."""
+    return int(np.flatnonzero(unique_mask[codes])[0])
+
+
+def _parse_dates(
+    values: pd.Series, name: str, date_order: str | None = None
+) -> tuple[pd.Series, str | None]:
+    """Parse InvoiceDate; return the datetimes and the slash-date order used (None for ISO).
+
+    Each distinct string is parsed once (the real file has ~23,000 for 541,909 rows). Slash
+    dates are read both ways and the whole column decides the order: a first field above 12
+    means day-first, a second field above 12 month-first, both at once is an error; when every
+    value reads both ways, ``date_order`` (or ``$SESSREC_DATE_ORDER``) decides, else month-first
+    is assumed with a :class:`DateOrderWarning`.
+    """
     s = values.astype("string").str.strip()
-    first = s.dropna().iloc[0] if s.notna().any() else None
-    if first is None:
+    blank = (s.isna() | (s == "")).to_numpy(dtype=bool)
+    if blank.all():
         raise DataFormatError(f"{name}: column InvoiceDate is empty.")
-    fmt = next(
-        (
-            f
-            for f in _DATE_FORMATS.values()
-            if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))
-        ),
-        None,
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        raise DataFormatError(f"{name}: column InvoiceDate, data row {i + 1}: empty.")
+    codes, uniques = pd.factorize(s)
+    u = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+    first = str(u.iloc[0])
+    expected = "expected '2010-12-01 08:26:00' or '12/1/2010 8:26'"
+    order: str | None = None
+    if _SLASH_DATE.match(first):
+        clock = "%H:%M:%S" if first.count(":") == 2 else "%H:%M"
+        mf = pd.to_datetime(u, format=f"%m/%d/%Y {clock}", errors="coerce")
+        df_ = pd.to_datetime(u, format=f"%d/%m/%Y {clock}", errors="coerce")
+        bad = (mf.isna() & df_.isna()).to_numpy(dtype=bool)
+        if bad.any():
+            i = _first_row(codes, bad)
+            raise DataFormatError(
+                f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
+                f"row must use the format of the first ({first!r})."
+            )
+        only_m = (mf.notna() & df_.isna()).to_numpy(dtype=bool)
+        only_d = (df_.notna() & mf.isna()).to_numpy(dtype=bool)
+        chosen = resolve_date_order(date_order)
+        if only_m.any() and only_d.any():
+            i, j = _first_row(codes, only_m), _first_row(codes, only_d)
+            raise DataFormatError(
+                f"{name}: column InvoiceDate mixes month-first ({values.iloc[i]!r}, data row "
+                f"{i + 1}) and day-first ({values.iloc[j]!r}, data row {j + 1}) dates; "
+                "re-export the file with one date order."
+            )
+        proven = "day-first" if only_d.any() else "month-first" if only_m.any() else None
+        if proven and chosen and chosen != proven:
+            flag = only_d if proven == "day-first" else only_m
+            i = _first_row(codes, flag)
+            raise DataFormatError(
+                f"{name}: the date order was set to {chosen}, but InvoiceDate "
+                f"{values.iloc[i]!r} (data row {i + 1}) can only be {proven}; unset "
+                "SESSREC_DATE_ORDER / date_order to let the file decide."
+            )
+        order = proven or chosen or "month-first"
+        if proven is None and chosen is None:
+            warnings.warn(
+                f"{name}: every InvoiceDate reads both as month/day and as day/month (e.g. "
+                f"{first!r}); read them as month-first, as UCI's data is. If the file is "
+                "day-first, set SESSREC_DATE_ORDER=day-first (or pass date_order='day-first').",
+                DateOrderWarning,
+                stacklevel=4,
+            )
+        parsed_u = mf if order == "month-first" else df_
+    else:
+        fmt = next(
+            (f for f in _ISO_FORMATS if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))),
+            None,
+        )
+        if fmt is None:
+            i = _first_row(codes, np.arange(len(u)) == 0)
+            raise DataFormatError(
+                f"{name}: unparsable InvoiceDate {first!r} (data row {i + 1}); {expected}."
+            )
+        parsed_u = pd.to_datetime(u, format=fmt, errors="coerce")
+        bad = parsed_u.isna().to_numpy(dtype=bool)
+        if bad.any():
+            i = _first_row(codes, bad)
+            raise DataFormatError(
+                f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
+                f"row must use the format of the first ({fmt})."
+            )
+    parsed = pd.Series(
+        parsed_u.to_numpy(dtype="datetime64[ns]")[codes], index=values.index, name="InvoiceDate"
     )
-    if fmt is None:
-        raise DataFormatError(
-            f"{name}: unparsable InvoiceDate {first!r} (row 1); expected "
-            "'2010-12-01 08:26:00' or '12/1/2010 8:26'."
-        )
-    parsed = pd.to_datetime(s, format=fmt, errors="coerce")
-    bad = parsed.isna() & s.notna()
-    if s.isna().any() or bad.any():
-        i = int(np.flatnonzero((bad | s.isna()).to_numpy())[0])
-        raise DataFormatError(
-            f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
-            f"row must use the format of the first ({fmt})."
-        )
-    return parsed
+    return parsed, order
 
 
-def _read_csv_text(text: str, name: str) -> pd.DataFrame:
+def _check_rows_are_lines(text: str, df: pd.DataFrame, name: str) -> None:
+    """Refuse a CSV in which a stray quote merged lines into one field.
+
+    A field opened by an unbalanced ``"`` runs on to the next quote, swallowing the lines in
+    between into one huge value while the file still parses. No Online Retail field holds a line
+    break, so when the line count and the row count disagree, a field with a line break is
+    looked for (blank lines also make the counts differ, harmlessly).
+    """
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if n_lines == len(df) + 1:
+        return
+    for col in _TEXT_COLUMNS:
+        values = df[col].astype("string")
+        broken = values.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
+        broken |= values.str.contains("\r", regex=False).fillna(False).to_numpy(dtype=bool)
+        if broken.any():
+            i = int(np.flatnonzero(broken)[0])
+            field = str(values.iloc[i])
+            spans = len(re.findall(r"\r\n|\r|\n", field)) + 1
+            raise DataFormatError(
+                f'{name}: line {i + 2}: an unbalanced quote (") opens a {col} field that runs '
+                f"over {spans} lines ({len(field):,} characters: {field[:40]!r}...), "
+                'swallowing the rows after it. Remove the stray quote or double it ("").'
+            )
+
+
+def _read_csv_text(text: str, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:
     if not text.strip():
         raise DataFormatError(f"{name}: the file has no header and no rows (empty).")
     header = pd.read_csv(io.StringIO(text), nrows=0).columns.tolist()
@@ -166,12 +357,14 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     options = {"keep_default_na": False, "na_values": [""]}
     try:
         # fast path: let the C parser type the numbers; any bad value -> the checked path below
-        df = pd.read_csv(
-            io.StringIO(text),
-            dtype={**_TEXT, "Quantity": "int64", "UnitPrice": "float64"},
-            **options,
-        )
-    except (pd.errors.ParserError, ValueError, TypeError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = pd.read_csv(
+                io.StringIO(text),
+                dtype={**_TEXT, "Quantity": "int64", "UnitPrice": "float64"},
+                **options,
+            )
+    except (pd.errors.ParserError, ValueError, TypeError, OverflowError):
         try:
             df = pd.read_csv(io.StringIO(text), dtype=str, **options)
         except (pd.errors.ParserError, ValueError) as exc:
@@ -179,30 +372,85 @@ def _read_csv_text(text: str, name: str) -> pd.DataFrame:
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise DataFormatError(f"{name}: has a header but no data rows.")
-    return _typed(df, name)
+    _check_rows_are_lines(text, df, name)
+    price = df["UnitPrice"]
+    if price.dtype == np.float64 and not np.isfinite(price.to_numpy()).all():
+        # re-read the column as text so the error shows the value as written ('1e400', '')
+        col = list(df.columns).index("UnitPrice")
+        raw = pd.read_csv(io.StringIO(text), usecols=[col], dtype=str, **options)
+        df["UnitPrice"] = raw.iloc[:, 0].to_numpy()
+    return _typed(df, name, date_order)
+
+
+def _shown(value: object) -> str:
+    text = str(value).strip()
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _numeric(df: pd.DataFrame, col: str, name: str, kind: str) -> pd.Series:
-    if df[col].dtype == ("int64" if kind == "int" else "float64"):
-        return df[col]
-    num = pd.to_numeric(df[col], errors="coerce")
-    bad = num.isna()
-    if kind == "int":
-        bad |= num.notna() & (num != np.floor(num))
+    """Column ``col`` as int64 (``kind="int"``) or finite float64, or an error naming the value.
+
+    Errors name the column, the data row and the value: ``empty``, ``'lots' is not a number``,
+    ``1.5 is not a whole number``, ``1e30 is out of range`` (int64), ``inf is not a finite
+    number``.
+    """
+    raw = df[col]
+    if kind == "int" and raw.dtype == np.int64:
+        return raw
+    if kind == "float" and raw.dtype == np.float64 and np.isfinite(raw.to_numpy()).all():
+        return raw
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        num = pd.to_numeric(raw, errors="coerce")
+    missing = num.isna().to_numpy(dtype=bool)
+    nonwhole = np.zeros(len(num), dtype=bool)
+    out = np.zeros(len(num), dtype=bool)
+    if pd.api.types.is_integer_dtype(num.dtype):
+        if kind == "int" and pd.api.types.is_unsigned_integer_dtype(num.dtype):
+            out = (num > _INT64_MAX).fillna(False).to_numpy(dtype=bool)
+    else:
+        f = num.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(f)
+        missing = np.isnan(f)
+        if kind == "int":
+            with np.errstate(invalid="ignore"):
+                nonwhole = finite & (f != np.floor(f))
+                out = ~missing & ~nonwhole & ~((f >= -(2.0**63)) & (f < 2.0**63))
+        else:
+            out = ~missing & ~finite
+    bad = missing | nonwhole | out
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFormatError(
-            f"{name}: column {col} has a non-numeric value {df[col].iloc[i]!r} at data row {i + 1}."
-        )
-    return num.astype("int64" if kind == "int" else "float64")
+        i = int(np.flatnonzero(bad)[0])
+        value = raw.iloc[i]
+        blank = pd.isna(value) or not str(value).strip()
+        if blank:
+            what = "empty"
+        elif missing[i]:
+            what = f"{_shown(value)!r} is not a number"
+        elif nonwhole[i]:
+            what = f"{_shown(value)} is not a whole number"
+        elif kind == "int":
+            what = (
+                f"{_shown(value)} is out of range (a 64-bit integer: "
+                f"{-_INT64_MAX - 1} to {_INT64_MAX})"
+            )
+        else:
+            what = f"{_shown(value)} is not a finite number"
+        raise DataFormatError(f"{name}: column {col}, data row {i + 1}: {what}.")
+    if kind == "int":
+        if pd.api.types.is_integer_dtype(num.dtype):
+            return pd.Series(num.to_numpy(dtype="int64"), index=raw.index)
+        whole = num.to_numpy(dtype="float64", na_value=np.nan).astype("int64")
+        return pd.Series(whole, index=raw.index)
+    return pd.Series(num.to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
 
 
-def _typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def _typed(df: pd.DataFrame, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:
     out = df.copy()
-    out["InvoiceDate"] = _parse_dates(df["InvoiceDate"], name)
+    out["InvoiceDate"], order = _parse_dates(df["InvoiceDate"], name, date_order)
     out["Quantity"] = _numeric(df, "Quantity", name, "int")
     out["UnitPrice"] = _numeric(df, "UnitPrice", name, "float")
-    return canonicalize(out)
+    return canonicalize(out), order
 
 
 def _excel_text(values: pd.Series) -> pd.Series:
@@ -214,7 +462,7 @@ def _excel_text(values: pd.Series) -> pd.Series:
     return text
 
 
-def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
+def _read_xlsx(data: bytes, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:
     try:
         df = pd.read_excel(io.BytesIO(data), engine="calamine")
     except Exception as exc:  # calamine raises its own error types for broken workbooks
@@ -227,21 +475,30 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
         df[col] = _excel_text(df[col])
     dates = df["InvoiceDate"]
     if pd.api.types.is_datetime64_any_dtype(dates):
+        if dates.isna().any():
+            i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            raise DataFormatError(f"{name}: column InvoiceDate, data row {i + 1}: empty.")
         df["InvoiceDate"] = dates.dt.round("s")
     else:
         df["InvoiceDate"] = dates.astype("string")
-        return _typed(df, name)
+        return _typed(df, name, date_order)
     df["Quantity"] = _numeric(df, "Quantity", name, "int")
     df["UnitPrice"] = _numeric(df, "UnitPrice", name, "float")
-    return canonicalize(df)
+    return canonicalize(df), None
 
 
-def _read_zip(data: bytes, name: str) -> pd.DataFrame:
+def _read_zip(
+    data: bytes, name: str, date_order: str | None
+) -> tuple[pd.DataFrame, str, str | None]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.namelist() if not m.endswith("/")]
     except zipfile.BadZipFile as exc:
         raise DataFormatError(f"{name}: the zip archive is truncated or corrupt ({exc}).") from exc
+    if not members:
+        raise DataFormatError(
+            f"{name}: the zip archive is empty (it holds no file). Download it again."
+        )
     # prefer the workbook (UCI's archive), then any CSV
     candidates = [m for m in members if m.lower().endswith(".xlsx")] + [
         m for m in members if m.lower().endswith((".csv", ".csv.gz"))
@@ -257,24 +514,66 @@ def _read_zip(data: bytes, name: str) -> pd.DataFrame:
         raise DataFormatError(
             f"{name}: member {member!r} is truncated or corrupt ({exc})."
         ) from exc
-    return _read_bytes_as_retail(inner, f"{name}!{member}")
+    df, form, order = _read_bytes_as_retail(inner, f"{name}!{member}", date_order)
+    return df, f"zip archive with {'an' if form[0] in 'aeiouAEIOU' else 'a'} {form}", order
 
 
-def _read_bytes_as_retail(data: bytes, name: str) -> pd.DataFrame:
+def _read_bytes_as_retail(
+    data: bytes, name: str, date_order: str | None = None
+) -> tuple[pd.DataFrame, str, str | None]:
+    """Parse ``data``; return the canonical frame, a description of the form, the date order."""
     if not data:
         raise DataFormatError(f"{name}: empty.")
     form = detect_form(data, name)
     if form == "gzip":
-        return _read_bytes_as_retail(_gunzip(data, name), name)
+        df, inner, order = _read_bytes_as_retail(_gunzip(data, name), name, date_order)
+        return df, f"gzipped {inner}", order
     if form == "xlsx":
-        return _read_xlsx(data, name)
+        df, order = _read_xlsx(data, name, date_order)
+        return df, "Excel workbook", order
     if form == "zip":
-        return _read_zip(data, name)
-    text, _ = _decode(data, name)
-    return _read_csv_text(text, name)
+        return _read_zip(data, name, date_order)
+    text, encoding = _decode(data, name)
+    df, order = _read_csv_text(text, name, date_order)
+    return df, "CSV" if encoding == "utf-8" else f"CSV ({encoding.upper()})", order
 
 
-def read_retail_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+def parse_retail_bytes(
+    data: bytes, name: str, date_order: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Parse the bytes of an Online Retail file; any failure is a :class:`DataFormatError`.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    name : str
+        What the bytes are (a path, a URL), for messages.
+    date_order : str, optional
+        See :func:`read_retail_file`.
+
+    Returns
+    -------
+    df : pandas.DataFrame
+        The canonical frame; ``attrs["form"]`` describes the form and ``attrs["date_order"]``
+        the order of slash dates (None for ISO dates and Excel dates).
+    form : str
+        The same description of the form (e.g. ``"gzipped CSV"``).
+    """
+    try:
+        df, form, order = _read_bytes_as_retail(data, name, date_order)
+    except DataError:
+        raise
+    except Exception as exc:  # anything else from a data file is still a data error
+        raise DataFormatError(
+            f"{name}: cannot be read as Online Retail ({type(exc).__name__}: {exc})."
+        ) from exc
+    df.attrs["form"] = form
+    df.attrs["date_order"] = order
+    return df, form
+
+
+def read_retail_file(path: str | os.PathLike[str], date_order: str | None = None) -> pd.DataFrame:
     """Read one copy of Online Retail, whatever its published form, into the canonical frame.
 
     Parameters
@@ -283,22 +582,30 @@ def read_retail_file(path: str | os.PathLike[str]) -> pd.DataFrame:
         A ``.zip`` (UCI archive), ``.xlsx``, or CSV file (UTF-8 with ISO dates, or the
         Kaggle ISO-8859-1 copy with ``12/1/2010 8:26`` dates), optionally gzip-compressed.
         The form is detected from the content, not the name.
+    date_order : {"month-first", "day-first"}, optional
+        How to read ``d/m/Y`` dates when *every* value is ambiguous (day and month <= 12);
+        default ``$SESSREC_DATE_ORDER``, else month-first with a :class:`DateOrderWarning`.
+        Otherwise the column decides (``13/12/2010`` can only be day-first), and a column
+        mixing both orders is an error.
 
     Returns
     -------
     pandas.DataFrame
-        The canonical frame (see :mod:`sessrec.data.schema`), in file order.
+        The canonical frame (see :mod:`sessrec.data.schema`), in file order;
+        ``attrs["source"]`` is the path, ``attrs["form"]`` the form (e.g. ``"gzipped CSV"``).
 
     Raises
     ------
     DataNotFoundError
         If the file does not exist.
     DataFormatError
-        If the file is empty, truncated, undecodable, lacks required columns or has
-        unparsable dates; the message names the file and the first offending value.
+        If the file is unreadable, empty, truncated, undecodable, lacks required columns, has a
+        stray quote, unparsable or mixed-order dates, or a number that is missing, not a whole
+        number or out of range; the message names the file and the first offending value.
+        Every other failure while parsing is reported as a :class:`DataFormatError` too.
     """
-    path = Path(path).expanduser()
-    df = _read_bytes_as_retail(_read_bytes(path), str(path))
+    path = as_data_path(path)
+    df, _ = parse_retail_bytes(_read_bytes(path), str(path), date_order)
     df.attrs["source"] = str(path)
     return df
 
