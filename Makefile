@@ -44,7 +44,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 
 unit: $(VENV)/.test-installed
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 notebooks: $(VENV)/.test-installed
 	SESSREC_QUICK=1 $(BIN)/pytest -n 2 --nbmake notebooks -p no:cacheprovider

@@ -244,6 +244,7 @@ class Item2Vec(SessionRecommender):
         checkpoint_every: int = 10,
         progress: bool | None = None,
         callbacks: Iterable[CallbackAny2Vec] = (),
+        stop_after: int | None = None,
     ) -> Item2Vec:
         """Train on sessions, optionally evaluating after every epoch.
 
@@ -274,6 +275,9 @@ class Item2Vec(SessionRecommender):
             Show a tqdm bar (epoch, latest metric); default: only when stderr is a terminal.
         callbacks : iterable of gensim callbacks
             Extra ``CallbackAny2Vec`` objects; called once per epoch.
+        stop_after : int, optional
+            Train only the first ``stop_after`` epochs of the ``epochs``-long learning-rate
+            schedule (e.g. to recompute the start of a long run exactly).
 
         Returns
         -------
@@ -284,6 +288,8 @@ class Item2Vec(SessionRecommender):
             if valid is None:
                 raise ValueError("early stopping (patience=...) needs validation pairs: valid=")
         checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
+        if stop_after is not None:
+            stop_after = min(check_int(stop_after, "stop_after", 1), self.epochs)
         evaluator = None
         if valid is not None:
             evaluator = EpochEvaluator(valid, k=k, metrics=metrics)
@@ -296,6 +302,7 @@ class Item2Vec(SessionRecommender):
             "checkpoint_every": checkpoint_every,
             "progress": sys.stderr.isatty() if progress is None else bool(progress),
             "callbacks": list(callbacks),
+            "stop_after": self.epochs if stop_after is None else stop_after,
         }
         try:
             super().fit(train)
@@ -344,12 +351,12 @@ class Item2Vec(SessionRecommender):
         if opts["progress"]:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.epochs, desc="word2vec", unit="epoch", leave=False)
+            bar = tqdm(total=opts["stop_after"], desc="word2vec", unit="epoch", leave=False)
         rows: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
         span = self.alpha - self.min_alpha
         try:
-            for epoch in range(self.epochs):
+            for epoch in range(opts["stop_after"]):
                 start_alpha = self.alpha - span * epoch / self.epochs
                 end_alpha = self.alpha - span * (epoch + 1) / self.epochs
                 # gensim's train() reads ``start_alpha or self.alpha``: set both so that an

@@ -248,3 +248,11 @@ def test_checkpoints(split, tmp_path) -> None:
     assert len(loaded.history_) == 4
     assert np.array_equal(loaded.vectors.to_numpy(), model.vectors.to_numpy())
     assert not list((tmp_path / "ckpt").glob(".*tmp"))
+
+
+def test_stop_after_recomputes_the_start_of_a_long_run(split) -> None:
+    full = Item2Vec(epochs=6, vector_size=8).fit(split.train, split.validation)
+    start = Item2Vec(epochs=6, vector_size=8).fit(split.train, split.validation, stop_after=2)
+    assert len(start.history_) == 2
+    cols = ["loss", "recall@10", "mrr@10"]
+    pd.testing.assert_frame_equal(start.history_[cols], full.history_[cols].iloc[:2])

@@ -1,0 +1,193 @@
+"""Figures of the word2vec chapter: training curves and a 2-D map of the item vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sessrec._checks import check_int
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["embed_2d", "plot_embedding_map", "plot_training_curves"]
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def plot_training_curves(
+    histories: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    metric: str = "recall@10",
+    loss: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Validation metric per epoch (left axis) and training loss per epoch (right axis).
+
+    Parameters
+    ----------
+    histories : DataFrame or mapping label -> DataFrame
+        ``Item2Vec.history_`` tables (columns ``epoch``, ``loss`` and ``metric``). A table with
+        a ``split_seed`` column (a run set) is drawn as the mean over seeds with a band from
+        the lowest to the highest seed.
+    metric : str, default "recall@10"
+    loss : bool, default True
+        Draw the loss on a second y axis (dashed lines, same colours). Losses of different
+        settings are not comparable (gensim sums the loss over pairs), so only read its trend.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The metric's axes (the loss axes is ``ax.right_ax`` when drawn).
+
+    Raises
+    ------
+    KeyError
+        If a table lacks ``epoch``, ``metric`` or (with ``loss``) ``loss``.
+    """
+    tables = {"": histories} if isinstance(histories, pd.DataFrame) else dict(histories)
+    ax = _axes(ax, (7.5, 4.0))
+    right = ax.twinx() if loss else None
+    colors = [f"C{i}" for i in range(10)]
+    for (label, table), color in zip(tables.items(), colors * 10, strict=False):
+        need = ["epoch", metric] + (["loss"] if loss else [])
+        missing = [c for c in need if c not in table]
+        if missing:
+            raise KeyError(f"history {label!r} lacks column(s) {missing}")
+        g = table.groupby("epoch")
+        mean = g[metric].mean()
+        name = label or metric
+        ax.plot(mean.index, mean.to_numpy(), color=color, lw=2, label=f"{name}: {metric}")
+        if "split_seed" in table and table["split_seed"].nunique() > 1:
+            ax.fill_between(
+                mean.index, g[metric].min(), g[metric].max(), color=color, alpha=0.2, lw=0
+            )
+        if right is not None:
+            lm = g["loss"].mean()
+            right.plot(lm.index, lm.to_numpy(), color=color, ls="--", lw=1.2, label=f"{name}: loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"validation {metric.replace('recall', 'Recall').replace('mrr', 'MRR')}")
+    ax.grid(alpha=0.3)
+    if right is not None:
+        right.set_ylabel("training loss of the epoch (gensim, summed; dashed)")
+        right.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+        ax.right_ax = right  # type: ignore[attr-defined]
+        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+        labels = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
+        ax.legend(handles, labels, loc="lower right", fontsize="small")
+    else:
+        ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def embed_2d(
+    vectors: pd.DataFrame, method: str = "tsne", seed: int = 0, perplexity: float = 30.0
+) -> pd.DataFrame:
+    """Project item vectors to two dimensions with scikit-learn's t-SNE (or PCA).
+
+    Parameters
+    ----------
+    vectors : pandas.DataFrame
+        One row per item (e.g. ``Item2Vec.vectors``, unit vectors).
+    method : {"tsne", "pca"}, default "tsne"
+        t-SNE (cosine distance, PCA initialisation) keeps neighbourhoods, which is what the
+        map is for; PCA is a fast linear view.
+    seed : int, default 0
+        ``random_state`` of t-SNE (the map is reproducible for a fixed seed).
+    perplexity : float, default 30
+        t-SNE's effective number of neighbours (capped below the number of items).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x`` and ``y``, same index as ``vectors``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or fewer than 3 items.
+    """
+    seed = check_int(seed, "seed", 0)
+    if len(vectors) < 3:
+        raise ValueError(f"need at least 3 items to draw a map, got {len(vectors)}")
+    x = vectors.to_numpy(dtype=np.float64)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        xy = PCA(n_components=2, random_state=seed).fit_transform(x)
+    elif method == "tsne":
+        from sklearn.manifold import TSNE
+
+        tsne = TSNE(
+            n_components=2,
+            metric="cosine",
+            init="pca",
+            perplexity=min(perplexity, (len(x) - 1) / 3),
+            random_state=seed,
+        )
+        xy = tsne.fit_transform(x)
+    else:
+        raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
+    return pd.DataFrame(xy, index=vectors.index, columns=["x", "y"])
+
+
+def plot_embedding_map(
+    coords: pd.DataFrame,
+    popularity: pd.Series,
+    labels: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+    **scatter: Any,
+) -> Axes:
+    """Scatter of a 2-D item map coloured by log popularity.
+
+    Parameters
+    ----------
+    coords : pandas.DataFrame
+        ``x`` and ``y`` per item (see :func:`embed_2d`).
+    popularity : pandas.Series
+        Training occurrences per item (aligned by item id; missing items count as 0).
+    labels : mapping item -> text, optional
+        Items to annotate (e.g. a few best sellers by name).
+    ax : matplotlib Axes, optional
+    **scatter
+        Passed to ``Axes.scatter``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.colors import LogNorm
+
+    ax = _axes(ax, (7.0, 6.0))
+    pop = popularity.reindex(coords.index).fillna(0).to_numpy() + 1
+    order = np.argsort(pop, kind="stable")  # popular items drawn last, on top
+    sc = ax.scatter(
+        coords["x"].to_numpy()[order],
+        coords["y"].to_numpy()[order],
+        c=pop[order],
+        norm=LogNorm(vmin=pop.min(), vmax=pop.max()),
+        cmap=scatter.pop("cmap", "viridis"),
+        s=scatter.pop("s", 6),
+        lw=0,
+        **scatter,
+    )
+    ax.figure.colorbar(sc, ax=ax, label="training occurrences + 1 (log scale)")
+    for item, text in (labels or {}).items():
+        if item in coords.index:
+            x, y = coords.loc[item, ["x", "y"]]
+            ax.annotate(text, (x, y), fontsize="x-small", xytext=(4, 4), textcoords="offset points")
+            ax.scatter([x], [y], s=30, facecolors="none", edgecolors="red", lw=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("t-SNE 1")
+    ax.set_ylabel("t-SNE 2")
+    return ax

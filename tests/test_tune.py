@@ -1,0 +1,230 @@
+"""Sweeps on Ray Tune: spaces, a real quick sweep, resume after a kill, failures, a Ray cluster.
+
+Every test that starts Ray is in the ``ray`` xdist group, so they run one after the other in
+one worker (``make unit`` uses ``--dist loadgroup``): two local Ray instances on a 2-core
+machine would only slow each other down, and the cluster test's ``ray stop`` must not hit a
+sweep of another test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_models import clustered_sessions
+
+from sessrec.split import next_event_split
+from sessrec.tune import SPACES, asha_rungs, expand_space, read_sweep, run_sweep, space_size
+
+pytest.importorskip("ray")
+
+RAY = pytest.mark.xdist_group("ray")
+FAST = {"vector_size": 8}
+
+
+@pytest.fixture(scope="module")
+def split():
+    return next_event_split(clustered_sessions(300, seed=1), test_size=40, seed=0)
+
+
+# --------------------------------------------------------------------------- spaces
+def test_named_spaces() -> None:
+    assert space_size(SPACES["report"]) == 7 * 11 * 7 == 539
+    assert space_size(SPACES["seed"]) == 17 * 7 * 11 * 3 * 7 == 27489
+    assert SPACES["seed"]["vector_size"][-1] == 106 and SPACES["seed"]["alpha"] == [
+        0.001,
+        0.01,
+        0.1,
+    ]
+    report = SPACES["report"]
+    assert report["window"] == [1, 4, 7, 10, 13, 16, 19]
+    assert report["negative"] == [1, 4, 7, 10, 13, 16, 19]
+    assert report["ns_exponent"][0] == -1.0 and report["ns_exponent"][-1] == 1.0
+    assert 0.6 in report["ns_exponent"] and len(report["ns_exponent"]) == 11
+    name, configs = expand_space("report")
+    assert name == "report" and len(configs) == 539
+    assert len({tuple(sorted(c.items())) for c in configs}) == 539
+
+
+def test_expand_space_sampling_and_errors() -> None:
+    _, a = expand_space("report", samples=20, seed=3)
+    _, b = expand_space("report", samples=20, seed=3)
+    assert a == b and len({tuple(sorted(c.items())) for c in a}) == 20
+    with pytest.raises(ValueError, match="unknown space 'nope'"):
+        expand_space("nope")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['size'\]"):
+        expand_space({"size": [10]})
+    with pytest.raises(ValueError, match="window must be an int >= 1"):
+        expand_space({"window": [0, 3]})
+
+
+def test_asha_rungs_prune_most_of_the_report_grid() -> None:
+    assert asha_rungs(1, 3, 100) == [1, 3, 9, 27, 81]
+    # the original: grace_period=10 with 10 epochs per trial leaves no rung below max_t
+    assert asha_rungs(10, 4, 10) == []
+
+
+# --------------------------------------------------------------------------- real sweeps
+@RAY
+def test_quick_sweep_exports_tidy_results(split, tmp_path: Path) -> None:
+    res = run_sweep(
+        "quick",
+        train=split.train,
+        valid=split.validation,
+        out=tmp_path / "out",
+        storage=tmp_path / "ray",
+        max_epochs=3,
+        num_cpus=2,
+        fixed=FAST,
+        progress=False,
+    )
+    t = res.trials
+    assert list(t.columns[:3]) == ["trial_id", "window", "negative"]
+    assert len(t) == 4 and set(t["status"]) <= {"completed", "pruned"}
+    assert (t["epochs"] >= 1).all() and (t["best_recall@10"] >= t["final_recall@10"] - 1e-12).all()
+    h = res.history
+    assert {"trial_id", "epoch", "recall@10", "mrr@10", "loss", "seconds"} <= set(h.columns)
+    assert h.groupby("trial_id")["epoch"].max().to_dict() == dict(
+        zip(t.trial_id, t.epochs, strict=True)
+    )
+    # read back without Ray: parquet and CSV hold the same tables
+    back = read_sweep(tmp_path / "out")
+    pd.testing.assert_frame_equal(back.trials, t, check_dtype=False)
+    csv = pd.read_csv(tmp_path / "out" / "trials.csv", keep_default_na=False, na_values=[""])
+    assert len(csv) == 4
+    m = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert m["space"] == "quick" and m["n_configs"] == 4 and m["complete"]
+    assert m["scheduler"]["rungs"] == [1] and m["versions"]["ray"]
+    assert m["train_fingerprint"] == split.train.fingerprint()
+    assert m["counts"]["epochs_run"] == int(t["epochs"].sum())
+    assert back.best_config() in [{"window": w, "negative": n} for w in (3, 9) for n in (2, 8)]
+
+
+@RAY
+def test_failing_trial_is_recorded_and_the_sweep_goes_on(split, tmp_path: Path) -> None:
+    res = run_sweep(
+        {"min_count": [1, 10**9]},  # the second config drops every item: fit raises
+        train=split.train,
+        valid=split.validation,
+        out=tmp_path / "out",
+        storage=tmp_path / "ray",
+        max_epochs=2,
+        num_cpus=2,
+        scheduler=None,
+        fixed=FAST,
+        progress=False,
+    )
+    t = res.trials.set_index("min_count")
+    assert t.loc[1, "status"] == "completed" and t.loc[1, "epochs"] == 2
+    assert t.loc[10**9, "status"] == "error" and "min_count" in t.loc[10**9, "error"]
+    assert res.manifest["counts"]["failed"] == 1
+
+
+@RAY
+@pytest.mark.slow
+def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path) -> None:
+    """Kill a sweep (SIGINT, as Ctrl-C) after some trials finished; rerun; all trials once."""
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_models import clustered_sessions\n"
+        "from sessrec.split import next_event_split\n"
+        "from sessrec.tune import run_sweep\n"
+        "split = next_event_split(clustered_sessions(300, seed=1), test_size=40, seed=0)\n"
+        "run_sweep({'window': [1, 2, 3, 4, 5, 6]}, train=split.train, valid=split.validation,\n"
+        f"    out={str(tmp_path / 'out')!r}, storage={str(tmp_path / 'ray')!r}, max_epochs=2,\n"
+        "    num_cpus=1, scheduler=None, fixed={'vector_size': 8}, progress_every=0)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    done = 0
+    deadline = time.monotonic() + 300
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("trials "):
+            done = int(line.split()[1].split("/")[0])
+            if done >= 2:
+                break
+        assert time.monotonic() < deadline, "the sweep did not finish 2 trials in 5 minutes"
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    first = read_sweep(tmp_path / "out")
+    finished_before = set(first.trials.loc[first.trials["status"] != "unfinished", "trial_id"])
+    assert 2 <= len(finished_before) < 6 and not first.manifest["complete"]
+    history_before = first.history[first.history["trial_id"].isin(finished_before)]
+
+    split = next_event_split(clustered_sessions(300, seed=1), test_size=40, seed=0)
+    res = run_sweep(
+        {"window": [1, 2, 3, 4, 5, 6]},
+        train=split.train,
+        valid=split.validation,
+        out=tmp_path / "out",
+        storage=tmp_path / "ray",
+        max_epochs=2,
+        num_cpus=2,
+        scheduler=None,
+        fixed=FAST,
+        progress=False,
+    )
+    t = res.trials
+    assert sorted(t["trial_id"]) == list(range(6)) and (t["status"] == "completed").all()
+    assert res.manifest["complete"] and len(res.manifest["invocations"]) == 2
+    # every trial exactly once, and the ones finished before the kill were not rerun
+    assert res.history.groupby("trial_id")["epoch"].apply(list).tolist() == [[1, 2]] * 6
+    kept = res.history[res.history["trial_id"].isin(finished_before)]
+    pd.testing.assert_frame_equal(
+        kept.reset_index(drop=True), history_before.reset_index(drop=True), check_dtype=False
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@RAY
+@pytest.mark.slow
+def test_sweep_on_a_ray_cluster_started_with_ray_start(split, tmp_path: Path) -> None:
+    ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent))
+    if ray_cli is None:
+        pytest.skip("the `ray` command is not installed next to this Python")
+    port = _free_port()
+    env = {**os.environ, "RAY_ADDRESS": ""}
+    start = [ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}"]
+    start += ["--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run(start, check=True, capture_output=True, env=env, timeout=180)
+    try:
+        res = run_sweep(
+            {"window": [2, 5]},
+            train=split.train,
+            valid=split.validation,
+            out=tmp_path / "out",
+            storage=tmp_path / "ray",
+            max_epochs=2,
+            address=f"127.0.0.1:{port}",
+            fixed=FAST,
+            progress=False,
+        )
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, env=env, timeout=120)
+    assert len(res.trials) == 2 and (res.trials["status"] != "error").all()
+    assert res.manifest["address"] == f"127.0.0.1:{port}"
+    assert res.manifest["cluster_cpus"] == 2
+    assert np.isfinite(res.trials["best_recall@10"]).all()
