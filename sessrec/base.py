@@ -84,9 +84,10 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    Vectorized: one ``np.partition`` finds each row's k-th largest score, every strictly
-    larger entry is kept, and ties at that score are filled in index order (cumulative sum of
-    the tie mask); the ``k`` survivors are then sorted with a stable sort on the negated score.
+    Vectorized: one ``np.argpartition`` picks each row's ``k`` largest scores; rows whose k-th
+    score has more ties than free slots are redone so that the ties are filled in index order
+    (cumulative sum of the tie mask); the ``k`` survivors are then sorted with a stable sort on
+    the negated score, so equal scores stay in index order.
     """
     s = np.asarray(scores)
     if s.dtype != np.float32:  # float32 scores are ranked as they are (half the memory traffic)
@@ -101,16 +102,20 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if kk == 0:
         cols = np.zeros((m, 0), dtype=np.int64)
     elif kk < n:
-        kth = np.partition(s, n - kk, axis=1)[:, n - kk][:, None]
-        gt = s > kth
-        need = kk - gt.sum(axis=1, keepdims=True)
+        # the kk largest of each row (ties at the k-th score in arbitrary order) ...
+        cols = np.argpartition(s, n - kk, axis=1)[:, n - kk :].astype(np.int64, copy=False)
+        kth = np.take_along_axis(s, cols, axis=1).min(axis=1, keepdims=True)
+        # ... are right unless the k-th score has more ties than slots left: redo those rows,
+        # keeping the lowest indices among the ties
         eq = s == kth
-        sel = gt | eq
-        over = np.flatnonzero(eq.sum(axis=1) > need[:, 0])
-        if over.size:  # more ties at the k-th score than free slots: keep the lowest indices
-            eq_o = eq[over]
-            sel[over] = gt[over] | (eq_o & (np.cumsum(eq_o, axis=1) <= need[over]))
-        cols = np.nonzero(sel)[1].reshape(m, kk).astype(np.int64)
+        over = np.flatnonzero(eq.sum(axis=1) > (np.take_along_axis(s, cols, axis=1) == kth).sum(1))
+        if over.size:
+            so, kt, eq_o = s[over], kth[over], eq[over]
+            gt = so > kt
+            need = kk - gt.sum(axis=1, keepdims=True)
+            sel = gt | (eq_o & (np.cumsum(eq_o, axis=1) <= need))
+            cols[over] = np.nonzero(sel)[1].reshape(over.size, kk)
+        cols.sort(axis=1)  # index order, which the stable sort below keeps among equal scores
     else:
         cols = np.broadcast_to(np.arange(n, dtype=np.int64), (m, n)).copy()
     vals = np.take_along_axis(s, cols, axis=1)

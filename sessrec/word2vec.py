@@ -423,10 +423,15 @@ class Item2Vec(SessionRecommender):
 
     def _adopt(self, wv: KeyedVectors, counts: pd.Series) -> None:
         """Take gensim's vectors: vocabulary = the items gensim kept, in sorted order."""
-        keys = np.asarray(wv.index_to_key, dtype=object)
-        order = np.argsort(keys, kind="stable")
-        vocab = keys[order]
-        self._set_vocab(vocab, counts.reindex(vocab).to_numpy(dtype=np.int64))
+        cached = getattr(self, "_adopted_keys", None)
+        if cached is not None and cached[0] is wv.index_to_key and cached[1] is counts:
+            order = cached[2]  # same vocabulary as the last epoch: only the vectors changed
+        else:
+            keys = np.asarray(wv.index_to_key, dtype=object)
+            order = np.argsort(keys, kind="stable")
+            vocab = keys[order]
+            self._set_vocab(vocab, counts.reindex(vocab).to_numpy(dtype=np.int64))
+            self._adopted_keys = (wv.index_to_key, counts, order)
         self._unit_vectors = _unit(wv.vectors[order])
         self._unit64 = self._unit_vectors.astype(np.float64)
         self.wv = wv
