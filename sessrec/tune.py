@@ -437,9 +437,13 @@ def _init_ray(num_cpus: int | None, address: str | None) -> bool:
         "configure_logging": True,
     }
     if address:
+        host = address.split("://")[-1].rsplit(":", 1)[0]
+        if host in ("127.0.0.1", "localhost"):  # a cluster on this machine: stay on loopback
+            quiet["_node_ip_address"] = "127.0.0.1"
         ray.init(address=address, **quiet)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
+        # a local instance talks to itself over loopback only
+        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
     return True
 
 
