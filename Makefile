@@ -6,12 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: book test lint unit notebooks sync clean help
+.PHONY: book test lint unit notebooks sync check-site readme-screenshot clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html"
 	@echo "make test   ruff, unit tests, notebooks (SESSREC_QUICK=1)"
+	@echo "make check-site   after make book: every page in headless Chromium (as CI does)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +32,15 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 # The execution cache keys on code cells only; when the data the chapters run on changes
 # (SESSREC_DATA, SESSREC_DATASET, SESSREC_QUICK), drop it so pages never show stale numbers.
 BOOK_ENV := data=$(SESSREC_DATA) dataset=$(SESSREC_DATASET) quick=$(SESSREC_QUICK)
+# A page shows what the chapter computes, not the machinery: no progress bars (TQDM_DISABLE), and
+# not tqdm's "IProgress not found" warning, which tqdm.auto emits in a kernel without ipywidgets.
+BOOK_QUIET := TQDM_DISABLE=1 PYTHONWARNINGS="ignore:IProgress not found"
 
 book: $(VENV)/.book-installed
 	@mkdir -p _build
 	@if [ "$$(cat _build/.book-env 2>/dev/null)" != "$(BOOK_ENV)" ]; then \
 	  rm -rf _build/.jupyter_cache; echo "$(BOOK_ENV)" > _build/.book-env; fi
-	env -u MPLBACKEND $(BIN)/jupyter-book build . -W -n --keep-going
+	env -u MPLBACKEND $(BOOK_QUIET) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 lint: $(VENV)/.test-installed
@@ -51,9 +55,22 @@ notebooks: $(VENV)/.test-installed
 
 test: lint unit notebooks
 
-# Re-create each .ipynb from its MyST .md source (outputs stripped).
+# Re-create each .ipynb from its MyST .md source (outputs stripped), and the README's chapter
+# list from _toc.yml.
 sync: $(VENV)/.test-installed
 	$(BIN)/jupytext --sync notebooks/*.md
+	$(BIN)/python book/_ext/sessrec_book.py --readme
+
+# The built website as a reader gets it (tests/test_site.py, tests/test_browser.py): every page
+# in headless Chromium, served from 127.0.0.1 only, with a screenshot of each in
+# _build/screenshots/. Needs `make book` first; fails (rather than skips) without a site or a
+# browser. `make test` runs the same tests, skipped when there is no site yet.
+check-site: $(VENV)/.test-installed
+	SESSREC_REQUIRE_SITE=1 $(BIN)/pytest -n 2 -p no:cacheprovider tests/test_site.py tests/test_browser.py
+
+# The README's picture of the book: one of the browser test's screenshots.
+readme-screenshot: check-site
+	cp _build/screenshots/notebooks-03_baselines.png book/_static/screenshot.png
 
 clean:
 	rm -rf _build .pytest_cache

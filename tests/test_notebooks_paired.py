@@ -7,6 +7,7 @@ without syncing, or commits a notebook with outputs.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -145,4 +146,91 @@ def test_chapter_ends_with_summary_and_exercises(md: Path):
     ]
     assert headings[-2:] == ["Summary", "Exercises"], (
         f"{md.name}: the last two sections are {headings[-2:]}, expected Summary, Exercises"
+    )
+
+
+# ------------------------------------------------------------- what a reader sees, Colab
+ROOT = NOTEBOOKS.parent
+RESULT_READERS = {"result_path", "read_result_json", "read_result_text"}
+
+
+def _code_ast(source: str) -> ast.Module:
+    """Parse a code cell, with IPython magics (``%pip ...``, ``!cmd``) blanked out."""
+    lines = [
+        line[: len(line) - len(line.lstrip())] + "pass"
+        if line.lstrip().startswith(("%", "!"))
+        else line
+        for line in source.splitlines()
+    ]
+    return ast.parse("\n".join(lines))
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute):
+            return func.attr
+    return None
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_cells_that_only_glue_show_nothing(md: Path):
+    """A cell ending in a bare ``glue(...)`` would print the glued value as a stray output."""
+    bad = []
+    for i, (kind, source, _tags) in enumerate(_cells(md)):
+        if kind != "code" or not source:
+            continue
+        body = _code_ast(source).body
+        if not body or not isinstance(body[-1], ast.Expr):
+            continue
+        if _call_name(body[-1].value) == "glue" and not source.rstrip().endswith(";"):
+            bad.append(i)
+    assert not bad, (
+        f"{md.name} code cells {bad} end with a bare glue(...): the glued value would show as "
+        "a stray output; end the line with ';' or show something meaningful last"
+    )
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_colab_setup_cell_installs_from_the_repository(md: Path):
+    from sessrec.results import REPOSITORY_URL
+
+    cells = [src for kind, src, _t in _cells(md) if kind == "code" and "google.colab" in src]
+    assert len(cells) == 1, f"{md.name}: expected one Colab setup cell, found {len(cells)}"
+    assert f"git+{REPOSITORY_URL}" in cells[0], (
+        f"{md.name}: the Colab setup cell must install sessrec from {REPOSITORY_URL} "
+        "(repository.url in _config.yml)"
+    )
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_committed_files_are_read_through_sessrec_results(md: Path):
+    """On Colab only the notebook is there: committed files come through sessrec.results."""
+    bad = []
+    for kind, source, _tags in _cells(md):
+        if kind != "code":
+            continue
+        tree = _code_ast(source)
+        allowed = {
+            id(arg)
+            for node in ast.walk(tree)
+            if _call_name(node) in RESULT_READERS
+            for arg in node.args[:1]
+        }
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value
+            if id(node) in allowed or not text or "\n" in text or len(text) > 200:
+                continue
+            looks_relative = text.startswith(("../", "./"))
+            committed = any((base / text).is_file() for base in (ROOT, NOTEBOOKS))
+            if looks_relative or committed:
+                bad.append(text)
+    assert not bad, (
+        f"{md.name} reads repository files by relative path {bad}: use "
+        "sessrec.results.read_result_json / read_result_text / result_path, which also work "
+        "on Colab"
     )

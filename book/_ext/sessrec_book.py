@@ -1,0 +1,213 @@
+"""The book's own Sphinx extension, and the chapter list the README shows.
+
+Sphinx side (loaded through ``sphinx.local_extensions`` in ``_config.yml``):
+
+- one copy of each script per page (sphinx-thebe's inline script comes twice otherwise);
+- a banner at the top of every page when the chapters run on the synthetic stand-in, and
+  ``_static/sessrec-build.json`` saying which data the build used (the browser test reads it);
+- the ``results-registry`` directive: the committed results listed in ``book/results.toml``, each
+  with the command that regenerates it (``book/reproduce.md``).
+
+Command line: ``python book/_ext/sessrec_book.py --readme`` rewrites the chapter list between the
+``<!-- chapters -->`` markers of ``README.md`` from ``_toc.yml`` (``make sync`` runs it;
+``tests/test_book_sources.py`` fails when the README is out of date).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRY = ROOT / "book" / "results.toml"
+README_START = "<!-- chapters: generated from _toc.yml by `make sync`; do not edit -->"
+README_END = "<!-- /chapters -->"
+BUILD_INFO = "sessrec-build.json"
+SYNTHETIC_BANNER = (
+    "This copy of the book was built on <strong>synthetic data</strong>: the real Online Retail "
+    "file could not be found or downloaded, so every number and figure describes an invented "
+    'stand-in, not the shop. <a href="{intro}#how-to-run-it">How to build it on the real data</a>.'
+)
+
+
+# ------------------------------------------------------------------ table of contents
+def toc_chapters(root: Path = ROOT) -> list[tuple[int | None, str, str]]:
+    """Return ``(number, docname, title)`` of every page in ``_toc.yml``, in order.
+
+    Pages of a part marked ``numbered: true`` get consecutive chapter numbers across parts
+    (as the book shows them); other pages get ``None``. The root page is left out.
+    """
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages: list[tuple[int | None, str, str]] = []
+    number = 0
+    for part in toc.get("parts", []):
+        for entry in part.get("chapters", []):
+            doc = entry["file"]
+            if part.get("numbered"):
+                number += 1
+                pages.append((number, doc, page_title(root, doc)))
+            else:
+                pages.append((None, doc, page_title(root, doc)))
+    return pages
+
+
+def page_title(root: Path, docname: str) -> str:
+    """The first level-1 heading of ``<docname>.md`` (after any front matter)."""
+    text = (root / f"{docname}.md").read_text(encoding="utf-8")
+    if text.startswith("---"):
+        text = text.split("\n---", 1)[1] if "\n---" in text[3:] else text
+    match = re.search(r"^# (.+)$", text, flags=re.MULTILINE)
+    if not match:
+        raise ValueError(f"{docname}.md has no '# Title' heading")
+    return match.group(1).strip()
+
+
+def readme_chapter_list(root: Path = ROOT) -> str:
+    """The README's chapter list (Markdown), between its markers."""
+    lines = [README_START, ""]
+    for number, doc, title in toc_chapters(root):
+        if number is not None:
+            lines.append(f"{number}. [{title}]({doc}.md)")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def update_readme(root: Path = ROOT) -> bool:
+    """Rewrite the chapter list of ``README.md``; return True when it changed."""
+    path = root / "README.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < 0:
+        raise ValueError(f"README.md lacks the markers {README_START!r} ... {README_END!r}")
+    new = text[:start] + readme_chapter_list(root) + text[end + len(README_END) :]
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+# ------------------------------------------------------------------ committed results
+def load_registry(path: Path = REGISTRY) -> list[dict[str, Any]]:
+    """The entries of ``book/results.toml`` (each: title, files, command, time, needs, used_by)."""
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("result", [])
+    required = {"title", "files", "command", "time"}
+    for i, entry in enumerate(entries):
+        missing = required - set(entry)
+        if missing:
+            raise ValueError(f"{path.name}: result #{i + 1} lacks {sorted(missing)}")
+    return entries
+
+
+def registry_markdown(entries: list[dict[str, Any]], repo_url: str, branch: str) -> str:
+    """MyST Markdown for the reproduce page: one section per committed result."""
+    out = []
+    for entry in entries:
+        files = ", ".join(f"[`{f}`]({repo_url}/blob/{branch}/{f})" for f in entry["files"])
+        used = entry.get("used_by", [])
+        shown = ", ".join(f"{{doc}}`/{doc}`" for doc in used) if used else "no chapter yet"
+        out += [
+            f"### {entry['title']}",
+            "",
+            f"Files\n: {files}",
+            "",
+            f"Takes here\n: {entry['time']} (2 CPU cores)",
+            "",
+        ]
+        if entry.get("needs"):
+            out += [f"Needs\n: {entry['needs']}", ""]
+        out += [f"Shown in\n: {shown}", "", "```bash", entry["command"], "```", ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ which data
+def dataset_in_use() -> str:
+    """``"online-retail"`` or ``"synthetic"``: what ``load_dataset(SESSREC_DATASET)`` will use.
+
+    The chapters run in the same environment as the build (``SESSREC_DATASET``,
+    ``SESSREC_DATA``, the cache, ``SESSREC_OFFLINE``), so asking the same loader here tells
+    which data they use.
+    """
+    name = os.environ.get("SESSREC_DATASET", "auto")
+    if name in ("synthetic", "online-retail"):
+        return name
+    from sessrec.data import DataError, load_online_retail
+
+    try:
+        load_online_retail()
+    except DataError:
+        return "synthetic"
+    return "online-retail"
+
+
+# ------------------------------------------------------------------ Sphinx
+def setup(app: Any) -> dict[str, Any]:
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+
+    class ResultsRegistry(SphinxDirective):
+        """Render ``book/results.toml``: each committed result and how to regenerate it."""
+
+        def run(self) -> list[Any]:
+            self.env.note_dependency(str(REGISTRY))
+            options = self.config.html_theme_options
+            repo = options.get("repository_url", "").rstrip("/")
+            branch = options.get("repository_branch", "main")
+            text = registry_markdown(load_registry(), repo, branch)
+            container = _container()
+            self.state.nested_parse(StringList(text.splitlines(), REGISTRY.name), 0, container)
+            return container.children
+
+    app.add_directive("results-registry", ResultsRegistry)
+    app.connect("builder-inited", _decide_dataset)
+    app.connect("html-page-context", _page_context)
+    app.connect("build-finished", _write_build_info)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _container() -> Any:
+    from docutils import nodes
+
+    return nodes.container()
+
+
+def _decide_dataset(app: Any) -> None:
+    app.sessrec_dataset = dataset_in_use()
+
+
+def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if getattr(app, "sessrec_dataset", None) == "synthetic":
+        intro = context["pathto"]("book/intro")
+        intro = "" if intro.startswith("#") else intro  # on the intro page itself
+        context["theme_announcement"] = SYNTHETIC_BANNER.format(intro=intro)
+    # sphinx-thebe registers its inline script twice under jupyter-book 1.x, and the second
+    # `const THEBE_JS_URL` is a JavaScript error in every page: keep each script once.
+    scripts, seen = [], set()
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (getattr(script, "filename", None) or None, sorted(attributes.items()))
+        if repr(key) not in seen:
+            seen.add(repr(key))
+            scripts.append(script)
+    context["script_files"] = scripts
+
+
+def _write_build_info(app: Any, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    info = {"dataset": getattr(app, "sessrec_dataset", None), "banner": "synthetic data"}
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--readme"]:
+        sys.exit("usage: python book/_ext/sessrec_book.py --readme")
+    changed = update_readme()
+    print("README.md chapter list " + ("updated" if changed else "up to date"))

@@ -1,0 +1,149 @@
+"""The book's sources agree with each other: table of contents, README, results registry, citations.
+
+These need no build; tests/test_site.py and tests/test_browser.py check the built website.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "notebooks").glob("*.md"))
+RESULT_READERS = {"result_path", "read_result_json", "read_result_text"}
+
+
+def _load_ext():
+    spec = importlib.util.spec_from_file_location(
+        "sessrec_book", ROOT / "book" / "_ext" / "sessrec_book.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXT = _load_ext()
+
+
+def _committed(pattern: str) -> list[str]:
+    """Files git tracks that match a pathspec (files on disk when git is not available)."""
+    git = shutil.which("git")
+    if git and (ROOT / ".git").exists():
+        out = subprocess.run(
+            [git, "ls-files", "--", pattern], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return sorted(out.stdout.split())
+    return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob(pattern) if p.is_file())
+
+
+def test_every_toc_page_exists_and_has_a_title():
+    pages = EXT.toc_chapters(ROOT)
+    assert pages, "_toc.yml lists no pages"
+    for _number, doc, title in pages:
+        assert (ROOT / f"{doc}.md").is_file(), f"_toc.yml lists {doc}, which does not exist"
+        assert title
+
+
+def test_readme_chapter_list_matches_the_toc():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert EXT.readme_chapter_list(ROOT) in readme, (
+        "README.md's chapter list is out of date: run `make sync`"
+    )
+
+
+def test_readme_screenshot_is_committed_and_small():
+    shot = ROOT / "book" / "_static" / "screenshot.png"
+    assert shot.is_file(), "book/_static/screenshot.png is missing: run `make readme-screenshot`"
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size < 400_000
+    assert "(book/_static/screenshot.png)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_intro_maps_every_chapter():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "```{tableofcontents}" in intro, "the intro's chapter map is the {tableofcontents}"
+
+
+# ------------------------------------------------------------------ committed results
+REGISTRY = EXT.load_registry()
+REGISTERED = {f for entry in REGISTRY for f in entry["files"]}
+
+
+def test_every_committed_result_is_registered():
+    committed = [f for f in _committed("*results/*") if not f.endswith("README.md")]
+    missing = sorted(set(committed) - REGISTERED)
+    assert not missing, f"committed results missing from book/results.toml: {missing}"
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=lambda e: e["files"][0])
+def test_registered_results_exist_and_name_their_chapters(entry: dict):
+    for file in entry["files"]:
+        assert (ROOT / file).is_file(), f"book/results.toml lists {file}, which does not exist"
+    assert entry["command"].strip() and entry["time"].strip()
+    toc = {doc for _n, doc, _t in EXT.toc_chapters(ROOT)}
+    for doc in entry.get("used_by", []):
+        assert (ROOT / f"{doc}.md").is_file(), f"used_by names {doc}, which does not exist"
+        assert doc in toc or doc.startswith("notebooks/"), doc
+
+
+def _result_reads(md: Path) -> set[str]:
+    import jupytext
+
+    reads = set()
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type != "code":
+            continue
+        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            func = getattr(node, "func", None)
+            name = getattr(func, "id", None) or getattr(func, "attr", None)
+            if isinstance(node, ast.Call) and name in RESULT_READERS and node.args:
+                if isinstance(node.args[0], ast.Constant):
+                    reads.add(node.args[0].value)
+    return reads
+
+
+@pytest.mark.parametrize("md", sorted((ROOT / "notebooks").glob("*.md")), ids=lambda p: p.name)
+def test_files_chapters_read_are_registered(md: Path):
+    unregistered = sorted(_result_reads(md) - REGISTERED)
+    assert not unregistered, (
+        f"{md.name} reads {unregistered}: add them to book/results.toml with the command that "
+        "regenerates them"
+    )
+    for rel in _result_reads(md):
+        entry = next(e for e in REGISTRY if rel in e["files"])
+        assert f"notebooks/{md.stem}" in entry.get("used_by", []), (
+            f"book/results.toml: add notebooks/{md.stem} to used_by of {rel}"
+        )
+
+
+# ------------------------------------------------------------------ references
+BIB_KEYS = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.M))
+CITES = {
+    key.strip()
+    for md in SOURCES
+    for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", md.read_text(encoding="utf-8"))
+    for key in keys.split(",")
+}
+
+
+def test_every_citation_is_in_the_bibliography():
+    assert not CITES - BIB_KEYS, f"cited but not in book/references.bib: {CITES - BIB_KEYS}"
+
+
+def test_every_bibliography_entry_is_cited():
+    assert not BIB_KEYS - CITES, f"in book/references.bib but cited nowhere: {BIB_KEYS - CITES}"
+
+
+def test_book_build_is_strict():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "jupyter-book build . -W -n --keep-going" in makefile

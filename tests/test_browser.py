@@ -1,0 +1,244 @@
+"""Every page of the built website in headless Chromium, served from 127.0.0.1 only.
+
+Fails on a broken link or image inside the site, a JavaScript error, TeX that MathJax left
+unrendered, a page without a title, a figure without a caption, a missing synthetic-data
+banner, or a request to any host but 127.0.0.1 (the book must work offline, in a classroom).
+Saves a screenshot of each page under ``_build/screenshots/``.
+
+Needs the built site (``make book``), Playwright for Python and a system Chromium (Debian's
+``chromium``; ``SESSREC_CHROMIUM`` names another binary). Without them it is skipped with the
+reason, except under ``make check-site`` / CI (``SESSREC_REQUIRE_SITE=1``), where it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlsplit
+
+import pytest
+from site_checks import SCREENSHOTS, SITE, build_info, pages, require_site, skip_or_fail
+
+PAGES = pages()
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOST = "127.0.0.1"
+
+# In the page, after MathJax has typeset it: what a reader would see wrong.
+PAGE_REPORT_JS = """
+async () => {
+  const wait = (ms) => new Promise((done) => setTimeout(done, ms));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await Promise.race([MathJax.startup.promise, wait(20000)]);
+  }
+  const imgs = Array.from(document.images);
+  await Promise.all(imgs.map((img) => {
+    img.loading = "eager";
+    if (img.complete) return null;
+    return Promise.race([new Promise((done) => { img.onload = img.onerror = done; }), wait(10000)]);
+  }));
+  const main = document.querySelector("main") || document.body;
+  const text = main.cloneNode(true);
+  text.querySelectorAll("pre, code, script, style, mjx-assistive-mml, .highlight")
+      .forEach((el) => el.remove());
+  const figures = Array.from(main.querySelectorAll("figure"));
+  const outputImages = Array.from(main.querySelectorAll(".cell_output img"));
+  return {
+    title: document.title.trim(),
+    h1: Array.from(document.querySelectorAll("h1")).map((h) => h.textContent.trim())
+        .filter((t) => t).join(" | "),
+    text: text.textContent,
+    mathUnrendered: Array.from(document.querySelectorAll(".math"))
+        .filter((el) => !el.querySelector("mjx-container"))
+        .map((el) => el.textContent.trim().slice(0, 80)),
+    brokenImages: imgs.filter((img) => !(img.complete && img.naturalWidth > 0))
+        .map((img) => img.currentSrc || img.src),
+    uncaptioned: figures.filter((f) => {
+        const cap = f.querySelector("figcaption");
+        return !cap || !cap.textContent.trim();
+      }).map((f) => (f.querySelector("img") || {src: f.id}).src),
+    outputImagesOutsideFigures: outputImages.filter((img) => !img.closest("figure"))
+        .map((img) => img.src),
+    links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
+    banner: (document.querySelector(".bd-header-announcement") || {innerText: ""}).innerText,
+  };
+}
+"""
+REDIRECT = re.compile(r'http-equiv="Refresh" content="0; url=([^"]+)"', re.IGNORECASE)
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(?:frac|text|operatorname|log|sum|top)\b")
+
+
+def _chromium() -> str | None:
+    named = os.environ.get("SESSREC_CHROMIUM")
+    if named:
+        return named
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    require_site()
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer((LOCAL_HOST, 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOCAL_HOST}:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(site_url: str) -> Iterator[tuple[object, list[str]]]:
+    """A headless Chromium context with a fresh profile; non-local requests are aborted."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright for Python is not installed (it is in the dev extra)")
+    executable = _chromium()
+    if executable is None:
+        skip_or_fail(
+            "no Chromium found: install Debian's chromium (`apt-get install chromium`, as "
+            ".ci/run does) or set SESSREC_CHROMIUM"
+        )
+    outside: list[str] = []
+
+    def only_local(route, request) -> None:
+        if urlsplit(request.url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    with tempfile.TemporaryDirectory(prefix="sessrec-chromium-") as profile:
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                profile,
+                executable_path=executable,
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport={"width": 1280, "height": 860},
+                service_workers="block",
+            )
+            context.route("**/*", only_local)
+            try:
+                yield context, outside
+            finally:
+                context.close()
+
+
+def _target_exists(url: str, site_url: str) -> str | None:
+    """Return why a link inside the site is broken, or None."""
+    path, fragment = urldefrag(url)
+    rel = unquote(urlsplit(path).path).lstrip("/")
+    target = SITE / rel
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        return f"{url}: no such file"
+    if fragment and target.suffix == ".html":
+        html = _read(target)
+        if f'id="{fragment}"' not in html and f'name="{fragment}"' not in html:
+            return f"{url}: no element with id {fragment!r}"
+    return None
+
+
+@functools.cache
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_browser(page: str, browser, site_url: str):
+    context, outside = browser
+    outside.clear()
+    tab = context.new_page()
+    redirect = REDIRECT.search(_read(SITE / page))
+    if redirect:  # index.html only sends the reader on to the first page
+        try:
+            tab.goto(site_url + page)
+            tab.wait_for_url(f"**/{redirect.group(1)}", wait_until="load")
+        finally:
+            tab.close()
+        assert not outside, f"{page} requested other hosts: {outside}"
+        return
+    errors: list[str] = []
+    broken: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on(
+        "response",
+        lambda r: broken.append(f"{r.url} ({r.status})") if r.status >= 400 else None,
+    )
+    tab.on(
+        "requestfailed",
+        lambda r: (
+            broken.append(f"{r.url} ({r.failure})")
+            if urlsplit(r.url).hostname == LOCAL_HOST
+            else None
+        ),
+    )
+    try:
+        tab.goto(site_url + page, wait_until="load")
+        report = tab.evaluate(PAGE_REPORT_JS)
+        tab.wait_for_timeout(200)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(
+            path=str(SCREENSHOTS / (page.replace("/", "-").removesuffix(".html") + ".png"))
+        )
+    finally:
+        tab.close()
+
+    problems = []
+    if outside:
+        problems.append(f"requests to other hosts (the site must work offline): {outside}")
+    if errors:
+        problems.append(f"JavaScript errors: {errors}")
+    if broken:
+        problems.append(f"broken resources: {broken}")
+    if report["brokenImages"]:
+        problems.append(f"broken images: {report['brokenImages']}")
+    if not report["title"] or not report["h1"]:
+        problems.append(f"no title (title {report['title']!r}, h1 {report['h1']!r})")
+    if report["mathUnrendered"]:
+        problems.append(f"math MathJax did not render: {report['mathUnrendered']}")
+    tex = sorted(set(RAW_TEX.findall(report["text"])))
+    if tex:
+        problems.append(f"raw TeX in the text: {tex}")
+    uncaptioned = report["uncaptioned"] + report["outputImagesOutsideFigures"]
+    if uncaptioned:
+        problems.append(f"figures without a caption: {uncaptioned}")
+    local_links = {urldefrag(u)[0] if u.endswith("#") else u for u in report["links"]}
+    for link in sorted(local_links):
+        if urlsplit(link).hostname == LOCAL_HOST:
+            why = _target_exists(link, site_url)
+            if why:
+                problems.append(f"broken link {why}")
+    if build_info().get("dataset") == "synthetic" and "synthetic data" not in report["banner"]:
+        problems.append("built on synthetic data, but no banner says so")
+    assert not problems, f"{page}:\n- " + "\n- ".join(problems)
