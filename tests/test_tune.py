@@ -143,7 +143,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
         "from sessrec.tune import run_sweep\n"
         "split = next_event_split(clustered_sessions(3000, seed=1), test_size=40, seed=0)\n"
         "run_sweep({'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
-        f"    out={str(tmp_path / 'out')!r}, storage={str(tmp_path / 'ray')!r}, max_epochs=4,\n"
+        f"    out={str(tmp_path / 'out')!r}, storage={str(tmp_path / 'ray')!r}, max_epochs=30,\n"
         "    num_cpus=1, scheduler=None, fixed={'vector_size': 8}, progress_every=0)\n"
     )
     proc = subprocess.Popen(
@@ -176,7 +176,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
         valid=split.validation,
         out=tmp_path / "out",
         storage=tmp_path / "ray",
-        max_epochs=4,
+        max_epochs=30,
         num_cpus=2,
         scheduler=None,
         fixed=FAST,
@@ -186,7 +186,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
     assert sorted(t["trial_id"]) == list(range(12)) and (t["status"] == "completed").all()
     assert res.manifest["complete"] and len(res.manifest["invocations"]) == 2
     # every trial exactly once, and the ones finished before the kill were not rerun
-    assert res.history.groupby("trial_id")["epoch"].apply(list).tolist() == [[1, 2, 3, 4]] * 12
+    assert res.history.groupby("trial_id")["epoch"].apply(list).tolist() == [list(range(1, 31))] * 12
     kept = res.history[res.history["trial_id"].isin(finished_before)]
     pd.testing.assert_frame_equal(
         kept.reset_index(drop=True), history_before.reset_index(drop=True), check_dtype=False
