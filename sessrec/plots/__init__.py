@@ -10,5 +10,7 @@ Everything public is re-exported here, so ``from sessrec import plots; plots.glu
 
 from sessrec.plots.core import *  # noqa: F403
 from sessrec.plots.core import __all__ as _core_all
+from sessrec.plots.sweep import *  # noqa: F403
+from sessrec.plots.sweep import __all__ as _sweep_all
 
-__all__ = list(_core_all)
+__all__ = list(_core_all) + list(_sweep_all)
