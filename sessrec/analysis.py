@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GENSIM_DEFAULT_EPOCHS",
     "PANELS",
+    "asha_expected_epochs",
     "best_trial",
     "committed_results_dir",
     "compare_runs",
@@ -52,6 +53,7 @@ __all__ = [
     "load_committed_sweep",
     "panel_table",
     "retrain_commands",
+    "retrain_names",
     "retrain_params",
     "rung_correlation",
     "sweep_rung_correlation",
@@ -343,6 +345,33 @@ def grid_position(values: Sequence[float], value: float) -> float | None:
 
 
 # --------------------------------------------------------------------------- rungs
+def asha_expected_epochs(
+    n_configs: int, max_epochs: int, grace_period: int = 1, reduction_factor: float = 3
+) -> float:
+    """Epochs ASHA is expected to train: every trial to the first rung, then a ``1/rf`` share on.
+
+    With rungs ``r_0 < r_1 < ...`` (:func:`sessrec.tune.asha_rungs`) and ``r_last`` =
+    ``max_epochs``, ``n / rf**i`` trials train from rung ``i - 1`` to rung ``i``. Without early
+    stopping the sweep trains ``n * max_epochs`` epochs.
+
+    Parameters
+    ----------
+    n_configs : int
+    max_epochs : int
+    grace_period : int, default 1
+    reduction_factor : float, default 3
+
+    Returns
+    -------
+    float
+    """
+    from sessrec.tune import asha_rungs
+
+    stops = np.array([0, *asha_rungs(grace_period, reduction_factor, max_epochs), max_epochs])
+    trials = n_configs / float(reduction_factor) ** np.arange(len(stops) - 1)
+    return float((trials * np.diff(stops)).sum())
+
+
 def _average_ranks(a: np.ndarray) -> np.ndarray:
     return pd.Series(a).rank(method="average").to_numpy()
 
@@ -434,13 +463,15 @@ def rung_correlation(
 def sweep_rung_correlation(
     results: SweepResults, target: int | str = "final", metric: str | None = None
 ) -> pd.DataFrame:
-    """:func:`rung_correlation` at the sweep's ASHA rungs, with the sweep's last epoch as target.
+    """:func:`rung_correlation` at the sweep's ASHA rungs.
 
     Parameters
     ----------
     results : SweepResults
-    target : int or "final", default "final"
-        ``"final"`` is the sweep's ``max_epochs``.
+    target : int, "final" or "next", default "final"
+        ``"final"``: the sweep's ``max_epochs``; ``"next"``: each rung against the next rung
+        (the last rung against ``max_epochs``), the comparison ASHA's next decision is about,
+        on the larger sample of trials that reached that next rung.
     metric : str, optional
 
     Returns
@@ -450,8 +481,20 @@ def sweep_rung_correlation(
     metric = _metric(results, metric)
     sched = results.manifest.get("scheduler", {})
     rungs = sched.get("rungs") or sorted(set(results.history["epoch"].astype(int)))
+    max_epochs = int(results.manifest.get("max_epochs", results.history["epoch"].max()))
     if target == "final":
-        target = int(results.manifest.get("max_epochs", results.history["epoch"].max()))
+        target = max_epochs
+    if target == "next":
+        stops = [*rungs, max_epochs]
+        parts = [
+            rung_correlation(results.history, [r], target=nxt, metric=metric)
+            for r, nxt in zip(stops[:-1], stops[1:], strict=True)
+        ]
+        return (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else rung_correlation(results.history, [], metric=metric)
+        )
     return rung_correlation(results.history, rungs, target=target, metric=metric)
 
 
@@ -598,6 +641,27 @@ def retrain_params(
     return params
 
 
+def retrain_names(results: SweepResults) -> dict[str, str]:
+    """Run-set names of the retrained configurations of :func:`gain_decomposition`.
+
+    Parameters
+    ----------
+    results : SweepResults
+
+    Returns
+    -------
+    dict
+        ``{"default": "default", "more_epochs": "default-<E>ep", "tuned":
+        "sweep-<name>-best"}``, ``E`` being the epochs of the sweep's best trial.
+    """
+    epochs = int(best_trial(results)["epochs"])
+    return {
+        "default": "default",
+        "more_epochs": f"default-{epochs}ep",
+        "tuned": f"sweep-{results.manifest.get('name', 'sweep')}-best",
+    }
+
+
 def retrain_commands(
     results: SweepResults,
     names: tuple[str, str] | None = None,
@@ -612,8 +676,8 @@ def retrain_commands(
     ----------
     results : SweepResults
     names : (str, str), optional
-        Run-set names of the best and the long-trained default (default
-        ``"sweep-<name>-best"`` and ``"default-<epochs>ep"``).
+        Run-set names of the best and the long-trained default (default: those of
+        :func:`retrain_names`).
     seeds : sequence of int, default 0..4
     out : str, default "benchmarks/results/word2vec"
 
@@ -623,8 +687,8 @@ def retrain_commands(
     """
     defaults = Item2Vec().get_params()
     best = retrain_params(results, "best")
-    epochs = best["epochs"]
-    names = names or (f"sweep-{results.manifest.get('name', 'sweep')}-best", f"default-{epochs}ep")
+    standard = retrain_names(results)
+    names = names or (standard["tuned"], standard["more_epochs"])
     commands = []
     first = [*results.params, "epochs"]  # swept parameters, epochs, then any other change
     for name, params in zip(names, (best, retrain_params(results, "default")), strict=True):

@@ -230,6 +230,14 @@ def test_asha_rungs_plot_counts():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "9", "27", "81", "100"]
 
 
+def test_asha_expected_epochs():
+    # 9 configs, factor 3, 9 epochs: 9 trials x 1 epoch, 3 x 2 more, 1 x 6 more
+    assert analysis.asha_expected_epochs(9, 9, 1, 3) == pytest.approx(9 + 6 + 6)
+    n = 539
+    expected = n * (1 + 2 / 3 + 6 / 9 + 18 / 27 + 54 / 81 + 19 / 243)
+    assert analysis.asha_expected_epochs(n, 100) == pytest.approx(expected)
+
+
 def test_rung_correlation_perfect_reversed_and_ties():
     ids = np.repeat(np.arange(5), 2)
     epochs = np.tile([1, 9], 5)
@@ -305,6 +313,24 @@ def test_gain_decomposition_plot():
     np.testing.assert_allclose(bottoms, [0, 0.17, 0.22, 0])
 
 
+def test_sweep_rung_correlation_next_rung(sweep):
+    res = analysis.sweep_rung_correlation(sweep, target="next")
+    assert res[["epoch", "target"]].values.tolist() == [[1, 3], [3, 9]]
+    assert res["n_trials"].tolist() == [12, 6]
+
+
+def test_run_comparison_plot():
+    table = analysis.compare_runs(
+        {"default": _runs({0: 0.1, 1: 0.3}), "best": _runs({0: 0.25, 1: 0.27})}, ["recall"]
+    )
+    ax = plots.plot_run_comparison(table)
+    widths = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(widths, [0.2, 0.26])
+    by_height = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]))
+    assert [label for _, label in by_height] == ["best", "default"]  # bottom to top
+    assert ax.patches[0].get_y() > ax.patches[1].get_y()  # first row on top
+
+
 def test_compare_runs():
     table = analysis.compare_runs(
         {"a": _runs({0: 0.1, 1: 0.3}), "b": _runs({0: 0.2})}, metrics=["recall"]
@@ -321,6 +347,11 @@ def test_retrain_params_and_commands(sweep):
     default = analysis.retrain_params(sweep, "default")
     assert (default["window"], default["negative"], default["ns_exponent"]) == (5, 5, 0.75)
     assert analysis.retrain_params(sweep, "default", epochs=5)["epochs"] == 5
+    assert analysis.retrain_names(sweep) == {
+        "default": "default",
+        "more_epochs": "default-9ep",
+        "tuned": "sweep-synthetic-best",
+    }
     cmds = analysis.retrain_commands(sweep)
     assert cmds[0] == (
         "sessrec train-runs sweep-synthetic-best --param window=7 --param ns_exponent=1.0 "

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "plot_asha_rungs",
+    "plot_run_comparison",
     "plot_gain_decomposition",
     "plot_learning_curves",
     "plot_sweep_panel",
@@ -265,8 +266,8 @@ def plot_learning_curves(
     if log_x:
         ax.set_xscale("log")
         last = int(results.history["epoch"].max())
-        ticks = sorted({1, *sched.get("rungs", []), last})
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ticks = sorted({1, *sched.get("rungs", []), last}) if last > 10 else range(1, last + 1)
+        ax.set_xticks(list(ticks), [str(t) for t in ticks])
         ax.minorticks_off()
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation {metric}")
@@ -382,4 +383,48 @@ def plot_gain_decomposition(
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, max(b, m, t) * 1.2)
     ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def plot_run_comparison(
+    table: pd.DataFrame,
+    metric: str = "recall",
+    ax: Axes | None = None,
+    xlabel: str = "test Recall@10",
+) -> Axes:
+    """Mean and standard deviation over seeds of retrained run sets, one bar per row.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`sessrec.analysis.compare_runs` output: ``<metric>_mean``, ``<metric>_std`` and
+        ``n_seeds`` per label (the index), drawn top to bottom in the table's order.
+    metric : str, default "recall"
+    ax : Axes, optional
+    xlabel : str, default "test Recall@10"
+
+    Returns
+    -------
+    Axes
+    """
+    for col in (f"{metric}_mean", f"{metric}_std", "n_seeds"):
+        if col not in table.columns:
+            raise KeyError(f"column {col!r} not in the table ({list(table.columns)})")
+    ax = _new_axes(ax, (7.0, 0.6 * len(table) + 1.2))
+    pos = np.arange(len(table))[::-1]
+    means, stds = table[f"{metric}_mean"].to_numpy(float), table[f"{metric}_std"].to_numpy(float)
+    bars = ax.barh(pos, means, xerr=stds, color="C0", height=0.6, capsize=4)
+    ax.bar_label(
+        bars,
+        labels=[
+            f"{m:.3f} ± {s:.3f} ({n} seeds)"
+            for m, s, n in zip(means, stds, table["n_seeds"], strict=True)
+        ],
+        padding=8,
+        fontsize=8.5,
+    )
+    ax.set_yticks(pos, [str(i) for i in table.index])
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, float(np.nanmax(means + stds)) * 1.45 if len(table) else 1)
+    ax.grid(axis="x", alpha=0.3)
     return ax
