@@ -162,7 +162,17 @@ def load_committed_runs(
     folder = committed_results_dir(root) / group / name
     if not (folder / "manifest.json").is_file():
         raise FileNotFoundError(f"run set {name!r} has not been committed ({folder} is missing)")
-    return read_runs(folder)
+    if (folder / "test.csv").is_file():
+        return read_runs(folder)
+    # the per-seed records are the source of truth; the CSV tables are derived (and may be
+    # left out of the repository)
+    import json
+
+    from sessrec.runs import _collect
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    runs = _collect(folder, manifest["split_seeds"])
+    return RunSet(runs.history, runs.test, manifest)
 
 
 # --------------------------------------------------------------------------- trials

@@ -326,7 +326,8 @@ def test_run_comparison_plot():
     ax = plots.plot_run_comparison(table)
     widths = [p.get_width() for p in ax.patches]
     np.testing.assert_allclose(widths, [0.2, 0.26])
-    by_height = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    by_height = sorted(zip(ax.get_yticks(), labels, strict=True))
     assert [label for _, label in by_height] == ["best", "default"]  # bottom to top
     assert ax.patches[0].get_y() > ax.patches[1].get_y()  # first row on top
 
@@ -404,3 +405,20 @@ def test_load_committed(tmp_path, sweep):
         analysis.load_committed_sweep("report", root=tmp_path)
     with pytest.raises(FileNotFoundError, match="has not been committed"):
         analysis.load_committed_runs("default", root=tmp_path)
+
+
+def test_load_committed_runs_from_seed_records(tmp_path):
+    from sessrec.runs import train_runs
+    from sessrec.sessions import Sessions
+
+    sessions = Sessions.from_lists([["a", "b", "c", "a"], ["b", "c", "d"], ["c", "d", "a"]] * 4)
+    out = tmp_path / "benchmarks" / "results" / "word2vec"
+    done = train_runs(
+        sessions, {}, out=out, name="tiny", model="popularity",
+        split_seeds=[0, 1], test_size=2,
+    )  # fmt: skip
+    (out / "tiny" / "test.csv").unlink()  # CSV tables are not committed: rebuilt from seed-*.json
+    (out / "tiny" / "history.csv").unlink()
+    loaded = analysis.load_committed_runs("tiny", root=tmp_path)
+    pd.testing.assert_frame_equal(loaded.test, done.test)
+    assert loaded.manifest["split_seeds"] == [0, 1]
