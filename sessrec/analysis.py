@@ -44,6 +44,7 @@ __all__ = [
     "best_trial",
     "committed_results_dir",
     "compare_runs",
+    "config_of",
     "default_config",
     "gain_decomposition",
     "gain_from_runs",
@@ -186,10 +187,42 @@ def _metric(results: SweepResults, metric: str | None) -> str:
     return metric
 
 
+def _int_params(results: SweepResults) -> list[str]:
+    """Swept parameters whose grid values are all integers (a failed trial's missing config
+    turns their columns into floats)."""
+    grid = results.manifest.get("space_grid", {})
+    return [
+        p
+        for p in results.params
+        if grid.get(p) and all(isinstance(v, int) and not isinstance(v, bool) for v in grid[p])
+    ]
+
+
+def config_of(results: SweepResults, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The swept parameters of ``values`` (a trials row or a dict) as plain Python values.
+
+    Integer parameters come back as ``int`` even when the trials table stores them as floats.
+
+    Parameters
+    ----------
+    results : SweepResults
+    values : mapping
+        Parameter -> value (e.g. a row of ``results.trials``).
+
+    Returns
+    -------
+    dict
+    """
+    ints = set(_int_params(results))
+    return {p: int(values[p]) if p in ints else _plain(values[p]) for p in results.params}
+
+
 def _ok(results: SweepResults) -> pd.DataFrame:
-    """Trials that did not fail and reported at least one epoch."""
+    """Trials that did not fail and reported at least one epoch (integer parameters as int)."""
     t = results.trials
-    return t[(t["status"] != "error") & (t["epochs"] > 0)]
+    ok = t[(t["status"] != "error") & (t["epochs"] > 0)]
+    ints = [p for p in _int_params(results) if p in ok.columns]
+    return ok.astype(dict.fromkeys(ints, "int64")) if ints else ok
 
 
 def top_trials(results: SweepResults, n: int = 5, value: str | None = None) -> pd.DataFrame:
@@ -641,11 +674,7 @@ def retrain_params(
         raise ValueError(f"which must be 'best' or 'default', got {which!r}")
     best = best_trial(results)
     fixed = {k: v for k, v in results.manifest.get("fixed", {}).items() if k != "workers"}
-    swept = (
-        {p: _plain(best[p]) for p in results.params}
-        if which == "best"
-        else default_config(results.params)
-    )
+    swept = config_of(results, best) if which == "best" else default_config(results.params)
     params = {**fixed, **swept, "epochs": int(epochs if epochs is not None else best["epochs"])}
     Item2Vec(**params)  # valid before anyone schedules hours of training with it
     return params
@@ -752,7 +781,7 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
         "epochs_run": run,
         "epochs_without_pruning": full,
         "epochs_saved_share": 1 - run / full if full else float("nan"),
-        "best_config": {p: _plain(best[p]) for p in results.params},
+        "best_config": config_of(results, best),
         "best_value": float(best[f"best_{results.metric}"]),
         "best_epoch": int(best["best_epoch"]),
         "best_trial_epochs": int(best["epochs"]),

@@ -422,3 +422,26 @@ def test_load_committed_runs_from_seed_records(tmp_path):
     loaded = analysis.load_committed_runs("tiny", root=tmp_path)
     pd.testing.assert_frame_equal(loaded.test, done.test)
     assert loaded.manifest["split_seeds"] == [0, 1]
+
+
+def test_failed_trial_without_config_keeps_integer_parameters(sweep):
+    """A failed trial exported without its config (trial_id -1, NaN parameters)."""
+    trials = sweep.trials.copy()
+    trials.loc[17, ["trial_id", "window", "ns_exponent", "negative"]] = [-1, np.nan, np.nan, np.nan]
+    broken = SweepResults(trials, sweep.history, sweep.manifest)
+    assert broken.trials["window"].dtype == float
+    best = analysis.retrain_params(broken)
+    assert best["window"] == 7 and isinstance(best["window"], int)
+    assert analysis.sweep_summary(broken)["best_config"] == {
+        "window": 7,
+        "ns_exponent": 1.0,
+        "negative": 1,
+    }
+    assert analysis.top_trials(broken)["window"].dtype == np.int64
+    assert analysis.config_of(broken, {"window": 4.0, "ns_exponent": 0.5, "negative": 7.0}) == {
+        "window": 4,
+        "ns_exponent": 0.5,
+        "negative": 7,
+    }
+    axes = plots.plot_sweep_panels(broken)
+    assert [t.get_text() for t in axes[2].get_xticklabels()] == ["1", "4", "7"]

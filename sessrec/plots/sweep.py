@@ -410,7 +410,7 @@ def plot_run_comparison(
     for col in (f"{metric}_mean", f"{metric}_std", "n_seeds"):
         if col not in table.columns:
             raise KeyError(f"column {col!r} not in the table ({list(table.columns)})")
-    ax = _new_axes(ax, (7.0, 0.6 * len(table) + 1.2))
+    ax = _new_axes(ax, (7.0, max(2.4, 0.6 * len(table) + 1.2)))
     pos = np.arange(len(table))[::-1]
     means, stds = table[f"{metric}_mean"].to_numpy(float), table[f"{metric}_std"].to_numpy(float)
     bars = ax.barh(pos, means, xerr=stds, color="C0", height=0.6, capsize=4)
