@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--no-asha", action="store_true", help="run every trial to max epochs")
     _add_split_args(sw, k=False)
 
+    srep = sub.add_parser("sweep-report", help="figures and a markdown summary of a sweep")
+    srep.add_argument("results_dir", metavar="RESULTS_DIR", help="a folder of `sessrec sweep`")
+    srep.add_argument("--out", metavar="DIR", default=None, help="default RESULTS_DIR/report")
+    srep.add_argument("--top", type=_whole(1), default=5, help="best trials to list and draw")
+
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
@@ -423,6 +428,13 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         )
 
 
+def _cmd_sweep_report(args: argparse.Namespace) -> None:
+    from .analysis import write_report
+
+    path = write_report(args.results_dir, args.out, top=args.top)
+    print(f"wrote {path} and its figures")
+
+
 def _int(text: str) -> int:
     try:
         value = int(text)
@@ -450,6 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train-runs": _cmd_train_runs,
         "recommend": _cmd_recommend,
         "sweep": _cmd_sweep,
+        "sweep-report": _cmd_sweep_report,
     }
     try:
         with terminate_as_interrupt(), warnings.catch_warnings():

@@ -186,7 +186,8 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
     assert sorted(t["trial_id"]) == list(range(12)) and (t["status"] == "completed").all()
     assert res.manifest["complete"] and len(res.manifest["invocations"]) == 2
     # every trial exactly once, and the ones finished before the kill were not rerun
-    assert res.history.groupby("trial_id")["epoch"].apply(list).tolist() == [list(range(1, 31))] * 12
+    epochs = res.history.groupby("trial_id")["epoch"].apply(list).tolist()
+    assert epochs == [list(range(1, 31))] * 12
     kept = res.history[res.history["trial_id"].isin(finished_before)]
     pd.testing.assert_frame_equal(
         kept.reset_index(drop=True), history_before.reset_index(drop=True), check_dtype=False

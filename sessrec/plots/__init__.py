@@ -10,6 +10,14 @@ Everything public is re-exported here, so ``from sessrec import plots; plots.glu
 
 from sessrec.plots.core import *  # noqa: F403
 from sessrec.plots.core import __all__ as _core_all
+from sessrec.plots.sweep import *  # noqa: F403
+from sessrec.plots.sweep import __all__ as _sweep_all
 from sessrec.plots.word2vec import embed_2d, plot_embedding_map, plot_training_curves
 
-__all__ = [*_core_all, "embed_2d", "plot_embedding_map", "plot_training_curves"]
+__all__ = [
+    *_core_all,
+    *_sweep_all,
+    "embed_2d",
+    "plot_embedding_map",
+    "plot_training_curves",
+]
