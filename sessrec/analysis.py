@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec._io import write_text_atomic
-from sessrec.runs import RunSet, read_runs
+from sessrec.runs import RunSet
 from sessrec.tune import SweepResults, read_sweep
 from sessrec.word2vec import Item2Vec
 
@@ -42,7 +42,6 @@ __all__ = [
     "PANELS",
     "asha_expected_epochs",
     "best_trial",
-    "committed_results_dir",
     "compare_runs",
     "config_of",
     "default_config",
@@ -75,56 +74,18 @@ PANELS: tuple[tuple[str, str], ...] = (
 GENSIM_DEFAULT_EPOCHS: int = int(Item2Vec().epochs)
 
 #: Where committed results live, relative to the repository root.
-_RESULTS = Path("benchmarks") / "results"
 
 
 # --------------------------------------------------------------------------- loading
-def committed_results_dir(root: str | os.PathLike[str] | None = None) -> Path:
-    """The repository's committed results folder, ``benchmarks/results``.
+def load_committed_sweep(name: str = "report") -> SweepResults:
+    """Read the committed sweep ``benchmarks/results/sweeps/<name>``, locally or downloaded.
 
-    Parameters
-    ----------
-    root : path-like, optional
-        The repository root. By default the first of: the folder above the installed package
-        (an editable install or a clone), the working directory and its parents, that holds
-        ``benchmarks/results``.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    FileNotFoundError
-        If no such folder is found (e.g. on Colab, where only the notebook is present).
-    """
-    if root is not None:
-        candidates = [Path(root)]
-    else:
-        here = Path.cwd().resolve()
-        candidates = [Path(__file__).resolve().parents[1], here, *here.parents]
-    for base in candidates:
-        if (base / _RESULTS).is_dir():
-            return base / _RESULTS
-    raise FileNotFoundError(
-        f"no {_RESULTS.as_posix()} folder found in {candidates[0]} or above; run from a clone "
-        "of the repository or pass root="
-    )
-
-
-def load_committed_sweep(
-    name: str = "report", root: str | os.PathLike[str] | None = None
-) -> SweepResults:
-    """Read the committed sweep ``benchmarks/results/sweeps/<name>``.
-
-    This is the one place chapters load committed sweeps from, so that the source (a clone,
-    or the repository's URL on Colab) can change in one function.
+    Goes through :func:`sessrec.results.result_path`: the files come from the clone this code
+    runs in, or (on Colab) from the repository's URL.
 
     Parameters
     ----------
     name : str, default "report"
-    root : path-like, optional
-        See :func:`committed_results_dir`.
 
     Returns
     -------
@@ -133,22 +94,24 @@ def load_committed_sweep(
     Raises
     ------
     FileNotFoundError
-        If the sweep has not been committed (yet).
+        If the sweep has not been committed (yet) and cannot be downloaded.
     """
-    return read_sweep(committed_results_dir(root) / "sweeps" / name)
+    from sessrec.results import result_path
+
+    rel = f"benchmarks/results/sweeps/{name}"
+    folder = result_path(f"{rel}/manifest.json").parent
+    for table in ("trials", "history"):
+        result_path(f"{rel}/{table}.parquet")  # same folder: the cache mirrors the repository
+    return read_sweep(folder)
 
 
-def load_committed_runs(
-    name: str, root: str | os.PathLike[str] | None = None, group: str = "word2vec"
-) -> RunSet:
+def load_committed_runs(name: str, group: str = "word2vec") -> RunSet:
     """Read the committed run set ``benchmarks/results/<group>/<name>`` (see :mod:`sessrec.runs`).
 
     Parameters
     ----------
     name : str
         Run-set name, e.g. ``"default"``.
-    root : path-like, optional
-        See :func:`committed_results_dir`.
     group : str, default "word2vec"
 
     Returns
@@ -158,22 +121,11 @@ def load_committed_runs(
     Raises
     ------
     FileNotFoundError
-        If the run set has not been committed (yet).
+        If the run set has not been committed (yet) and cannot be downloaded.
     """
-    folder = committed_results_dir(root) / group / name
-    if not (folder / "manifest.json").is_file():
-        raise FileNotFoundError(f"run set {name!r} has not been committed ({folder} is missing)")
-    if (folder / "test.csv").is_file():
-        return read_runs(folder)
-    # the per-seed records are the source of truth; the CSV tables are derived (and may be
-    # left out of the repository)
-    import json
+    from sessrec.runs import read_committed_runs
 
-    from sessrec.runs import _collect
-
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    runs = _collect(folder, manifest["split_seeds"])
-    return RunSet(runs.history, runs.test, manifest)
+    return read_committed_runs(f"benchmarks/results/{group}/{name}")
 
 
 # --------------------------------------------------------------------------- trials

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import matplotlib
 
@@ -16,7 +17,10 @@ import pytest  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from sessrec import analysis, plots  # noqa: E402
-from sessrec.runs import RunSet  # noqa: E402
+from sessrec.runs import (
+    RunSet,  # noqa: E402
+    read_runs,
+)
 from sessrec.tune import SweepResults, read_sweep  # noqa: E402
 
 GRID = {"window": [1, 4, 7], "ns_exponent": [-0.5, 0.5, 1.0], "negative": [1, 7]}
@@ -393,35 +397,17 @@ def test_write_report(sweep, tmp_path):
     assert analysis.write_report(folder).parent == folder / "report"
 
 
-def test_load_committed(tmp_path, sweep):
-    with pytest.raises(FileNotFoundError, match="benchmarks/results"):
-        analysis.committed_results_dir(tmp_path)
-    write_sweep(sweep, tmp_path / "benchmarks" / "results" / "sweeps" / "x")
-    loaded = analysis.load_committed_sweep("x", root=tmp_path)
-    pd.testing.assert_frame_equal(
-        loaded.trials, read_sweep(tmp_path / "benchmarks/results/sweeps/x").trials
-    )
-    with pytest.raises(FileNotFoundError):
-        analysis.load_committed_sweep("report", root=tmp_path)
-    with pytest.raises(FileNotFoundError, match="has not been committed"):
-        analysis.load_committed_runs("default", root=tmp_path)
-
-
-def test_load_committed_runs_from_seed_records(tmp_path):
-    from sessrec.runs import train_runs
-    from sessrec.sessions import Sessions
-
-    sessions = Sessions.from_lists([["a", "b", "c", "a"], ["b", "c", "d"], ["c", "d", "a"]] * 4)
-    out = tmp_path / "benchmarks" / "results" / "word2vec"
-    done = train_runs(
-        sessions, {}, out=out, name="tiny", model="popularity",
-        split_seeds=[0, 1], test_size=2,
-    )  # fmt: skip
-    (out / "tiny" / "test.csv").unlink()  # CSV tables are not committed: rebuilt from seed-*.json
-    (out / "tiny" / "history.csv").unlink()
-    loaded = analysis.load_committed_runs("tiny", root=tmp_path)
-    pd.testing.assert_frame_equal(loaded.test, done.test)
-    assert loaded.manifest["split_seeds"] == [0, 1]
+def test_load_committed(monkeypatch):
+    root = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    loaded = analysis.load_committed_sweep("mini")
+    pd.testing.assert_frame_equal(loaded.trials, read_sweep(root / "sweeps" / "mini").trials)
+    runs = analysis.load_committed_runs("default")
+    pd.testing.assert_frame_equal(runs.test, read_runs(root / "word2vec" / "default").test)
+    monkeypatch.setenv("SESSREC_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        analysis.load_committed_sweep("no-such-sweep")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        analysis.load_committed_runs("no-such-runs")
 
 
 def test_failed_trial_without_config_keeps_integer_parameters(sweep):
