@@ -184,8 +184,12 @@ def _trial(
     params = {**fixed, **swept}
     model = Item2Vec(**params, epochs=max_epochs, workers=workers)
 
+    cpu0 = time.process_time()
+
     def report(row: dict[str, Any]) -> None:
-        tune.report({key: float(v) for key, v in row.items() if key != "epoch"})
+        metrics = {key: float(v) for key, v in row.items() if key != "epoch"}
+        metrics["cpu_seconds"] = time.process_time() - cpu0  # this trial so far (its process)
+        tune.report(metrics)
 
     model.fit(train, valid, k=k, metrics=metrics, report=report)
 
@@ -303,8 +307,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _saved_statuses(state: Path) -> dict[str, str]:
+    """Trial statuses in Ray's newest saved experiment state (what a restore will rerun).
+
+    After an interruption Ray marks the stopped trials TERMINATED in memory but saves them as
+    PENDING/RUNNING, which is what tells finished trials from interrupted ones.
+    """
+    files = sorted(state.glob("experiment_state-*.json"), key=lambda f: f.stat().st_mtime)
+    if not files:
+        return {}
+    try:
+        data = json.loads(files[-1].read_text(encoding="utf-8"))
+        out = {}
+        for entry in data.get("trial_data", []):
+            trial = json.loads(entry[0] if isinstance(entry, list) else entry)
+            out[str(trial["trial_id"])] = str(trial["status"])
+        return out
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return {}
+
+
 def _export(
-    grid: Any, configs: Sequence[dict[str, Any]], metric: str, max_epochs: int
+    grid: Any,
+    configs: Sequence[dict[str, Any]],
+    metric: str,
+    max_epochs: int,
+    saved: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tidy tables from a Ray ``ResultGrid``: one row per configuration, even unstarted ones.
 
@@ -322,7 +350,7 @@ def _export(
         if cid < 0:
             continue
         df = result.metrics_dataframe
-        row: dict[str, Any] = {"epochs": 0, "seconds": 0.0, "best_epoch": 0}
+        row: dict[str, Any] = {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0, "best_epoch": 0}
         row |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
         if df is not None and not df.empty and metric in df:
             hist = pd.DataFrame(
@@ -332,7 +360,7 @@ def _export(
                     **{
                         c: df[c]
                         for c in df.columns
-                        if "@" in c or c in ("loss", "seconds", "eval_seconds")
+                        if "@" in c or c in ("loss", "seconds", "eval_seconds", "cpu_seconds")
                     },
                 }
             )
@@ -345,9 +373,12 @@ def _export(
                     "best_epoch": int(hist["epoch"].iloc[best]),
                     "epochs": int(hist["epoch"].iloc[-1]),
                     "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
+                    "cpu_seconds": float(hist["cpu_seconds"].iloc[-1])
+                    if "cpu_seconds" in hist
+                    else np.nan,
                 }
             )
-        status = str(trial.status)
+        status = (saved or {}).get(str(trial.trial_id), str(trial.status))
         if status == "ERROR":
             err = result.error
             row["status"] = "error"
@@ -358,14 +389,15 @@ def _export(
         else:
             row["status"], row["error"] = "unfinished", ""
         seen[cid] = row
-    empty = {"epochs": 0, "seconds": 0.0, "best_epoch": 0, "status": "unfinished", "error": ""}
+    empty = {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0, "best_epoch": 0}
+    empty |= {"status": "unfinished", "error": ""}
     empty |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
     trials = [
         {"trial_id": i, **{p: cfg[p] for p in params}, **seen.get(i, empty)}
         for i, cfg in enumerate(configs)
     ]
     columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
-    columns += ["epochs", "seconds", "status", "error"]
+    columns += ["epochs", "seconds", "cpu_seconds", "status", "error"]
     trials_df = pd.DataFrame(trials, columns=columns)
     history = (
         pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
@@ -636,7 +668,7 @@ def run_sweep(
             import ray
 
             ray.shutdown()
-    trials, history = _export(grid, configs, metric, max_epochs)
+    trials, history = _export(grid, configs, metric, max_epochs, _saved_statuses(state))
     out_folder.mkdir(parents=True, exist_ok=True)
     _write_tables(out_folder, trials, history)
     manifest = {
@@ -679,19 +711,23 @@ def run_sweep(
         },
         "complete": bool((trials["status"] != "unfinished").all()),
         "trial_seconds_total": float(trials["seconds"].sum()),
+        # CPU time of the trials (each measured in its worker process) plus this driver's
+        "trial_cpu_seconds_total": float(trials["cpu_seconds"].sum()),
         "versions": _versions(),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
         "last_invocation": {
             "started": started.isoformat(timespec="seconds"),
             "ended": datetime.now(UTC).isoformat(timespec="seconds"),
             "wall_seconds": time.perf_counter() - t0,
-            "cpu_seconds": _child_cpu() - usage0,
+            "driver_cpu_seconds": _child_cpu() - usage0,
         },
     }
     previous = _previous_manifest(out_folder)
     manifest["invocations"] = previous.get("invocations", []) + [manifest["last_invocation"]]
     manifest["wall_seconds_total"] = sum(i["wall_seconds"] for i in manifest["invocations"])
-    manifest["cpu_seconds_total"] = sum(i["cpu_seconds"] for i in manifest["invocations"])
+    manifest["cpu_seconds_total"] = manifest["trial_cpu_seconds_total"] + sum(
+        i["driver_cpu_seconds"] for i in manifest["invocations"]
+    )
     write_text_atomic(out_folder / "manifest.json", json.dumps(manifest, indent=1))
     return SweepResults(trials, history, manifest)
 
