@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["STALE_AFTER_S", "atomic_path", "sweep_stale_temp", "write_text_atomic"]
+__all__ = ["sha256_file", "STALE_AFTER_S", "atomic_path", "sweep_stale_temp", "write_text_atomic"]
 
 #: A temporary file of ours this old (seconds since its last write) is stale even if a process
 #: with its pid is alive (pids are reused).
@@ -175,3 +175,14 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -88,7 +88,13 @@ class RunSet:
         return pd.Series(out)
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
+    """Versions of sessrec, gensim, numpy, pandas and Python, for manifests.
+
+    Returns
+    -------
+    dict
+    """
     import gensim
     import numpy
 
@@ -242,7 +248,7 @@ def train_runs(
         "split_seeds": seeds,
         "data": data or {},
         "sessions": {"n_sessions": len(sessions), "n_events": sessions.n_events},
-        "versions": _versions(),
+        "versions": package_versions(),
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         # wall/cpu time of the runs themselves, summed over every invocation that trained

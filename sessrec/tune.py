@@ -45,7 +45,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sessrec import __version__
 from sessrec._checks import check_int, check_k
 from sessrec._io import atomic_path, write_text_atomic
 from sessrec.sessions import Sessions
@@ -770,14 +769,8 @@ def _child_cpu() -> float:
 
 
 def _versions() -> dict[str, str]:
-    import gensim
     import ray
 
-    return {
-        "sessrec": __version__,
-        "gensim": gensim.__version__,
-        "ray": ray.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "python": platform.python_version(),
-    }
+    from sessrec.runs import package_versions
+
+    return package_versions() | {"ray": ray.__version__}

@@ -30,7 +30,6 @@ within one run, not as a quality measure.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -48,7 +47,7 @@ from gensim.models.callbacks import CallbackAny2Vec
 
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
-from sessrec._io import atomic_path, write_text_atomic
+from sessrec._io import atomic_path, sha256_file, write_text_atomic
 from sessrec.base import SessionRecommender, UnknownItemWarning, top_k
 from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
 from sessrec.sessions import Sessions
@@ -67,14 +66,6 @@ _TXT_FILE = "vectors.txt"
 
 class ModelFolderError(ValueError):
     """A saved model folder is missing, damaged or does not match its sidecar."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -577,7 +568,7 @@ class Item2Vec(SessionRecommender):
             "counts": dict(zip(self.vocab.tolist(), self.item_counts_.tolist(), strict=True)),
             "best_epoch": self.best_epoch_,
             "history": history,
-            "files": {name: _sha256(folder / name) for name in (_KV_FILE, _TXT_FILE)},
+            "files": {name: sha256_file(folder / name) for name in (_KV_FILE, _TXT_FILE)},
         }
         write_text_atomic(folder / _SIDECAR, json.dumps(sidecar, indent=1))
         return folder
@@ -625,7 +616,7 @@ class Item2Vec(SessionRecommender):
         if not txt.is_file():
             raise ModelFolderError(f"{txt} is missing; save the model again")
         expected = meta.get("files", {}).get(_TXT_FILE)
-        if expected != _sha256(txt):
+        if expected != sha256_file(txt):
             raise ModelFolderError(
                 f"{txt} does not match the checksum in {_SIDECAR} (changed or damaged since it "
                 "was saved); save the model again"

@@ -12,7 +12,6 @@ while its hash still matches.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import atomic_path, sweep_stale_temp, write_text_atomic
+from .._io import atomic_path, sha256_file, sweep_stale_temp, write_text_atomic
 from .errors import DataError, DataNotFoundError, DataVerificationError
 from .readers import parse_retail_bytes
 from .schema import PUBLISHED_FIGURES
@@ -138,14 +137,6 @@ def offline() -> bool:
     return os.environ.get("SESSREC_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def figures(df: pd.DataFrame) -> dict[str, object]:
     """Compute the figures UCI publishes for the dataset from a canonical frame."""
     return {
@@ -193,7 +184,7 @@ def cached_archive(directory: Path | None = None) -> Path | None:
         recorded = json.loads(mark.read_text(encoding="utf-8"))["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return archive if recorded == _sha256(archive) else None
+    return archive if recorded == sha256_file(archive) else None
 
 
 def fetch_online_retail(
@@ -252,7 +243,7 @@ def fetch_online_retail(
         raise DataError(f"cannot save the download of {url} in {folder}: {exc}") from exc
     write_text_atomic(
         folder / (ARCHIVE_NAME + _MARK_SUFFIX),
-        json.dumps({"sha256": _sha256(archive), "url": url}),
+        json.dumps({"sha256": sha256_file(archive), "url": url}),
     )
     return archive
 
