@@ -48,7 +48,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 
 unit: $(VENV)/.test-installed
-	$(BIN)/pytest -n 2 --dist loadgroup tests
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not unstable" tests
 
 notebooks: $(VENV)/.test-installed
 	SESSREC_QUICK=1 $(BIN)/pytest -n 2 --nbmake notebooks -p no:cacheprovider
