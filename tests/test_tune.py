@@ -198,9 +198,16 @@ def _free_port() -> int:
 
 @RAY
 @pytest.mark.slow
+@pytest.mark.unstable
 def test_sweep_on_a_ray_cluster_started_with_ray_start(
     split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A sweep through ``address=`` on a cluster started with ``ray start --head``.
+
+    Unstable: it passes alone, but ``ray stop --force`` at its end once took the pytest worker
+    down and once left a cluster that the next local ``ray.init`` tried to join. Left out of
+    ``make test`` until it runs in an isolated Ray temp dir; run it with ``-m unstable``.
+    """
     ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent))
     if ray_cli is None:
         pytest.skip("the `ray` command is not installed next to this Python")
