@@ -215,6 +215,8 @@ def test_summary_table_aligns_keys_and_keeps_types():
     assert table.loc["rows"].tolist() == [10, 3]
     assert table.loc["first_date", "one"] == pd.Timestamp("2010-12-01")
     assert table.loc["source", "two"] is pd.NA
+    local = plots.summary_table({"one": {"source": "/home/me/data/online_retail.csv.gz"}})
+    assert local.loc["source", "one"] == "online_retail.csv.gz"  # never a local path
     chosen = plots.summary_table({"one": first}, keys=["source", "rows"])
     assert chosen["one"].tolist() == ["x", 10]
     with pytest.raises(ValueError, match="non-empty"):

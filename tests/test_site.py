@@ -6,9 +6,11 @@ after ``make book``.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -76,6 +78,22 @@ def test_outputs_show_no_stray_values_or_warnings(page: str):
         for text in texts:
             assert not re.search(r"\b\w*Warning\b:", text), f"{page} shows a warning: {text[:300]}"
     assert not soup.select("div.output.stderr"), f"{page} shows output written to stderr"
+
+
+def _local_folders() -> list[str]:
+    """Folders of this machine that a page must never show: the clone, home, the data's."""
+    folders = [str(ROOT), str(Path.home())]
+    for var in ("SESSREC_DATA", "SESSREC_CACHE"):
+        if os.environ.get(var):
+            folders.append(str(Path(os.environ[var]).expanduser().resolve().parent))
+    return [f for f in folders if len(f) > 1]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_show_no_local_path(page: str):
+    text = _soup(page).get_text()
+    shown = [folder for folder in _local_folders() if folder + "/" in text]
+    assert not shown, f"{page} shows a local path of the machine that built it: {shown}"
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -394,7 +395,8 @@ def summary_table(
     -------
     pandas.DataFrame
         One row per key (index named ``"statistic"``), one column per dataset, object dtype so that
-        counts, dates and names display as themselves.
+        counts, dates and names display as themselves. A ``source`` that is a file path shows as
+        the file's name only: a page never shows a path of the machine that built it.
 
     Examples
     --------
@@ -407,8 +409,14 @@ def summary_table(
         keys = []
         for summary in summaries.values():
             keys.extend(k for k in summary if k not in keys)
+    def shown(key: str, value: Any) -> Any:
+        if key == "source" and isinstance(value, str) and value != Path(value).name:
+            return Path(value).name
+        return value
+
     data = {
-        str(label): [summary.get(k, pd.NA) for k in keys] for label, summary in summaries.items()
+        str(label): [shown(k, summary.get(k, pd.NA)) for k in keys]
+        for label, summary in summaries.items()
     }
     return pd.DataFrame(data, index=pd.Index(keys, name="statistic"), dtype=object)
 
