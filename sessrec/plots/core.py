@@ -409,6 +409,7 @@ def summary_table(
         keys = []
         for summary in summaries.values():
             keys.extend(k for k in summary if k not in keys)
+
     def shown(key: str, value: Any) -> Any:
         if key == "source" and isinstance(value, str) and value != Path(value).name:
             return Path(value).name
