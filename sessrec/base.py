@@ -21,6 +21,15 @@ Items are ranked by score, descending; equal scores are ordered by vocabulary in
 lexicographically smaller item id first. When a model has fewer than ``k`` candidates for a
 query, the row is padded with ``None`` at the end.
 
+Whole sessions
+--------------
+:meth:`SessionRecommender.recommend_session` answers the session-aware question: given each
+session *so far* (a prefix), which ``k`` items come next. Models may override
+``_score_sessions(codes, offsets)``; the shared default combines the score rows of a prefix's
+last ``last`` items, the ``j``-th most recent weighted ``1 / j`` (``weights="recency"``) or
+equally (``weights="equal"``). With ``last=1`` it is exactly :meth:`recommend` of the last item,
+which is the default of the item-to-item models (:attr:`SessionRecommender.session_items`).
+
 Unknown queries
 ---------------
 A query item not seen in training (not in ``vocab``; includes ``None``) gets the ``k`` most
@@ -31,10 +40,11 @@ popular training items (by number of occurrences, ties by item id) and one
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
-from typing import Any, Self
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -48,8 +58,12 @@ __all__ = [
     "SessionRecommender",
     "UnknownItemError",
     "UnknownItemWarning",
+    "recency_weights",
     "top_k",
 ]
+
+#: Weighting schemes of :meth:`SessionRecommender.recommend_session`.
+SESSION_WEIGHTS: tuple[str, ...] = ("recency", "equal")
 
 
 class UnknownItemWarning(UserWarning):
@@ -130,6 +144,79 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return cols, vals
 
 
+def _flatten_prefixes(
+    prefixes: Sessions | Iterable[Sequence[object]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Item ids of all prefixes, flat, and the length of each prefix."""
+    if isinstance(prefixes, Sessions):
+        return prefixes.vocab[prefixes.items], prefixes.lengths.astype(np.int64)
+    if isinstance(prefixes, str | bytes) or not isinstance(prefixes, Iterable):
+        raise TypeError(
+            "prefixes must be Sessions or a list of sessions (lists of item ids), e.g. "
+            f"[['85123A', '71053']]; got {type(prefixes).__name__}"
+        )
+    rows = [prefixes] if isinstance(prefixes, np.ndarray) and prefixes.ndim == 0 else prefixes
+    flat: list[object] = []
+    lengths: list[int] = []
+    for row in rows:
+        if isinstance(row, str | bytes) or not isinstance(row, Iterable):
+            raise TypeError(
+                "each prefix must be a sequence of item ids (a list per session, e.g. "
+                f"[['85123A', '71053']]); got {row!r}"
+            )
+        before = len(flat)
+        flat.extend(row)
+        lengths.append(len(flat) - before)
+    out = np.empty(len(flat), dtype=object)
+    out[:] = flat
+    return out, np.asarray(lengths, dtype=np.int64)
+
+
+def _tail(
+    codes: np.ndarray, lengths: np.ndarray, last: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop unknown codes (``-1``) and keep each prefix's last ``last`` known items.
+
+    Returns the kept codes and the new offsets (a prefix may become empty).
+    """
+    row = np.repeat(np.arange(lengths.size), lengths)
+    known = codes >= 0
+    codes, row = codes[known], row[known]
+    new_len = np.bincount(row, minlength=lengths.size).astype(np.int64)
+    if last is not None:
+        ends = np.cumsum(new_len)
+        from_end = ends[row] - np.arange(codes.size) - 1  # 0 for the most recent item
+        keep = from_end < last
+        codes, row = codes[keep], row[keep]
+        new_len = np.minimum(new_len, last)
+    return codes.astype(np.int64, copy=False), np.r_[0, np.cumsum(new_len)].astype(np.int64)
+
+
+def recency_weights(offsets: np.ndarray, weights: str = "recency") -> np.ndarray:
+    """Weight of every item of flat prefixes: ``1 / j`` for the ``j``-th most recent item.
+
+    Parameters
+    ----------
+    offsets : numpy.ndarray
+        ``(n + 1,)`` prefix boundaries into the flat item array.
+    weights : {"recency", "equal"}, default "recency"
+        ``"equal"`` gives every item weight 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(offsets[-1],)`` float64 weights.
+    """
+    if weights not in SESSION_WEIGHTS:
+        raise ValueError(f"weights must be one of {list(SESSION_WEIGHTS)}, got {weights!r}")
+    lengths = np.diff(offsets)
+    total = int(offsets[-1])
+    if weights == "equal":
+        return np.ones(total)
+    ends = np.repeat(offsets[1:], lengths)
+    return 1.0 / (ends - np.arange(total))
+
+
 def _dense(rows: np.ndarray | sp.spmatrix | sp.sparray, n: int) -> np.ndarray:
     """Turn a score block into dense floats (float32 kept) with ``-inf`` for non-candidates."""
     if sp.issparse(rows):
@@ -160,11 +247,15 @@ class SessionRecommender(ABC):
         Training occurrences of each ``vocab`` item.
     max_chunk_elements : int
         Upper bound on ``queries x items`` scores held at once while recommending.
+    session_items : int or None
+        How many of a prefix's most recent items :meth:`recommend_session` uses by default
+        (``None``: all). 1 for item-to-item models, i.e. the last item only.
     """
 
     name: str = "base"
     label: str = "Base"
     max_chunk_elements: int = 2**22
+    session_items: int | None = 1
 
     def __init__(self) -> None:
         self.vocab: np.ndarray | None = None
@@ -294,10 +385,7 @@ class SessionRecommender(ABC):
                 UnknownItemWarning,
                 stacklevel=2,
             )
-            pop = np.full(k, -1, dtype=np.int64)
-            top = self._popular[:k]
-            pop[: top.size] = top
-            out_codes[unknown] = pop
+            out_codes[unknown] = self._popular_codes(k)
         known = ~unknown
         if known.any():
             uq, inv = np.unique(codes[known], return_inverse=True)
@@ -306,6 +394,134 @@ class SessionRecommender(ABC):
         out = np.empty((n, k), dtype=object)
         valid = out_codes >= 0
         out[valid] = self.vocab[out_codes[valid]]
+        return out
+
+    def recommend_session(
+        self,
+        prefixes: Sessions | Iterable[Sequence[str]],
+        k: int = 10,
+        *,
+        last: int | Literal["all"] | None = None,
+        weights: Literal["recency", "equal"] = "recency",
+    ) -> np.ndarray:
+        """Top-``k`` next items for each session so far (its prefix).
+
+        Parameters
+        ----------
+        prefixes : Sessions or iterable of sequences of str
+            One session prefix per row, oldest item first, e.g. ``split.test.prefixes`` of a
+            :func:`~sessrec.split.held_out_split`, or ``[["85123A", "71053"]]``.
+        k : int, default 10
+            List length.
+        last : int, "all" or None, default None
+            Use each prefix's ``last`` most recent known items (``"all"``: every item). The
+            default is the model's :attr:`session_items`: 1 (the last item, exactly
+            :meth:`recommend`) for item-to-item models, all items for session models
+            (SKNN, V-SKNN) and word2vec.
+        weights : {"recency", "equal"}, default "recency"
+            How the items of a prefix are combined: the ``j``-th most recent weighted
+            ``1 / j``, or all alike (for unordered baskets). Models with their own session
+            logic document how they use it.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, k)`` object array of item ids, ``None`` where the model has fewer than ``k``
+            candidates.
+
+        Raises
+        ------
+        TypeError
+            If ``prefixes`` is not a list of sessions (a bare string, say).
+        ValueError
+            For a bad ``k``, ``last`` or ``weights``.
+
+        Warns
+        -----
+        UnknownItemWarning
+            Once per call when some prefixes hold no item seen in training (or are empty);
+            they get the most popular items. Unknown items inside a prefix are skipped.
+        """
+        k = check_k(k)
+        self._check_fitted()
+        if weights not in SESSION_WEIGHTS:
+            raise ValueError(f"weights must be one of {list(SESSION_WEIGHTS)}, got {weights!r}")
+        if last is None:
+            last = self.session_items
+        elif last == "all":
+            last = None
+        elif isinstance(last, bool) or not isinstance(last, numbers.Integral) or last < 1:
+            raise ValueError(f"last must be a positive int, 'all' or None, got {last!r}")
+        flat, lengths = _flatten_prefixes(prefixes)
+        codes, offsets = _tail(
+            self.index(flat) if flat.size else np.zeros(0, np.int64),
+            lengths,
+            None if last is None else int(last),
+        )
+        n = lengths.size
+        assert self.vocab is not None
+        out_codes = np.full((n, k), -1, dtype=np.int64)
+        empty = np.diff(offsets) == 0
+        if empty.any():
+            warnings.warn(
+                f"{int(empty.sum())} of {n} session prefix(es) hold no item seen in training by "
+                f"{self.name!r}; recommending the {k} most popular items for them instead.",
+                UnknownItemWarning,
+                stacklevel=2,
+            )
+            out_codes[empty] = self._popular_codes(k)
+        rows = np.flatnonzero(~empty)
+        if rows.size:
+            out_codes[rows] = self._rank_sessions(codes, offsets, rows, k, weights)
+        return self._ids(out_codes)
+
+    def _score_sessions(
+        self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
+    ) -> np.ndarray | sp.spmatrix | sp.sparray:
+        """Scores of every item for each prefix (the shared recency-weighted combination).
+
+        ``codes`` are the flat known codes of ``n`` non-empty prefixes (most recent last),
+        ``offsets`` their ``(n + 1,)`` boundaries. The default sums the
+        :meth:`_score_rows` rows of the prefix's items, weighted by :func:`recency_weights`;
+        an item is a candidate when any of the rows has it as a candidate.
+        """
+        assert self.vocab is not None
+        n_items = self.vocab.size
+        n = offsets.size - 1
+        lengths = np.diff(offsets)
+        if bool(np.all(lengths == 1)):
+            return self._score_rows(codes)
+        uq, inv = np.unique(codes, return_inverse=True)
+        rows = _dense(self._score_rows(uq), n_items)
+        finite = np.isfinite(rows)
+        w = sp.csr_matrix(
+            (recency_weights(offsets, weights), (np.repeat(np.arange(n), lengths), inv.ravel())),
+            shape=(n, uq.size),
+        )
+        total = np.asarray(w @ np.where(finite, rows, 0.0))
+        seen = np.asarray((w > 0).astype(np.float64) @ finite.astype(np.float64)) > 0
+        return np.where(seen, total, -np.inf)
+
+    def _rank_sessions(
+        self, codes: np.ndarray, offsets: np.ndarray, rows: np.ndarray, k: int, weights: str
+    ) -> np.ndarray:
+        """Top-k codes for the prefixes ``rows`` in memory-bounded chunks."""
+        assert self.vocab is not None
+        n_items = self.vocab.size
+        lengths = np.diff(offsets)
+        out = np.empty((rows.size, k), dtype=np.int64)
+        budget = max(1, self.max_chunk_elements // max(n_items, 1))
+        start = 0
+        while start < rows.size:
+            # as many prefixes as keep (prefixes + their items) x n_items under the budget
+            cum = np.cumsum(lengths[rows[start:]] + 1)
+            stop = start + max(1, int(np.searchsorted(cum, budget, side="right")))
+            block = rows[start:stop]
+            sub_off = np.r_[0, np.cumsum(lengths[block])].astype(np.int64)
+            take = np.repeat(offsets[block] - sub_off[:-1], lengths[block]) + np.arange(sub_off[-1])
+            scores = self._score_sessions(codes[take], sub_off, weights)
+            out[start:stop] = top_k(_dense(scores, n_items), k)[0]
+            start = stop
         return out
 
     def similar(self, item: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -379,6 +595,22 @@ class SessionRecommender(ABC):
             bad = q.ravel()[codes < 0][0]
             raise UnknownItemError(f"item {bad!r} was not seen in training by {self.name!r}")
         return codes
+
+    def _popular_codes(self, k: int) -> np.ndarray:
+        """The ``k`` most popular training items (``-1`` pads a small vocabulary)."""
+        assert self._popular is not None
+        pop = np.full(k, -1, dtype=np.int64)
+        top = self._popular[:k]
+        pop[: top.size] = top
+        return pop
+
+    def _ids(self, out_codes: np.ndarray) -> np.ndarray:
+        """Item ids for a code matrix (``None`` where the code is ``-1``)."""
+        assert self.vocab is not None
+        out = np.empty(out_codes.shape, dtype=object)
+        valid = out_codes >= 0
+        out[valid] = self.vocab[out_codes[valid]]
+        return out
 
     def _rank(self, codes: np.ndarray, k: int) -> np.ndarray:
         """Top-k codes for unique known query codes, computed in memory-bounded chunks."""

@@ -5,6 +5,13 @@ empty slot, as returned by :meth:`~sessrec.base.SessionRecommender.recommend`) a
 (``(n,)`` item ids, one ground truth per query), and returns the mean over queries, or one
 score per query with ``per_query=True`` (what :func:`bootstrap_ci` resamples).
 
+The evaluation functions (:func:`evaluate`, :func:`per_query_scores`, :func:`bootstrap_ci`,
+:func:`compare_models`) take the queries of either protocol: ``(n, 2)`` ``[query, truth]``
+pairs (the original's last-item protocol, :func:`~sessrec.split.next_event_split`) or
+:class:`~sessrec.split.PrefixQueries` (held-out sessions, :func:`~sessrec.split.held_out_split`),
+which are answered with :meth:`~sessrec.base.SessionRecommender.recommend_session`. The metric
+functions are the same for both.
+
 Because a list holds each item at most once and there is a single ground truth, Recall@k equals
 the hit rate, and MRR@k/NDCG@k only depend on the rank of the hit.
 """
@@ -21,12 +28,17 @@ import pandas as pd
 from sessrec._checks import check_int, check_k
 from sessrec.base import SessionRecommender, UnknownItemWarning
 from sessrec.sessions import Sessions
+from sessrec.split import PrefixQueries
+
+#: Queries of either protocol: ``(n, 2)`` pairs or session prefixes with their truth.
+Queries = np.ndarray | Sequence[Sequence[str]] | PrefixQueries
 
 __all__ = [
     "METRICS",
     "PER_QUERY_METRICS",
     "bootstrap_ci",
     "check_pairs",
+    "check_queries",
     "compare_models",
     "coverage_at_k",
     "evaluate",
@@ -330,12 +342,36 @@ METRICS: dict[str, MetricFn] = {
 PER_QUERY_METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg", "hr_paper", "popularity")
 
 
+def check_queries(queries: Queries) -> np.ndarray | PrefixQueries:
+    """Validate the queries of either protocol.
+
+    Parameters
+    ----------
+    queries : array-like of shape (n, 2) or PrefixQueries
+
+    Returns
+    -------
+    numpy.ndarray or PrefixQueries
+        Pairs as an ``(n, 2)`` object array, or the prefixes unchanged.
+
+    Raises
+    ------
+    ValueError
+        If there is no query or pairs are not ``(n, 2)``.
+    """
+    if isinstance(queries, PrefixQueries):
+        if len(queries) == 0:
+            raise ValueError("no session prefix to evaluate (empty PrefixQueries)")
+        return queries
+    return check_pairs(queries)
+
+
 def check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
     """Validate ``[query, truth]`` pairs and return them as an ``(n, 2)`` object array.
 
     Parameters
     ----------
-    pairs : array-like, shape (n, 2)
+    pairs : array-like of shape (n, 2), or PrefixQueries
 
     Returns
     -------
@@ -362,36 +398,56 @@ def _resolve(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list[str]
     return names
 
 
-def _recommend_quietly(model: SessionRecommender, queries: np.ndarray, k: int) -> np.ndarray:
+def _recommend_quietly(
+    model: SessionRecommender, queries: np.ndarray | PrefixQueries, k: int
+) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownItemWarning)
-        return model.recommend(queries, k)
+        if isinstance(queries, PrefixQueries):
+            return model.recommend_session(queries.prefixes, k)
+        return model.recommend(queries[:, 0], k)
 
 
-def _context(model: SessionRecommender, pairs: np.ndarray, k: int) -> dict[str, Any]:
+def _truth_and_items(queries: np.ndarray | PrefixQueries) -> tuple[np.ndarray, np.ndarray]:
+    """Ground truth and the (last) query item of each query."""
+    pairs = queries.pairs if isinstance(queries, PrefixQueries) else queries
+    return pairs[:, 1], pairs[:, 0]
+
+
+def _n_unknown(model: SessionRecommender, queries: np.ndarray | PrefixQueries) -> int:
+    """Queries answered by the popularity fallback (no item of theirs seen in training)."""
+    if not isinstance(queries, PrefixQueries):
+        return int(np.count_nonzero(model.index(queries[:, 0]) < 0))
+    p = queries.prefixes
+    known = model.index(p.vocab)[p.items] >= 0
+    n_known = np.bincount(p.session_index[known], minlength=len(p))
+    return int(np.count_nonzero(n_known == 0))
+
+
+def _context(model: SessionRecommender, items: np.ndarray, k: int) -> dict[str, Any]:
     if model.vocab is None or model.item_counts_ is None:
         raise ValueError("evaluate needs a fitted model; call model.fit(train) first")
     popularity = pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object))
     return {
         "k": k,
-        "queries": pairs[:, 0],
+        "queries": items,
         "catalog_size": int(model.vocab.size),
         "popularity": popularity,
     }
 
 
 def _score(
-    model: SessionRecommender, p: np.ndarray, k: int, names: Sequence[str]
+    model: SessionRecommender, p: np.ndarray | PrefixQueries, k: int, names: Sequence[str]
 ) -> tuple[dict[str, float | int], dict[str, np.ndarray]]:
-    """Recommend once for the queries of ``p``; return metric values and per-query scores.
+    """Recommend once for the queries ``p``; return metric values and per-query scores.
 
     Per-query metrics are computed once, per query; their value is the mean of those scores
     (what the metric functions return without ``per_query``). The values also hold ``n``,
     ``k`` and ``n_unknown_queries``.
     """
-    ctx = _context(model, p, k)
-    recs = _recommend_quietly(model, p[:, 0], k)
-    truth = p[:, 1]
+    truth, items = _truth_and_items(p)
+    ctx = _context(model, items, k)
+    recs = _recommend_quietly(model, p, k)
     scores = {
         name: np.asarray(METRICS[name](recs, truth, per_query=True, **ctx))
         for name in names
@@ -403,15 +459,15 @@ def _score(
         else float(METRICS[name](recs, truth, **ctx))
         for name in names
     }
-    values["n"] = int(p.shape[0])
+    values["n"] = int(truth.size)
     values["k"] = k
-    values["n_unknown_queries"] = int(np.count_nonzero(model.index(p[:, 0]) < 0))
+    values["n_unknown_queries"] = _n_unknown(model, p)
     return values, scores
 
 
 def evaluate(
     model: SessionRecommender,
-    pairs: np.ndarray | Sequence[Sequence[str]],
+    pairs: Queries,
     k: int = 10,
     metrics: Iterable[str] | None = None,
 ) -> dict[str, float | int]:
@@ -421,8 +477,9 @@ def evaluate(
     ----------
     model : SessionRecommender
         A fitted model.
-    pairs : array-like, shape (n, 2)
-        ``[query, truth]`` rows, e.g. ``split.test``.
+    pairs : array-like of shape (n, 2), or PrefixQueries
+        ``[query, truth]`` rows, e.g. ``split.test`` of :func:`~sessrec.split.next_event_split`,
+        or the session prefixes of :func:`~sessrec.split.held_out_split` (``split.test``).
     k : int, default 10
     metrics : iterable of str, optional
         Names from :data:`METRICS` (default: all).
@@ -434,13 +491,13 @@ def evaluate(
         model had not seen; they got popularity recommendations and no warning is emitted).
     """
     k = check_k(k)
-    p = check_pairs(pairs)
+    p = check_queries(pairs)
     return _score(model, p, k, _resolve(metrics, list(METRICS)))[0]
 
 
 def per_query_scores(
     model: SessionRecommender,
-    pairs: np.ndarray | Sequence[Sequence[str]],
+    pairs: Queries,
     k: int = 10,
     metrics: Iterable[str] | None = None,
 ) -> dict[str, np.ndarray]:
@@ -449,7 +506,7 @@ def per_query_scores(
     Parameters
     ----------
     model : SessionRecommender
-    pairs : array-like, shape (n, 2)
+    pairs : array-like of shape (n, 2), or PrefixQueries
     k : int, default 10
     metrics : iterable of str, optional
         Names from :data:`PER_QUERY_METRICS` (default: all of them).
@@ -460,13 +517,13 @@ def per_query_scores(
         ``name -> (n,) float array``.
     """
     k = check_k(k)
-    p = check_pairs(pairs)
+    p = check_queries(pairs)
     return _score(model, p, k, _resolve(metrics, PER_QUERY_METRICS))[1]
 
 
 def bootstrap_ci(
     source: SessionRecommender | Mapping[str, np.ndarray] | np.ndarray,
-    pairs: np.ndarray | Sequence[Sequence[str]] | None = None,
+    pairs: Queries | None = None,
     k: int = 10,
     metrics: Iterable[str] | None = None,
     n_boot: int = 1000,
@@ -487,7 +544,7 @@ def bootstrap_ci(
         A fitted model (then ``pairs`` is required), a mapping ``name -> per-query scores``
         (e.g. from :func:`per_query_scores`), or one array of per-query scores (the result
         is then keyed ``"score"``).
-    pairs : array-like, shape (n, 2), optional
+    pairs : array-like of shape (n, 2), or PrefixQueries, optional
     k : int, default 10
     metrics : iterable of str, optional
         With a model: names from :data:`PER_QUERY_METRICS` (default all).
@@ -536,7 +593,7 @@ def bootstrap_ci(
 
 def compare_models(
     models: Mapping[str, SessionRecommender],
-    pairs: np.ndarray | Sequence[Sequence[str]],
+    pairs: Queries,
     k: int = 10,
     *,
     train: Sessions | None = None,
@@ -557,8 +614,9 @@ def compare_models(
     ----------
     models : mapping
         Label -> model (a :class:`~sessrec.base.SessionRecommender`), in the row order wanted.
-    pairs : array-like, shape (n, 2)
-        ``[query, truth]`` rows, e.g. ``split.test``.
+    pairs : array-like of shape (n, 2), or PrefixQueries
+        ``[query, truth]`` rows, e.g. ``split.test`` of :func:`~sessrec.split.next_event_split`,
+        or the session prefixes of :func:`~sessrec.split.held_out_split` (``split.test``).
     k : int, default 10
     train : Sessions, optional
         When given, every model is first fitted on it (``model.fit(train)``); otherwise the
@@ -598,7 +656,7 @@ def compare_models(
     if train is not None and not isinstance(train, Sessions):
         raise TypeError(f"train must be sessrec.sessions.Sessions, got {type(train).__name__}")
     k = check_k(k)
-    p = check_pairs(pairs)
+    p = check_queries(pairs)
     names = _resolve(metrics, list(METRICS))
     rows: dict[str, dict[str, float | int]] = {}
     for label, model in models.items():

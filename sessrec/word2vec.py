@@ -35,7 +35,6 @@ import math
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from gensim.models.callbacks import CallbackAny2Vec
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
 from sessrec._io import atomic_path, sha256_file, write_text_atomic
-from sessrec.base import SessionRecommender, UnknownItemWarning, top_k
+from sessrec.base import SessionRecommender, recency_weights
 from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
 from sessrec.sessions import Sessions
 
@@ -141,6 +140,7 @@ class Item2Vec(SessionRecommender):
     """
 
     name = "word2vec"
+    session_items = None
     label = "Word2vec"
 
     def __init__(
@@ -453,67 +453,27 @@ class Item2Vec(SessionRecommender):
         assert self._unit_vectors is not None
         return pd.DataFrame(self._unit_vectors, index=pd.Index(self.vocab, name="item"))
 
-    def recommend_session(self, sessions: Iterable[Sequence[str]], k: int = 10) -> np.ndarray:
-        """Top-``k`` items for whole sessions (baskets): the mean of their unit vectors.
+    def _score_sessions(
+        self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
+    ) -> np.ndarray:
+        """Cosine of every item with the weighted mean of a prefix's unit vectors.
 
-        Each session's known items are averaged (unit vectors; an item that occurs twice counts
-        twice); the items of the session are never recommended. A session with no known item
-        gets the most popular items, with one :class:`~sessrec.base.UnknownItemWarning` per call.
-
-        Parameters
-        ----------
-        sessions : iterable of sequences of str
-            One basket per row, e.g. ``[["85123A", "71053"]]`` for one basket.
-        k : int, default 10
-
-        Returns
-        -------
-        numpy.ndarray
-            ``(n, k)`` object array of item ids (``None`` pads short lists).
+        The ``j``-th most recent item weighs ``1 / j`` (``weights="recency"``) or 1
+        (``"equal"``, for baskets); an item that occurs twice counts twice. The prefix's own
+        items are never recommended (as :meth:`similar` never returns the query item).
         """
         import scipy.sparse as sp
 
-        k = check_k(k)
-        self._check_fitted()
-        if isinstance(sessions, str) or any(isinstance(b, str) for b in sessions):
-            raise TypeError("sessions must be a list of baskets, e.g. [['85123A', '71053']]")
-        baskets = [list(b) for b in sessions]
-        assert self.vocab is not None and self._unit_vectors is not None
-        assert self._popular is not None
-        n, n_items = len(baskets), int(self.vocab.size)
-        lengths = np.fromiter((len(b) for b in baskets), dtype=np.int64, count=n)
-        codes = self.index([x for b in baskets for x in b]) if lengths.sum() else np.zeros(0, int)
-        rows = np.repeat(np.arange(n), lengths)
-        known = codes >= 0
-        basket = sp.csr_matrix(
-            (np.ones(int(known.sum())), (rows[known], codes[known])), shape=(n, n_items)
-        )
-        basket.sum_duplicates()
-        has_known = np.diff(basket.indptr) > 0
-        out_codes = np.full((n, k), -1, dtype=np.int64)
-        if (~has_known).any():
-            warnings.warn(
-                f"{int((~has_known).sum())} of {n} session(s) have no item seen in training by "
-                f"'word2vec'; recommending the {k} most popular items for them instead.",
-                UnknownItemWarning,
-                stacklevel=2,
-            )
-            top = self._popular[:k]
-            out_codes[np.ix_(~has_known, np.arange(top.size))] = top
-        idx = np.flatnonzero(has_known)
+        assert self._unit64 is not None
         u = self._unit64
-        assert u is not None
-        step = max(1, self.max_chunk_elements // max(n_items, 1))
-        for start in range(0, idx.size, step):
-            block = basket[idx[start : start + step]]
-            scores = _stable(np.asarray(block @ u) @ u.T)
-            r, c = block.nonzero()
-            scores[r, c] = -np.inf  # never recommend what the basket already holds
-            out_codes[idx[start : start + step]] = top_k(scores, k)[0]
-        out = np.empty((n, k), dtype=object)
-        valid = out_codes >= 0
-        out[valid] = self.vocab[out_codes[valid]]
-        return out
+        n = offsets.size - 1
+        lengths = np.diff(offsets)
+        rows = np.repeat(np.arange(n), lengths)
+        w = sp.csr_matrix((recency_weights(offsets, weights), (rows, codes)), shape=(n, u.shape[0]))
+        w.sum_duplicates()
+        scores = _stable(np.asarray(w @ u) @ u.T)
+        scores[rows, codes] = -np.inf  # never recommend what the prefix already holds
+        return scores
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
