@@ -145,6 +145,32 @@ def build_parser() -> argparse.ArgumentParser:
     srep.add_argument("--out", metavar="DIR", default=None, help="default RESULTS_DIR/report")
     srep.add_argument("--top", type=_whole(1), default=5, help="best trials to list and draw")
 
+    lb = sub.add_parser(
+        "leaderboard",
+        help="every model on three sessionizations and both protocols (resumable results)",
+    )
+    _add_dataset_args(lb)
+    lb.add_argument(
+        "--quick", action="store_true", help="300 queries, one seed, 5 word2vec epochs at most"
+    )
+    lb.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="results folder (default: "
+        "benchmarks/results/leaderboard; with --quick a folder in the cache)",
+    )
+    lb.add_argument("--models", nargs="+", metavar="KEY", default=None, help="a subset of rows")
+    lb.add_argument(
+        "--sessionizations",
+        nargs="+",
+        choices=("customer", "invoice", "gap"),
+        default=["customer", "invoice", "gap"],
+    )
+    lb.add_argument(
+        "--protocols", nargs="+", choices=("last", "prefix"), default=["last", "prefix"]
+    )
+
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
@@ -435,6 +461,48 @@ def _cmd_sweep_report(args: argparse.Namespace) -> None:
     print(f"wrote {path} and its figures")
 
 
+def _cmd_leaderboard(args: argparse.Namespace) -> None:
+    from .data.download import cache_dir
+    from .leaderboard import (
+        QUICK,
+        leaderboard_entries,
+        make_sessionizations,
+        quick_entries,
+        run_leaderboard,
+    )
+
+    entries = leaderboard_entries()
+    if args.models:
+        known = [e.key for e in entries]
+        unknown = [m for m in args.models if m not in known]
+        if unknown:
+            raise UserError(f"unknown leaderboard row(s) {unknown}; choose from {known}")
+        entries = [e for e in entries if e.key in args.models]
+    if args.quick:
+        entries = quick_entries(entries)
+    out = args.out or (
+        str(cache_dir() / "leaderboard-quick") if args.quick else "benchmarks/results/leaderboard"
+    )
+    sessions = make_sessionizations(_load(args), args.sessionizations)
+    board = run_leaderboard(
+        sessions,
+        out=out,
+        entries=entries,
+        protocols=args.protocols,
+        seeds=QUICK["seeds"] if args.quick else None,
+        test_size=QUICK["test_size"] if args.quick else 1000,
+        data={"source": Path(args.data_source).name, "quick": bool(args.quick)},
+        log=None if args.json else lambda line: print(line, flush=True),
+    )
+    top = board.table.groupby(["sessionization", "protocol"], sort=False).head(1)
+    result: dict[str, Any] = {"out": out, "cells": len(board.cells)}
+    for row in top.itertuples():
+        result[f"best {row.sessionization}/{row.protocol}"] = f"{row.label} {row.recall:.4f}"
+    result["wall_seconds"] = round(board.manifest["last_invocation"]["wall_seconds"], 1)
+    result["source"] = args.data_source
+    _emit(result, args.json)
+
+
 def _int(text: str) -> int:
     try:
         value = int(text)
@@ -463,6 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "recommend": _cmd_recommend,
         "sweep": _cmd_sweep,
         "sweep-report": _cmd_sweep_report,
+        "leaderboard": _cmd_leaderboard,
     }
     try:
         with terminate_as_interrupt(), warnings.catch_warnings():
