@@ -22,7 +22,7 @@ neighbours (ties: lower training-session index first). The items that receive a 
 items of the neighbours; every other item is not a candidate. The query's own items *are*
 candidates (for a one-item query, the query item is in every neighbour and therefore ranked
 first); repeat purchases are real next events in retail data, and session-rec keeps them too
-(``remind=True``).
+(``ContextKNN`` never removes them, ``VMContextKNN`` not with its default ``remind=True``).
 
 Sampling
 --------
@@ -402,9 +402,10 @@ class VSKNN(_SessionKNN):
     ``similarity='vec'``):
 
     * weighting names: our ``"linear"`` ``p / L`` is session-rec's ``weighting='div'`` (its
-      default); session-rec's ``'linear'`` (``1 - 0.1 (L - p)``, cut to 0 after ten
-      positions) and ``'quadratic'`` are not offered; our ``"div"`` and ``"log"`` decay
-      with the item's age ``L - p`` (like session-rec's ``weighting_score`` functions);
+      default); session-rec's ``'linear'`` (``1 - 0.1 (L - p)`` for ``p <= 10``, else 0)
+      and ``'quadratic'`` are not offered; our ``"div"`` ``1 / (L - p + 1)`` is
+      session-rec's ``div_score`` applied to query positions, and our ``"log"`` is a
+      DCG-style discount (session-rec's ``'log'`` is ``1 / log10(L - p + 1.7)``);
     * session-rec divides the similarity by the number of distinct query items
       (``vec``): a constant per query, which changes neither neighbours nor rankings, so
       it is left out; nor is the final division by the maximum score (``normalize``);
