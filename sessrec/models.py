@@ -19,6 +19,7 @@ from sessrec.baselines import (
     SequentialRules,
     WindowCooccurrence,
 )
+from sessrec.knn import SKNN, VSKNN
 from sessrec.word2vec import Item2Vec
 
 __all__ = ["BASELINES", "MODELS", "make_model"]
@@ -33,6 +34,8 @@ MODELS: dict[str, type[SessionRecommender]] = {
         Markov,
         SequentialRules,
         WindowCooccurrence,
+        SKNN,
+        VSKNN,
         Item2Vec,
     )
 }
