@@ -399,7 +399,7 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
             f"{', '.join(map(repr, unknown))} not seen in training; StockCodes are case-"
             "sensitive (e.g. 85123A)"
         )
-    recs = model.recommend_session([args.items], k=args.k, weights="equal")[0]
+    recs = model.recommend_session([args.items], k=args.k, last="all", weights="equal")[0]
     rows = [{"item": i, "description": names.get(i, "")} for i in recs if i is not None]
     if args.json:
         print(

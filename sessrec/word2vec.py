@@ -140,7 +140,6 @@ class Item2Vec(SessionRecommender):
     """
 
     name = "word2vec"
-    session_items = None
     label = "Word2vec"
 
     def __init__(

@@ -167,7 +167,7 @@ def test_min_count_drops_behave_as_unknown_items() -> None:
 
 def test_recommend_session_mean_of_vectors(fitted: Item2Vec) -> None:
     items = list(fitted.vocab[:2])
-    recs = fitted.recommend_session([items, [items[0]]], k=5, weights="equal")
+    recs = fitted.recommend_session([items, [items[0]]], k=5, last="all", weights="equal")
     assert recs.shape == (2, 5)
     assert not set(items) & set(recs[0].tolist())
     # a one-item basket is the query itself
@@ -186,13 +186,13 @@ def test_recommend_session_mean_of_vectors(fitted: Item2Vec) -> None:
 
 def test_recommend_session_recency_weighted(fitted: Item2Vec) -> None:
     items = list(fitted.vocab[:3])
-    recs = fitted.recommend_session([items], k=5)  # default: all items, 1/j by recency
+    recs = fitted.recommend_session([items], k=5, last="all")  # all items, 1/j by recency
     v = fitted.vectors
     query = v.loc[items].to_numpy().T @ np.array([1 / 3, 1 / 2, 1.0])
     scores = pd.Series(v.to_numpy() @ query, index=v.index).drop(items)
     assert recs[0].tolist() == scores.sort_values(ascending=False).index[:5].tolist()
-    # last=1 is the one-item query
-    last = fitted.recommend_session([items], k=5, last=1)[0].tolist()
+    # the default, last=1, is the one-item query
+    last = fitted.recommend_session([items], k=5)[0].tolist()
     assert last == fitted.recommend([items[-1]], k=5)[0].tolist()
 
 

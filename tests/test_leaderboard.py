@@ -1,0 +1,269 @@
+"""The leaderboard: cells, resume, export schema, summaries, paired test, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sessrec.cli import main
+from sessrec.leaderboard import (
+    Entry,
+    LeaderboardError,
+    leaderboard_entries,
+    paired_tests,
+    quick_entries,
+    read_leaderboard,
+    run_leaderboard,
+    summarize,
+)
+from sessrec.metrics import evaluate
+from sessrec.models import MODELS, make_model
+from sessrec.sessions import Sessions
+from sessrec.split import held_out_split, next_event_split
+
+
+def chain_sessions(n: int, seed: int, length: tuple[int, int] = (3, 9)) -> Sessions:
+    rng = np.random.default_rng(seed)
+    lists = []
+    for _ in range(n):
+        start = int(rng.integers(15))
+        lists.append([f"p{(start + j) % 15:02d}" for j in range(int(rng.integers(*length)))])
+    return Sessions.from_lists(lists)
+
+
+SESSIONS = {"customer": chain_sessions(80, 0), "invoice": chain_sessions(120, 1, (2, 5))}
+ENTRIES = [
+    Entry("popularity", "popularity", {}, "Popularity"),
+    Entry("sr", "sr", {}, "SR"),
+    Entry("sknn", "sknn", {"k": 20}, "SKNN"),
+]
+SEEDS = {"customer": (0, 1), "invoice": (0,)}
+
+
+@pytest.fixture(scope="module")
+def board_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("lb") / "board"
+    run_leaderboard(SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15, n_boot=200)
+    return out
+
+
+def test_every_cell_and_the_export_schema(board_dir: Path) -> None:
+    cells = sorted(
+        p.relative_to(board_dir / "cells").as_posix() for p in (board_dir / "cells").rglob("*.json")
+    )
+    expected = [
+        f"{s}/{p}/seed-{seed}/{e.key}.json"
+        for s in SESSIONS
+        for p in ("last", "prefix")
+        for seed in SEEDS[s]
+        for e in ENTRIES
+    ]
+    assert cells == sorted(expected)
+    board = read_leaderboard(board_dir)
+    assert len(board.cells) == len(expected)
+    t = board.table
+    assert list(t.columns[:6]) == [
+        "sessionization",
+        "protocol",
+        "model",
+        "label",
+        "n_seeds",
+        "n_test",
+    ]
+    for m in ("recall", "mrr", "ndcg"):
+        assert {m, f"{m}_std", f"{m}_low", f"{m}_high"} <= set(t.columns)
+        assert ((t[f"{m}_low"] <= t[m] + 1e-12) | (t["n_seeds"] > 1)).all()
+    assert len(t) == 2 * 2 * len(ENTRIES)
+    assert set(t.loc[t.sessionization == "customer", "n_seeds"]) == {2}
+    assert t.loc[t.sessionization == "invoice", "recall_std"].isna().all()
+    assert set(board.ranks.columns) == {
+        "sessionization",
+        "protocol",
+        "seed",
+        "model",
+        "query",
+        "rank",
+    }
+    assert len(board.ranks) == 15 * len(expected)
+    assert list(board.paired["sessionization"]) == ["customer", "customer", "invoice", "invoice"]
+    m = board.manifest
+    assert m["seeds"] == {"customer": [0, 1], "invoice": [0]}
+    assert [x["key"] for x in m["models"]] == [e.key for e in ENTRIES]
+    assert m["models"][2]["params"]["k"] == 20
+    assert {"sessrec", "numpy", "pandas"} <= set(m["versions"])
+    assert m["sessionizations"]["customer"]["fingerprint"] == SESSIONS["customer"].fingerprint()
+    for name in ("leaderboard.csv", "paired.csv", "leaderboard.parquet", "ranks.parquet"):
+        assert (board_dir / name).stat().st_size > 0
+
+
+def test_cells_agree_with_evaluate(board_dir: Path) -> None:
+    board = read_leaderboard(board_dir)
+    s = SESSIONS["customer"]
+    split = next_event_split(s, test_size=15, seed=1)
+    model = make_model("sr").fit(split.train)
+    want = evaluate(model, split.test, k=10)
+    row = board.cells.query("sessionization == 'customer' and protocol == 'last' and seed == 1")
+    got = row.set_index("model").loc["sr"]
+    for m in ("recall", "mrr", "ndcg", "coverage", "popularity"):
+        assert got[m] == pytest.approx(want[m])
+    held = held_out_split(s, test_size=15, validation_size=0, seed=0)
+    model = make_model("sknn", k=20).fit(held.train)
+    want = evaluate(model, held.test, k=10)
+    row = board.cells.query("sessionization == 'customer' and protocol == 'prefix' and seed == 0")
+    got = row.set_index("model").loc["sknn"]
+    assert got["recall"] == pytest.approx(want["recall"])
+    assert got["n_train_sessions"] == len(held.train)
+
+
+def test_resume_computes_only_missing_cells(board_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(board_dir, out)
+    before = read_leaderboard(out)
+    removed = [
+        out / "cells/customer/prefix/seed-1/sr.json",
+        out / "cells/invoice/last/seed-0/sknn.json",
+    ]
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "cells").rglob("*.json") if p not in removed}
+    for p in removed:
+        p.unlink()
+    lines: list[str] = []
+    after = run_leaderboard(
+        SESSIONS,
+        out=out,
+        entries=ENTRIES,
+        seeds=SEEDS,
+        test_size=15,
+        n_boot=200,
+        log=lines.append,
+    )
+    computed = [line for line in lines if "skipped" not in line]
+    assert len(computed) == 2 and len(lines) == len(stamps) + 2
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    cols = ["recall", "mrr", "ndcg", "recall_low", "recall_high", "coverage"]
+    pd.testing.assert_frame_equal(before.table[cols], after.table[cols])
+    pd.testing.assert_frame_equal(before.ranks, after.ranks)
+
+
+def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(board_dir, out)
+    cell = out / "cells/customer/last/seed-0/sr.json"
+    cell.write_text('{"format": "sessrec.leaderboard", "ranks": [1, 2', encoding="utf-8")
+    with pytest.raises(LeaderboardError, match=r"sr\.json is damaged.*delete it"):
+        run_leaderboard(SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15)
+    cell.unlink()
+    other = [Entry("sr", "sr", {"window": 3}, "SR")]
+    with pytest.raises(LeaderboardError, match="other settings"):
+        run_leaderboard(SESSIONS, out=out, entries=other, seeds=SEEDS, test_size=15)
+
+
+def test_bad_out_and_arguments(tmp_path: Path) -> None:
+    f = tmp_path / "file.txt"
+    f.write_text("x", encoding="utf-8")
+    with pytest.raises(LeaderboardError, match="is a file"):
+        run_leaderboard(SESSIONS, out=f, entries=ENTRIES, test_size=5)
+    with pytest.raises(ValueError, match="protocol"):
+        run_leaderboard(SESSIONS, out=tmp_path / "a", entries=ENTRIES, protocols=["next"])
+    with pytest.raises(ValueError, match="unique"):
+        run_leaderboard(SESSIONS, out=tmp_path / "a", entries=ENTRIES + ENTRIES[:1])
+    with pytest.raises(LeaderboardError, match="not a finished leaderboard"):
+        read_leaderboard(tmp_path / "nothing")
+
+
+def test_summary_intervals_share_resamples_and_paired_test() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    good = np.where(rng.random(n) < 0.5, rng.integers(1, 11, n), 0)
+    bad = np.where(rng.random(n) < 0.2, rng.integers(1, 11, n), 0)
+    ranks = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "sessionization": "s",
+                    "protocol": "last",
+                    "seed": 0,
+                    "model": m,
+                    "query": np.arange(n),
+                    "rank": r,
+                }
+            )
+            for m, r in (("good", good), ("bad", bad), ("same", good))
+        ]
+    )
+    cells = pd.DataFrame(
+        [
+            {
+                "sessionization": "s",
+                "protocol": "last",
+                "seed": 0,
+                "model": m,
+                "label": m,
+                "recall": float((r > 0).mean()),
+                "mrr": 0.0,
+                "ndcg": 0.0,
+                "coverage": 0.1,
+                "popularity": 0.2,
+                "fit_seconds": 1.0,
+                "query_seconds_per_1000": 1.0,
+                "n_test": n,
+            }
+            for m, r in (("good", good), ("bad", bad), ("same", good))
+        ]
+    )
+    table = summarize(cells, ranks, n_boot=300)
+    assert list(table["model"][:2]) == ["good", "same"] and table["model"].iloc[-1] == "bad"
+    g, s = table.set_index("model").loc["good"], table.set_index("model").loc["same"]
+    assert (g["recall_low"], g["recall_high"]) == (s["recall_low"], s["recall_high"])
+    paired = paired_tests(cells, ranks, n_boot=300, n_permutations=2000)
+    assert paired.loc[0, "difference"] == 0 and paired.loc[0, "p_value"] == 1.0
+    cells2 = cells[cells.model != "same"]
+    paired = paired_tests(cells2, ranks[ranks.model != "same"], n_permutations=2000)
+    row = paired.iloc[0]
+    assert (row["best"], row["runner_up"]) == ("good", "bad")
+    assert row["p_value"] < 0.01 and row["diff_low"] > 0
+
+
+def test_entries_come_from_the_registry_and_the_tuned_source() -> None:
+    entries = leaderboard_entries({"window": 7, "epochs": 3}, "test")
+    keys = [e.key for e in entries]
+    assert keys[-2:] == ["word2vec", "word2vec-tuned"]
+    assert {"sknn", "vsknn", "sr", "ar"} <= set(keys)
+    assert all(e.model in MODELS for e in entries)
+    tuned = entries[-1]
+    assert tuned.full_params()["window"] == 7 and tuned.source == "test"
+    quick = quick_entries(leaderboard_entries({"epochs": 100}, "x"), max_epochs=2)
+    assert quick[-1].full_params()["epochs"] == 2 and quick[-2].full_params()["epochs"] == 2
+
+
+def test_cli_leaderboard_quick_on_synthetic_data(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lb"
+    code = main(
+        [
+            "leaderboard",
+            "--quick",
+            "--dataset",
+            "synthetic",
+            "--out",
+            str(out),
+            "--models",
+            "popularity",
+            "sr",
+            "--sessionizations",
+            "invoice",
+            "--json",
+        ]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["cells"] == 4 and "best invoice/prefix" in result
+    assert read_leaderboard(out).manifest["data"]["quick"] is True
+    assert main(["leaderboard", "--dataset", "synthetic", "--models", "nope"]) == 2
+    assert "unknown leaderboard row" in capsys.readouterr().err
