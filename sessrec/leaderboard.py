@@ -364,6 +364,7 @@ def run_leaderboard(
     k: int = 10,
     n_boot: int = 1000,
     data: Mapping[str, Any] | None = None,
+    reuse: Sequence[str | os.PathLike[str]] = (),
     log: Callable[[str], None] | None = None,
 ) -> Leaderboard:
     """Fit and evaluate every entry on every sessionization, protocol and seed; export.
@@ -390,6 +391,12 @@ def run_leaderboard(
         Bootstrap resamples of the intervals and the paired test.
     data : mapping, optional
         What to record about the data source in the manifest.
+    reuse : sequence of path-like, default ()
+        Run-set folders of :func:`sessrec.runs.train_runs` (e.g. the retrained word2vec
+        configurations of chapter 6). A last-item cell whose model, parameters, test size,
+        ``k``, sessions and split seed equal a recorded run is taken from that run instead of
+        being trained again (the run trained the same model on the same split; its record
+        holds the ranks, list statistics and fit time). The cell records where it came from.
     log : callable, optional
         Receives one line per finished or skipped cell.
 
@@ -468,10 +475,12 @@ def run_leaderboard(
                             )
                         say(f"{sname} {protocol} seed {seed} {entry.key}: done, skipped")
                         continue
-                    if split is None:
-                        split = _queries(usable, protocol, seed, n_test)
-                    train, queries, truth = split
-                    record = _run_cell(entry, train, queries, truth, seed, k, fitted)
+                    record = _from_runs(reuse, settings, entry.key) if protocol == "last" else None
+                    if record is None:
+                        if split is None:
+                            split = _queries(usable, protocol, seed, n_test)
+                        train, queries, truth = split
+                        record = _run_cell(entry, train, queries, truth, seed, k, fitted)
                     record.update(format=_FORMAT, settings=settings, label=entry.label)
                     record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -519,6 +528,44 @@ def run_leaderboard(
     }
     _write(folder, board, manifest)
     return Leaderboard(board.cells, board.ranks, board.table, board.paired, manifest)
+
+
+def _from_runs(
+    reuse: Sequence[str | os.PathLike[str]], settings: Mapping[str, Any], key: str
+) -> dict[str, Any] | None:
+    """A cell taken from a recorded run of the same model, parameters, data and split."""
+    wanted = {
+        "model": settings["model"],
+        "params": settings["params"],
+        "test_size": settings["test_size"],
+        "k": settings["k"],
+        "sessions_fingerprint": settings["sessions_fingerprint"],
+    }
+    for folder in reuse:
+        path = Path(folder) / f"seed-{settings['seed']}.json"
+        if not path.exists():
+            continue
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if run.get("settings") != wanted or "ranks" not in run:
+            continue
+        ranks = np.asarray(run["ranks"], dtype=np.int64)
+        scores = _metric_scores(ranks)
+        return {
+            "ranks": ranks.tolist(),
+            **{m: float(v.mean()) for m, v in scores.items()},
+            "coverage": float(run["coverage"]),
+            "popularity": float(run["popularity"]),
+            "fit_seconds": float(run["fit_seconds"]),
+            "query_seconds_per_1000": float(run["query_seconds_per_1000"]),
+            "n_test": int(ranks.size),
+            "n_train_sessions": int(run["n_train_sessions"]),
+            "n_items": int(run["n_items"]),
+            "reused_from": f"{Path(folder).name}/{path.name}",
+        }
+    return None
 
 
 def _run_cell(
@@ -606,6 +653,7 @@ def _collect(
                                 )
                             },
                             "k": settings["k"],
+                            "reused_from": rec.get("reused_from"),
                         }
                     )
                     rank_parts.append(

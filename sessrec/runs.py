@@ -6,7 +6,9 @@ folder that the book reads:
 
 ``<out>/<name>/seed-<s>.json``
     one finished run (written atomically as soon as it finishes: a killed run set loses at
-    most the run in progress, and rerunning the same command skips the finished seeds);
+    most the run in progress, and rerunning the same command skips the finished seeds), with
+    the rank of the truth of every test query, coverage and average popularity of the lists
+    (what :mod:`sessrec.leaderboard` reuses for the same configuration and split);
 ``<out>/<name>/history.csv``
     one row per (seed, epoch): seconds, loss, validation metrics;
 ``<out>/<name>/test.csv``
@@ -30,12 +32,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
 from sessrec._io import write_text_atomic
-from sessrec.metrics import evaluate
+from sessrec.metrics import coverage_at_k, evaluate, hit_matrix, popularity_at_k
 from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
@@ -220,7 +223,26 @@ def train_runs(
             est.fit(split.train)
             history, best_epoch, epochs = [], None, None
         fit_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        recs = est.recommend(split.test[:, 0], k)  # the lists, for ranks, coverage, popularity
+        query_seconds = time.perf_counter() - t1
         scores = evaluate(est, split.test, k=k, metrics=list(metrics))
+        assert est.vocab is not None and est.item_counts_ is not None
+        hits = hit_matrix(recs, split.test[:, 1])
+        lists = {
+            # rank of the truth per test query (0 = not in the top k): what the leaderboard
+            # reuses for its intervals and paired tests
+            "ranks": np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0).tolist(),
+            "coverage": coverage_at_k(recs, int(est.vocab.size), k),
+            "popularity": float(
+                popularity_at_k(
+                    recs, pd.Series(est.item_counts_, index=pd.Index(est.vocab, dtype=object))
+                )
+            ),
+            "query_seconds_per_1000": query_seconds * 1000.0 / len(split.test),
+            "n_train_sessions": len(split.train),
+            "n_items": int(est.vocab.size),
+        }
         record = {
             "format": _FORMAT,
             "settings": settings,
@@ -231,6 +253,7 @@ def train_runs(
             "epochs": epochs,
             "best_epoch": best_epoch,
             "history": history,
+            **lists,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text_atomic(cell, json.dumps(record, indent=1))

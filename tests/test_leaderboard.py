@@ -267,3 +267,36 @@ def test_cli_leaderboard_quick_on_synthetic_data(tmp_path: Path, capsys) -> None
     assert read_leaderboard(out).manifest["data"]["quick"] is True
     assert main(["leaderboard", "--dataset", "synthetic", "--models", "nope"]) == 2
     assert "unknown leaderboard row" in capsys.readouterr().err
+
+
+def test_word2vec_cells_reuse_recorded_runs(tmp_path: Path) -> None:
+    from sessrec.runs import train_runs
+
+    sessions = {"customer": SESSIONS["customer"]}
+    params = {"epochs": 3, "vector_size": 16, "window": 2}
+    runs = train_runs(
+        sessions["customer"], params, out=tmp_path, name="w2v", split_seeds=(0, 1), test_size=15
+    )
+    entries = [Entry("w2v", "word2vec", params, "W2V")]
+    kw = {"entries": entries, "seeds": {"customer": (0, 1)}, "test_size": 15, "n_boot": 50}
+    lines: list[str] = []
+    reused = run_leaderboard(
+        sessions, out=tmp_path / "a", protocols=["last"], reuse=[tmp_path / "w2v"], **kw
+    )
+    fresh = run_leaderboard(
+        sessions, out=tmp_path / "b", protocols=["last"], log=lines.append, **kw
+    )
+    assert len(lines) == 2  # trained twice without the runs
+    assert list(reused.cells["reused_from"]) == ["w2v/seed-0.json", "w2v/seed-1.json"]
+    pd.testing.assert_frame_equal(reused.ranks, fresh.ranks)
+    assert list(reused.cells["recall"]) == pytest.approx(list(runs.test["recall"]))
+    # other parameters: not reused
+    other = [Entry("w2v", "word2vec", {**params, "window": 3}, "W2V")]
+    board = run_leaderboard(
+        sessions,
+        out=tmp_path / "c",
+        protocols=["last"],
+        reuse=[tmp_path / "w2v"],
+        **{**kw, "entries": other},
+    )
+    assert "reused_from" not in board.cells or board.cells["reused_from"].isna().all()
