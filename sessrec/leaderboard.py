@@ -57,7 +57,9 @@ __all__ = [
     "Entry",
     "Leaderboard",
     "LeaderboardError",
+    "context_curve",
     "leaderboard_entries",
+    "load_committed_leaderboard",
     "QUICK",
     "make_sessionizations",
     "paired_tests",
@@ -905,3 +907,109 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
                 }
             )
     return Leaderboard(pd.DataFrame(rows), ranks, table, paired, manifest)
+
+
+def load_committed_leaderboard(
+    relfolder: str = "benchmarks/results/leaderboard",
+) -> Leaderboard:
+    """Read the committed leaderboard, from the clone this code runs in or downloaded.
+
+    Goes through :func:`sessrec.results.result_path` (so it works on Colab). Only the exported
+    tables are read; the per-cell files stay in the repository.
+
+    Parameters
+    ----------
+    relfolder : str, default "benchmarks/results/leaderboard"
+
+    Returns
+    -------
+    Leaderboard
+        ``cells`` is rebuilt from the ranks and the table (one row per cell, metrics only).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the leaderboard has not been committed (yet) and cannot be downloaded.
+    """
+    from sessrec.results import result_path
+
+    manifest_path = result_path(f"{relfolder}/manifest.json")
+    files = {
+        n: result_path(f"{relfolder}/{n}")
+        for n in ("leaderboard.parquet", "ranks.parquet", "paired.csv")
+    }
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format") != _FORMAT:
+        raise LeaderboardError(f"{manifest_path} is not a sessrec leaderboard manifest")
+    table = pd.read_parquet(files["leaderboard.parquet"])
+    ranks = pd.read_parquet(files["ranks.parquet"])
+    paired = pd.read_csv(files["paired.csv"])
+    keys = ["sessionization", "protocol", "seed", "model"]
+    per = (
+        ranks.groupby(keys, sort=False)["rank"]
+        .apply(
+            lambda r: pd.Series(
+                {m: float(v.mean()) for m, v in _metric_scores(r.to_numpy()).items()}
+            )
+        )
+        .unstack()
+        .reset_index()
+    )
+    return Leaderboard(per, ranks, table, paired, manifest)
+
+
+def context_curve(
+    sessions: Sessions,
+    entries: Sequence[Entry],
+    lasts: Sequence[int | str] = (1, 2, 3, 5, 10, "all"),
+    *,
+    test_size: int = 1000,
+    seed: int = 0,
+    k: int = 10,
+    weights: str = "recency",
+) -> pd.DataFrame:
+    """Accuracy on held-out sessions as a function of how many recent items the model uses.
+
+    Each entry is fitted once on the training sessions of :func:`~sessrec.split.held_out_split`
+    and asked for every ``last`` of ``lasts`` (``recommend_session(..., last=m)``).
+
+    Parameters
+    ----------
+    sessions : Sessions
+    entries : sequence of Entry
+    lasts : sequence of int or "all"
+    test_size : int, default 1000
+    seed : int, default 0
+    k : int, default 10
+    weights : {"recency", "equal"}, default "recency"
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, label, last, items_used, recall, mrr, ndcg`` (``items_used``: the median
+        number of prefix items the model looked at).
+    """
+    usable = sessions.select(np.flatnonzero(sessions.lengths >= 2))
+    held = held_out_split(
+        usable, test_size=min(test_size, (len(usable) - 1) // 2), validation_size=0, seed=seed
+    )
+    lengths = held.test.prefixes.lengths
+    rows = []
+    for entry in entries:
+        model = entry.build(seed).fit(held.train)
+        for last in lasts:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnknownItemWarning)
+                recs = model.recommend_session(held.test.prefixes, k, last=last, weights=weights)
+            scores = _metric_scores(_rank_of_truth(recs, held.test.truth))
+            used = lengths if last == "all" else np.minimum(lengths, int(last))
+            rows.append(
+                {
+                    "model": entry.key,
+                    "label": entry.label,
+                    "last": str(last),
+                    "items_used": float(np.median(used)),
+                    **{m: float(v.mean()) for m, v in scores.items()},
+                }
+            )
+    return pd.DataFrame(rows)

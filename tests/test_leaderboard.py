@@ -300,3 +300,38 @@ def test_word2vec_cells_reuse_recorded_runs(tmp_path: Path) -> None:
         **{**kw, "entries": other},
     )
     assert "reused_from" not in board.cells or board.cells["reused_from"].isna().all()
+
+
+def test_load_committed_leaderboard_reads_the_exported_tables(
+    board_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import sessrec.results
+    from sessrec.leaderboard import load_committed_leaderboard
+
+    root = tmp_path / "repo"
+    folder = root / "benchmarks/results/leaderboard"
+    folder.parent.mkdir(parents=True)
+    shutil.copytree(board_dir, folder, ignore=shutil.ignore_patterns("cells"))
+    monkeypatch.setattr(sessrec.results, "local_root", lambda: root)
+    board = load_committed_leaderboard()
+    full = read_leaderboard(board_dir)
+    pd.testing.assert_frame_equal(board.table, full.table)
+    merged = board.cells.merge(full.cells, on=["sessionization", "protocol", "seed", "model"])
+    assert len(merged) == len(full.cells)
+    assert np.allclose(merged["recall_x"], merged["recall_y"])
+    assert np.allclose(merged["ndcg_x"], merged["ndcg_y"])
+
+
+def test_context_curve() -> None:
+    from sessrec.leaderboard import context_curve
+
+    curve = context_curve(SESSIONS["customer"], ENTRIES[1:], lasts=(1, 2, "all"), test_size=15)
+    assert list(curve.columns) == ["model", "label", "last", "items_used", "recall", "mrr", "ndcg"]
+    assert len(curve) == 2 * 3
+    sr = curve[curve.model == "sr"].set_index("last")
+    held = held_out_split(SESSIONS["customer"], test_size=15, validation_size=0, seed=0)
+    model = make_model("sr").fit(held.train)
+    assert sr.loc["1", "recall"] == pytest.approx(evaluate(model, held.test.pairs)["recall"])
+    assert sr.loc["1", "items_used"] == 1
