@@ -473,8 +473,14 @@ def _init_ray(num_cpus: int | None, address: str | None) -> bool:
             quiet["_node_ip_address"] = "127.0.0.1"
         ray.init(address=address, **quiet)
     else:
-        # a local instance talks to itself over loopback only
-        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
+        # a new local instance (address="local": never join a cluster that `ray start` left
+        # running on this machine), talking to itself over loopback only
+        ray.init(
+            address="local",
+            num_cpus=num_cpus or os.cpu_count() or 1,
+            _node_ip_address="127.0.0.1",
+            **quiet,
+        )
     return True
 
 

@@ -57,6 +57,48 @@ def test_readme_chapter_list_matches_the_toc():
     )
 
 
+def test_readme_leaderboard_matches_the_committed_results():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = EXT.readme_leaderboard(ROOT)
+    assert block in readme, "README.md's leaderboard is out of date: run `make sync`"
+
+
+def test_readme_leaderboard_rows(tmp_path):
+    import json
+    import shutil
+
+    (tmp_path / "README.md").write_text(
+        f"x\n{EXT.README_START}\n{EXT.README_END}\n{EXT.LEADERBOARD_START}\n"
+        f"{EXT.LEADERBOARD_END}\n",
+        encoding="utf-8",
+    )
+    shutil.copy(ROOT / "_toc.yml", tmp_path / "_toc.yml")
+    for _n, doc, _t in EXT.toc_chapters(ROOT):
+        (tmp_path / f"{doc}.md").parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / f"{doc}.md", tmp_path / f"{doc}.md")
+    assert "not been committed yet" in EXT.readme_leaderboard(tmp_path)
+    folder = tmp_path / EXT.LEADERBOARDS[1]
+    folder.mkdir(parents=True)
+    header = (
+        "sessionization,protocol,model,label,n_seeds,n_test,recall,recall_std,recall_low,"
+        "recall_high"
+    )
+    rows = [
+        "customer,last,sr,SR,1,300,0.3,,0.25,0.35",
+        "customer,last,word2vec-tuned,Word2vec (tuned),1,300,0.2,,0.15,0.25",
+        "invoice,prefix,sknn,SKNN,5,300,0.4,0.01,0.38,0.42",
+    ]
+    (folder / "leaderboard.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    manifest = {"test_size": 300, "seeds": {"customer": [0]}, "data": {"quick": True}}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    block = EXT.readme_leaderboard(tmp_path)
+    assert "| customer | last item | SR 0.300 [0.250, 0.350] | Word2vec (tuned) 0.200" in block
+    assert "| invoice | session prefix | SKNN 0.400 ± 0.010 | - | - |" in block
+    assert "quick stand-in" in block
+    assert EXT.update_readme(tmp_path) is True and EXT.update_readme(tmp_path) is False
+    shutil.rmtree(folder)
+
+
 def test_readme_screenshot_is_committed_and_small():
     shot = ROOT / "book" / "_static" / "screenshot.png"
     assert shot.is_file(), "book/_static/screenshot.png is missing: run `make readme-screenshot`"

@@ -9,8 +9,9 @@ Sphinx side (loaded through ``sphinx.local_extensions`` in ``_config.yml``):
   with the command that regenerates it (``book/reproduce.md``).
 
 Command line: ``python book/_ext/sessrec_book.py --readme`` rewrites the chapter list between the
-``<!-- chapters -->`` markers of ``README.md`` from ``_toc.yml`` (``make sync`` runs it;
-``tests/test_book_sources.py`` fails when the README is out of date).
+``<!-- chapters -->`` markers of ``README.md`` from ``_toc.yml``, and the leaderboard's headline
+numbers between the ``<!-- leaderboard -->`` markers from the committed leaderboard (``make
+sync`` runs it; ``tests/test_book_sources.py`` fails when the README is out of date).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = ROOT / "book" / "results.toml"
 README_START = "<!-- chapters: generated from _toc.yml by `make sync`; do not edit -->"
 README_END = "<!-- /chapters -->"
+LEADERBOARD_START = (
+    "<!-- leaderboard: generated from the committed leaderboard by `make sync`; do not edit -->"
+)
+LEADERBOARD_END = "<!-- /leaderboard -->"
+#: Committed leaderboards, the full one first (the quick one stands in until it exists).
+LEADERBOARDS = ("benchmarks/results/leaderboard", "benchmarks/results/leaderboard-quick")
+_SESSIONS_TEXT = {"customer": "customer", "invoice": "invoice", "gap": "30-min gap"}
+_PROTOCOL_TEXT = {"last": "last item", "prefix": "session prefix"}
 BUILD_INFO = "sessrec-build.json"
 SYNTHETIC_BANNER = (
     "This copy of the book was built on <strong>synthetic data</strong>: the real Online Retail "
@@ -79,14 +88,77 @@ def readme_chapter_list(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
+def readme_leaderboard(root: Path = ROOT) -> str:
+    """The README's leaderboard headline (Markdown), between its markers.
+
+    For each sessionization and protocol of the committed leaderboard: the best model with
+    its Recall@10 (mean ± std over split seeds, or the bootstrap 95 % interval with one seed),
+    the runner-up, and the tuned word2vec.
+    """
+    import csv
+
+    lines = [LEADERBOARD_START, ""]
+    folder = next((f for f in LEADERBOARDS if (root / f / "leaderboard.csv").is_file()), None)
+    if folder is None:
+        lines += ["The leaderboard has not been committed yet (`sessrec leaderboard`).", ""]
+        return "\n".join([*lines, LEADERBOARD_END])
+    with open(root / folder / "leaderboard.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    manifest = json.loads((root / folder / "manifest.json").read_text(encoding="utf-8"))
+
+    def recall(row: dict[str, str]) -> str:
+        value = float(row["recall"])
+        if int(row["n_seeds"]) > 1 and row["recall_std"]:
+            return f"{value:.3f} ± {float(row['recall_std']):.3f}"
+        if row["recall_low"]:
+            return f"{value:.3f} [{float(row['recall_low']):.3f}, {float(row['recall_high']):.3f}]"
+        return f"{value:.3f}"
+
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row["sessionization"], row["protocol"]), []).append(row)
+    lines += [
+        "| sessions | protocol | best: Recall@10 | runner-up | word2vec, tuned |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for (sessions, protocol), group in groups.items():
+        best, second = group[0], group[1] if len(group) > 1 else None
+        tuned = next((r for r in group if r["model"] == "word2vec-tuned"), None)
+        lines.append(
+            f"| {_SESSIONS_TEXT.get(sessions, sessions)} | {_PROTOCOL_TEXT.get(protocol, protocol)}"
+            f" | {best['label']} {recall(best)}"
+            f" | {second['label'] + ' ' + recall(second) if second else '-'}"
+            f" | {recall(tuned) if tuned else '-'} |"
+        )
+    seeds = manifest.get("seeds", {})
+    quick = bool(manifest.get("data", {}).get("quick"))
+    note = (
+        f"Test queries per cell: {manifest.get('test_size')}; split seeds: "
+        + ", ".join(f"{k} {len(v)}" for k, v in seeds.items())
+        + f"; from `{folder}`."
+    )
+    if quick:
+        note += (
+            " This is the quick stand-in (fewer queries, one seed, word2vec trained for at most "
+            "a few epochs) until the full leaderboard is committed."
+        )
+    lines += ["", note, "", LEADERBOARD_END]
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, start_marker: str, end_marker: str, block: str) -> str:
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < 0:
+        raise ValueError(f"README.md lacks the markers {start_marker!r} ... {end_marker!r}")
+    return text[:start] + block + text[end + len(end_marker) :]
+
+
 def update_readme(root: Path = ROOT) -> bool:
-    """Rewrite the chapter list of ``README.md``; return True when it changed."""
+    """Rewrite the chapter list and the leaderboard of ``README.md``; True when it changed."""
     path = root / "README.md"
     text = path.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < 0:
-        raise ValueError(f"README.md lacks the markers {README_START!r} ... {README_END!r}")
-    new = text[:start] + readme_chapter_list(root) + text[end + len(README_END) :]
+    new = _replace_block(text, README_START, README_END, readme_chapter_list(root))
+    new = _replace_block(new, LEADERBOARD_START, LEADERBOARD_END, readme_leaderboard(root))
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
@@ -210,4 +282,4 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--readme"]:
         sys.exit("usage: python book/_ext/sessrec_book.py --readme")
     changed = update_readme()
-    print("README.md chapter list " + ("updated" if changed else "up to date"))
+    print("README.md chapter list and leaderboard " + ("updated" if changed else "up to date"))
