@@ -779,7 +779,8 @@ def paired_tests(
     ----------
     cells, ranks : pandas.DataFrame
     metric : {"recall", "mrr", "ndcg"}, default "recall"
-        Ranking and test metric (the best two by the mean over seeds).
+        Ranking and test metric: the best two by the mean over seeds, ties broken by MRR (as
+        :func:`summarize` orders the table).
     n_boot : int, default 1000
     n_permutations : int, default 10000
     seed : int, default 0
@@ -793,9 +794,11 @@ def paired_tests(
     if metric not in _RANK_METRICS:
         raise ValueError(f"metric must be one of {list(_RANK_METRICS)}, got {metric!r}")
     rows = []
-    mean = cells.groupby(["sessionization", "protocol", "model"], sort=False)[metric].mean()
-    for (sname, protocol), group in mean.groupby(level=[0, 1], sort=False):
-        ordered = group.droplevel([0, 1]).sort_values(ascending=False, kind="stable")
+    tie = "mrr" if metric != "mrr" else "ndcg"  # the table's order: metric, then the next one
+    means = cells.groupby(["sessionization", "protocol", "model"], sort=False)[[metric, tie]].mean()
+    for (sname, protocol), group in means.groupby(level=[0, 1], sort=False):
+        frame = group.droplevel([0, 1]).sort_values([metric, tie], ascending=False, kind="stable")
+        ordered = frame[metric]
         if ordered.size < 2:
             continue
         best, second = ordered.index[0], ordered.index[1]

@@ -90,6 +90,9 @@ def test_every_cell_and_the_export_schema(board_dir: Path) -> None:
     }
     assert len(board.ranks) == 15 * len(expected)
     assert list(board.paired["sessionization"]) == ["customer", "customer", "invoice", "invoice"]
+    for row in board.paired.itertuples():  # the paired test compares the table's top two
+        top = t[(t.sessionization == row.sessionization) & (t.protocol == row.protocol)]
+        assert [row.best, row.runner_up] == list(top["model"][:2])
     m = board.manifest
     assert m["seeds"] == {"customer": [0, 1], "invoice": [0]}
     assert [x["key"] for x in m["models"]] == [e.key for e in ENTRIES]

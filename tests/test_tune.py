@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -198,15 +199,15 @@ def _free_port() -> int:
 
 @RAY
 @pytest.mark.slow
-@pytest.mark.unstable
 def test_sweep_on_a_ray_cluster_started_with_ray_start(
     split, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A sweep through ``address=`` on a cluster started with ``ray start --head``.
 
-    Unstable: it passes alone, but ``ray stop --force`` at its end once took the pytest worker
-    down and once left a cluster that the next local ``ray.init`` tried to join. Left out of
-    ``make test`` until it runs in an isolated Ray temp dir; run it with ``-m unstable``.
+    The cluster is this test's own: ``ray start --head --block`` in its own process group with
+    its own temp dir (so nothing else on the machine sees it as "the" local cluster), stopped
+    by terminating that command, which stops exactly the processes it started -- ``ray stop``
+    would stop every Ray process on the machine, including a pytest worker's.
     """
     ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent))
     if ray_cli is None:
@@ -216,9 +217,14 @@ def test_sweep_on_a_ray_cluster_started_with_ray_start(
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     env = dict(os.environ)
-    start = [ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}"]
-    start += ["--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"]
-    subprocess.run(start, check=True, capture_output=True, env=env, timeout=180)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: socket paths are limited
+    start = [ray_cli, "start", "--head", "--block", "--node-ip-address=127.0.0.1"]
+    start += [f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+    start += ["--disable-usage-stats", f"--temp-dir={ray_tmp}"]
+    head_log = open(tmp_path / "head.txt", "w")  # noqa: SIM115 (closed in finally)
+    head = subprocess.Popen(
+        start, stdout=head_log, stderr=head_log, env=env, start_new_session=True
+    )
     script = tmp_path / "driver.py"
     script.write_text(
         "import sys\n"
@@ -231,12 +237,26 @@ def test_sweep_on_a_ray_cluster_started_with_ray_start(
         f"    out={str(tmp_path / 'out')!r}, storage={str(tmp_path / 'ray')!r}, max_epochs=2,\n"
         f"    address='127.0.0.1:{port}', fixed={{'vector_size': 8}}, progress=False)\n"
     )
-    try:  # the driver runs in its own process, as `sessrec sweep --address` would
+    try:
+        deadline = time.monotonic() + 180
+        while not (ray_tmp / "ray_current_cluster").exists():  # written once the head is up
+            assert head.poll() is None, (tmp_path / "head.txt").read_text()[-2000:]
+            assert time.monotonic() < deadline, "ray start --head did not come up in 3 min"
+            time.sleep(0.5)
+        # the driver runs in its own process, as `sessrec sweep --address` would
         run = subprocess.run(
             [sys.executable, str(script)], capture_output=True, env=env, timeout=600
         )
     finally:
-        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, env=env, timeout=120)
+        head.terminate()  # `ray start --block` stops the processes it started on SIGTERM
+        try:
+            head.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+        head_log.close()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert head.returncode in (0, -signal.SIGTERM, 128 + signal.SIGTERM, 1)
     assert run.returncode == 0, run.stderr.decode()[-2000:]
     res = read_sweep(tmp_path / "out")
     assert len(res.trials) == 2 and (res.trials["status"] != "error").all()
