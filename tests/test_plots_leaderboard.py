@@ -147,28 +147,53 @@ def test_leaderboard_table_formats_intervals():
 
 
 # ------------------------------------------------------------------ cost and coverage
-def test_cost_accuracy_log_axes_and_floor():
+def _points(ax) -> tuple[list[float], list[float]]:
+    lines = ax.get_lines()
+    return [ln.get_xdata()[0] for ln in lines], [ln.get_ydata()[0] for ln in lines]
+
+
+def test_model_colors():
+    assert plots.model_colors(["SR", "Markov", "SR"]) == {"SR": "C0", "Markov": "C1"}
+    many = plots.model_colors([f"m{i}" for i in range(12)])
+    assert len(many) == 12 and len({tuple(c) for c in many.values()}) == 12
+
+
+def test_cost_accuracy_log_axes_floor_and_one_colour_per_model():
     table = board()
     one = table[(table.sessionization == "customer") & (table.protocol == "last")]
     axes = plots.plot_cost_accuracy(one)
     assert len(axes) == 2
     for ax, cost in zip(axes, ("fit_seconds", "query_seconds_per_1000"), strict=True):
         assert ax.get_xscale() == "log"
-        line = ax.get_lines()[0]
-        assert line.get_xdata() == pytest.approx(np.maximum(one[cost], 1e-3))
-        assert line.get_ydata() == pytest.approx(one["recall"])
-        assert [t.get_text() for t in ax.texts] == ["SR", "Markov", "Popularity"]
-        assert ax.get_legend() is None  # one group: no legend
+        x, y = _points(ax)
+        assert x == pytest.approx(np.maximum(one[cost], 1e-3))
+        assert y == pytest.approx(one["recall"])
+        assert [ln.get_color() for ln in ax.get_lines()] == ["C0", "C1", "C2"]
+        assert not ax.texts
+        lo, hi = ax.get_xlim()
+        assert lo < min(x) and hi > max(x)
+    assert axes[0].get_legend() is None  # one legend, right of the last panel
+    legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert legend == ["SR", "Markov", "Popularity"]
     assert axes[0].get_ylabel() == "Recall@10"
     assert "fit time" in axes[0].get_xlabel() and "1,000 queries" in axes[1].get_xlabel()
+    # major ticks are plain numbers, minor ticks unlabelled
+    fmt = axes[0].xaxis.get_major_formatter()
+    assert fmt(0.01, 0) == "0.01" and axes[0].xaxis.get_minor_formatter()(0.02, 0) == ""
 
 
-def test_cost_accuracy_groups_get_colours_and_a_legend():
-    axes = plots.plot_cost_accuracy(board(), costs=["fit_seconds"], annotate=False)
+def test_cost_accuracy_groups_get_markers_and_given_colours():
+    colors = {"SR": "red", "Markov": "green", "Popularity": "blue"}
+    axes = plots.plot_cost_accuracy(board(), costs=["fit_seconds"], colors=colors)
     ax = axes[0]
-    assert len(ax.get_lines()) == 4 and not ax.texts
-    assert len(ax.get_legend().get_texts()) == 4
-    assert len({line.get_color() for line in ax.get_lines()}) == 4
+    assert len(ax.get_lines()) == 12
+    assert {ln.get_marker() for ln in ax.get_lines()} == {"o", "s", "^", "D"}
+    assert {ln.get_color() for ln in ax.get_lines()} == {"red", "green", "blue"}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:3] == ["SR", "Markov", "Popularity"] and len(legend) == 3 + 4
+    assert "invoice sessions, session prefix" in legend
+    with pytest.raises(KeyError, match="Popularity"):
+        plots.plot_cost_accuracy(board(), colors={"SR": "red", "Markov": "green"})
 
 
 def test_cost_accuracy_bad_input():
@@ -190,10 +215,10 @@ def test_coverage_popularity():
     one = table[(table.sessionization == "customer") & (table.protocol == "prefix")]
     ax = plots.plot_coverage_popularity(one)
     assert ax.get_xscale() == "log"
-    line = ax.get_lines()[0]
-    assert line.get_xdata() == pytest.approx(one["coverage"])
-    assert line.get_ydata() == pytest.approx(one["popularity"])
+    x, y = _points(ax)
+    assert x == pytest.approx(one["coverage"]) and y == pytest.approx(one["popularity"])
     assert "coverage" in ax.get_xlabel() and "popularity" in ax.get_ylabel()
+    assert len(ax.get_legend().get_texts()) == 3
     linear = plots.plot_coverage_popularity(one.assign(coverage=0.0), log_x=False)
     assert linear.get_xscale() == "linear"
     with pytest.raises(ValueError, match="log_x=False"):
@@ -216,6 +241,9 @@ def test_context_curve_one_panel_per_sessionization():
         assert ax.get_xlabel() == "most recent items used"
     assert axes[0].get_ylabel() == "Recall@10"
     assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == ["SR", "Markov"]
+    assert [ln.get_color() for ln in axes[0].get_lines()] == ["C0", "C1"]
+    given = plots.plot_context_curve(curve(), colors={"Markov": "red", "SR": "blue"})
+    assert [ln.get_color() for ln in given[1].get_lines()] == ["blue", "red"]
 
 
 def test_context_curve_single_table_and_missing_points():
@@ -236,6 +264,8 @@ def test_context_curve_bad_input():
         plots.plot_context_curve(pd.concat([curve(), curve().iloc[:1]]))
     with pytest.raises(ValueError, match="no rows"):
         plots.plot_context_curve(curve().iloc[:0])
+    with pytest.raises(KeyError, match="Markov"):
+        plots.plot_context_curve(curve(), colors={"SR": "red"})
 
 
 def test_everything_is_re_exported():

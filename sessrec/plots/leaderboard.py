@@ -13,7 +13,7 @@ cost and beyond-accuracy figures ``fit_seconds``, ``query_seconds_per_1000``, ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "METRIC_NAMES",
     "PROTOCOL_NAMES",
     "leaderboard_table",
+    "model_colors",
     "plot_context_curve",
     "plot_cost_accuracy",
     "plot_coverage_popularity",
@@ -242,32 +243,99 @@ def plot_leaderboard(
     return grid
 
 
+def model_colors(labels: Sequence[str]) -> dict[str, Any]:
+    """One colour per model label, in the given order, for every figure of a chapter.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Model labels (duplicates are ignored); up to 10 get the colours ``C0``-``C9`` of the
+        default cycle, more get the 20 colours of Matplotlib's ``tab20`` map (then repeat).
+
+    Returns
+    -------
+    dict
+        Label -> Matplotlib colour.
+
+    Examples
+    --------
+    >>> model_colors(["SR", "Markov", "SR"])
+    {'SR': 'C0', 'Markov': 'C1'}
+    """
+    unique = list(dict.fromkeys(str(label) for label in labels))
+    if len(unique) <= 10:
+        return {label: f"C{i}" for i, label in enumerate(unique)}
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return {label: cmap(i % 20) for i, label in enumerate(unique)}
+
+
+_GROUP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
 def _positive(values: np.ndarray, floor: float, what: str) -> np.ndarray:
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{what} must be finite and non-negative, got {values.tolist()}")
     return np.maximum(values, floor)
 
 
-def _scatter_groups(
+def _scatter_models(
     ax: Axes,
     frame: pd.DataFrame,
     x: np.ndarray,
     y: np.ndarray,
-    annotate: bool,
+    colors: Mapping[str, Any] | None,
+    legend: bool,
 ) -> None:
-    """One colour per (sessionization, protocol) group, each point labelled with its model."""
+    """One point per row: a colour per model and, with several groups, a marker per group.
+
+    Draws one line artist per row, in table order, labelled with the model (and the group).
+    """
     groups = _groups(frame)
-    keys = frame["sessionization"].astype(str) + "\0" + frame["protocol"].astype(str)
-    for g, group in enumerate(groups):
-        mask = (keys == "\0".join(group)).to_numpy()
-        label = _panel_title(*group) if len(groups) > 1 else None
-        ax.plot(x[mask], y[mask], "o", color=f"C{g}", label=label, ms=6)
-    if annotate:
-        for xi, yi, text in zip(x, y, frame["_label"], strict=True):
-            ax.annotate(text, (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=7.5)
-    if len(groups) > 1:
-        ax.legend(frameon=False, fontsize=8)
+    colors = dict(colors) if colors is not None else model_colors(frame["_label"])
+    missing = sorted(set(frame["_label"]) - set(colors))
+    if missing:
+        raise KeyError(f"colors has no colour for the model(s) {missing}")
+    marker = {g: _GROUP_MARKERS[i % len(_GROUP_MARKERS)] for i, g in enumerate(groups)}
+    pairs = zip(frame["sessionization"].astype(str), frame["protocol"].astype(str), strict=True)
+    for xi, yi, label, group in zip(x, y, frame["_label"], pairs, strict=True):
+        text = label if len(groups) == 1 else f"{label}, {_panel_title(*group)}"
+        ax.plot([xi], [yi], marker[group], color=colors[label], ms=7, ls="none", label=text)
     ax.grid(alpha=0.3)
+    if not legend:
+        return
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], marker="o", color=colors[label], ls="none", label=label)
+        for label in dict.fromkeys(frame["_label"])
+    ]
+    if len(groups) > 1:
+        handles += [
+            Line2D([], [], marker=marker[g], color="0.4", ls="none", label=_panel_title(*g))
+            for g in groups
+        ]
+    ax.legend(
+        handles=handles,
+        frameon=False,
+        fontsize=8,
+        loc="center left",
+        bbox_to_anchor=(1.02, 0.5),
+    )
+
+
+def _log_ticks(ax: Axes, values: np.ndarray) -> None:
+    """A log axis spanning whole decades, its ticks written as plain numbers (0.01, 0.1, 1)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo = 10.0 ** np.floor(np.log10(values.min()))
+    hi = 10.0 ** np.ceil(np.log10(values.max()))
+    ax.set_xscale("log")
+    ax.set_xlim(lo / 1.5, hi * 1.5 if hi > lo else lo * 15)
+    ax.xaxis.set_major_locator(LogLocator(base=10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_cost_accuracy(
@@ -278,12 +346,12 @@ def plot_cost_accuracy(
     costs: Sequence[str] = ("fit_seconds", "query_seconds_per_1000"),
     axes: Any = None,
     floor: float = 1e-3,
-    annotate: bool = True,
+    colors: Mapping[str, Any] | None = None,
 ) -> np.ndarray:
     """Accuracy against cost: the metric (y) against each cost (x, log scale), one panel each.
 
-    Every row is a point labelled with its model; when the table holds several
-    (sessionization, protocol) groups, each gets a colour and a legend entry.
+    Every row is a point, coloured by its model (one legend, right of the last panel); when
+    the table holds several (sessionization, protocol) groups, each gets a marker.
 
     Parameters
     ----------
@@ -298,17 +366,19 @@ def plot_cost_accuracy(
     floor : float, default 1e-3
         Costs below it (a popularity count fits in microseconds) are drawn at ``floor``, so
         that the log scale can show them.
-    annotate : bool, default True
+    colors : mapping, optional
+        Model label -> colour (default :func:`model_colors` in table order).
 
     Returns
     -------
     numpy.ndarray of Axes
-        One per cost; each holds one line per group, whose ``xdata`` are the (floored) costs.
+        One per cost; each holds one line per row, in table order, whose ``xdata`` is the
+        (floored) cost.
 
     Raises
     ------
     KeyError
-        If a column is missing.
+        If a column is missing, or ``colors`` lacks a model.
     ValueError
         If the table is empty, a cost is negative or not finite, or ``floor`` is not positive.
     """
@@ -318,12 +388,12 @@ def plot_cost_accuracy(
         raise ValueError("costs is empty: give at least one cost column")
     _check(table, ["sessionization", "protocol", "model", metric, *costs])
     frame = table.assign(_label=_labels(table))
-    grid = _grid(axes, (1, len(costs)), (5.2 * len(costs), 4.2), sharey=True)[0]
+    grid = _grid(axes, (1, len(costs)), (4.6 * len(costs) + 1.8, 4.2), sharey=True)[0]
     y = frame[metric].to_numpy(dtype=float)
-    for ax, cost in zip(grid, costs, strict=True):
+    for i, (ax, cost) in enumerate(zip(grid, costs, strict=True)):
         x = _positive(frame[cost].to_numpy(dtype=float), floor, f"column {cost!r}")
-        _scatter_groups(ax, frame, x, y, annotate)
-        ax.set_xscale("log")
+        _scatter_models(ax, frame, x, y, colors, legend=i == len(costs) - 1)
+        _log_ticks(ax, x)
         ax.set_xlabel(_COSTS.get(cost, f"{cost} (log scale)"))
     grid[0].set_ylabel(_metric_label(metric, k))
     return grid
@@ -334,7 +404,7 @@ def plot_coverage_popularity(
     *,
     ax: Axes | None = None,
     log_x: bool = True,
-    annotate: bool = True,
+    colors: Mapping[str, Any] | None = None,
 ) -> Axes:
     """Beyond accuracy: catalogue coverage (x) against the mean popularity of the lists (y).
 
@@ -349,17 +419,19 @@ def plot_coverage_popularity(
     ax : Axes, optional
     log_x : bool, default True
         Logarithmic coverage axis (popularity's ten products are a tiny share).
-    annotate : bool, default True
+    colors : mapping, optional
+        Model label -> colour (default :func:`model_colors` in table order).
 
     Returns
     -------
     Axes
-        One line per (sessionization, protocol) group.
+        One line per row, in table order (colours and markers as in
+        :func:`plot_cost_accuracy`), and a legend right of the axes.
 
     Raises
     ------
     KeyError
-        If a column is missing.
+        If a column is missing, or ``colors`` lacks a model.
     ValueError
         If the table is empty or a value is negative or not finite (or zero with ``log_x``).
     """
@@ -371,10 +443,10 @@ def plot_coverage_popularity(
         _positive(values, 0.0, f"column {name!r}")
     if log_x and np.any(x <= 0):
         raise ValueError("coverage must be positive for a log axis; pass log_x=False")
-    ax = _new_axes(ax, (6.5, 4.4))
-    _scatter_groups(ax, frame, x, y, annotate)
+    ax = _new_axes(ax, (7.4, 4.4))
+    _scatter_models(ax, frame, x, y, colors, legend=True)
     if log_x:
-        ax.set_xscale("log")
+        _log_ticks(ax, x)
     ax.set_xlabel("catalogue coverage of the lists" + (" (log scale)" if log_x else ""))
     ax.set_ylabel("mean popularity of recommended products")
     return ax
@@ -387,6 +459,7 @@ def plot_context_curve(
     k: int | None = 10,
     by: str = "sessionization",
     axes: Any = None,
+    colors: Mapping[str, Any] | None = None,
 ) -> np.ndarray:
     """Accuracy against how many of the most recent items a model uses, one line per model.
 
@@ -405,6 +478,8 @@ def plot_context_curve(
         Panel column; ignored when the table has no such column.
     axes : sequence of Axes, optional
         One per panel; a new figure when omitted.
+    colors : mapping, optional
+        Model label -> colour (default :func:`model_colors` in table order).
 
     Returns
     -------
@@ -429,14 +504,18 @@ def plot_context_curve(
     lasts = list(dict.fromkeys(frame["last"]))
     grid = _grid(axes, (1, len(panels)), (4.8 * len(panels) + 0.8, 4.0), sharey=True)[0]
     labels = list(dict.fromkeys(frame["_label"]))
+    colors = dict(colors) if colors is not None else model_colors(labels)
+    missing = sorted(set(labels) - set(colors))
+    if missing:
+        raise KeyError(f"colors has no colour for the model(s) {missing}")
     for ax, panel in zip(grid, panels, strict=True):
         rows = frame[frame[by].astype(str) == panel]
-        for c, label in enumerate(labels):
+        for label in labels:
             line = rows[rows["_label"] == label].set_index("last").reindex(lasts)
             if line[metric].isna().all():
                 continue
-            ax.plot(range(len(lasts)), line[metric].to_numpy(float), "o-", color=f"C{c}",
-                    label=label)  # fmt: skip
+            ax.plot(range(len(lasts)), line[metric].to_numpy(float), "o-",
+                    color=colors[label], label=label)  # fmt: skip
         ticks = list(lasts)
         if "all" in ticks and "items_used" in rows.columns:
             used = rows.loc[rows["last"] == "all", "items_used"]
