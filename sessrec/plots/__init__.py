@@ -3,19 +3,23 @@
 - :mod:`sessrec.plots.core`: data, sessions and metric figures and tables (chapters 1-3), and
   :func:`glue`;
 - :mod:`sessrec.plots.word2vec`: training curves and embedding maps (chapter 4);
-- :mod:`sessrec.plots.sweep`: sweep figures (chapters 5-6).
+- :mod:`sessrec.plots.sweep`: sweep figures (chapters 5-6);
+- :mod:`sessrec.plots.leaderboard`: the leaderboard's figures and tables (chapter 7).
 
 Everything public is re-exported here, so ``from sessrec import plots; plots.glue(...)`` works.
 """
 
 from sessrec.plots.core import *  # noqa: F403
 from sessrec.plots.core import __all__ as _core_all
+from sessrec.plots.leaderboard import *  # noqa: F403
+from sessrec.plots.leaderboard import __all__ as _leaderboard_all
 from sessrec.plots.sweep import *  # noqa: F403
 from sessrec.plots.sweep import __all__ as _sweep_all
 from sessrec.plots.word2vec import embed_2d, plot_embedding_map, plot_training_curves
 
 __all__ = [
     *_core_all,
+    *_leaderboard_all,
     *_sweep_all,
     "embed_2d",
     "plot_embedding_map",
