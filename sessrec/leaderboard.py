@@ -440,7 +440,8 @@ def run_leaderboard(
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     fingerprints: dict[str, str] = {}
-    sizes: dict[str, dict[str, int]] = {}
+    sizes: dict[str, dict[str, Any]] = {}
+    computed = 0
     for sname, ses in sessions.items():
         usable = ses.select(np.flatnonzero(ses.lengths >= 2))
         fingerprints[sname] = usable.fingerprint()
@@ -448,6 +449,7 @@ def run_leaderboard(
             "n_sessions": len(usable),
             "n_events": usable.n_events,
             "n_items": int((usable.item_counts() > 0).sum()),
+            "median_length": float(np.median(usable.lengths)) if len(usable) else 0.0,
         }
         n_test = min(test_size, (len(usable) - 1) // 2)
         # fits of unseeded models, reused while the training sessions are the same (the
@@ -487,6 +489,7 @@ def run_leaderboard(
                     record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
                     path.parent.mkdir(parents=True, exist_ok=True)
                     write_text_atomic(path, json.dumps(record))
+                    computed += 1
                     say(
                         f"{sname} {protocol} seed {seed} {entry.key}: "
                         f"recall@{k} {record['recall']:.4f}  mrr@{k} {record['mrr']:.4f}  "
@@ -525,9 +528,19 @@ def run_leaderboard(
             "ended": datetime.now(UTC).isoformat(timespec="seconds"),
             "wall_seconds": time.perf_counter() - t_start,
             "cpu_seconds": time.process_time() - cpu_start,
+            "cells_computed": computed,
         },
         "first_started": previous.get("first_started", started.isoformat(timespec="seconds")),
     }
+    # every invocation that computed cells (a resumed run has several); reruns that only
+    # re-exported the tables are not counted
+    invocations = list(
+        previous.get("invocations", [previous["last_invocation"]] if previous else [])
+    )
+    if computed:
+        invocations.append(manifest["last_invocation"])
+    manifest["invocations"] = invocations
+    manifest["wall_seconds_total"] = float(sum(i["wall_seconds"] for i in invocations))
     _write(folder, board, manifest)
     return Leaderboard(board.cells, board.ranks, board.table, board.paired, manifest)
 

@@ -151,6 +151,12 @@ def test_resume_computes_only_missing_cells(board_dir: Path, tmp_path: Path) -> 
     cols = ["recall", "mrr", "ndcg", "recall_low", "recall_high", "coverage"]
     pd.testing.assert_frame_equal(before.table[cols], after.table[cols])
     pd.testing.assert_frame_equal(before.ranks, after.ranks)
+    assert [i["cells_computed"] for i in after.manifest["invocations"]] == [len(stamps) + 2, 2]
+    again = run_leaderboard(SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15)
+    assert len(again.manifest["invocations"]) == 2  # nothing computed: not an invocation
+    assert again.manifest["wall_seconds_total"] == pytest.approx(
+        sum(i["wall_seconds"] for i in after.manifest["invocations"])
+    )
 
 
 def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) -> None:
