@@ -312,7 +312,9 @@ def _saved_statuses(state: Path) -> dict[str, str]:
     After an interruption Ray marks the stopped trials TERMINATED in memory but saves them as
     PENDING/RUNNING, which is what tells finished trials from interrupted ones.
     """
-    files = sorted(state.glob("experiment_state-*.json"), key=lambda f: f.stat().st_mtime)
+    # newest session by the start time in the name (experiment_state-<YYYY-mm-dd_HH-MM-SS>):
+    # a restored run also rewrites the earlier sessions' files, so their mtimes can tie
+    files = sorted(state.glob("experiment_state-*.json"), key=lambda f: (f.name, f.stat().st_mtime))
     if not files:
         return {}
     try:
