@@ -19,7 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["sha256_file", "STALE_AFTER_S", "atomic_path", "sweep_stale_temp", "write_text_atomic"]
+__all__ = [
+    "STALE_AFTER_S",
+    "atomic_path",
+    "previous_manifest",
+    "sha256_file",
+    "sweep_stale_temp",
+    "write_text_atomic",
+]
 
 #: A temporary file of ours this old (seconds since its last write) is stale even if a process
 #: with its pid is alive (pids are reused).
@@ -186,3 +193,28 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def previous_manifest(folder: str | os.PathLike[str], fmt: str) -> dict:
+    """The ``manifest.json`` of a results folder from an earlier run, or ``{}``.
+
+    Missing, unreadable or damaged manifests, and manifests of another ``format``, give ``{}``
+    (the run then starts its history afresh).
+
+    Parameters
+    ----------
+    folder : path-like
+    fmt : str
+        The expected ``"format"`` value (e.g. ``"sessrec.runs"``).
+
+    Returns
+    -------
+    dict
+    """
+    import json
+
+    try:
+        old = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return old if isinstance(old, dict) and old.get("format") == fmt else {}

@@ -42,7 +42,7 @@ import pandas as pd
 
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
-from sessrec._io import write_text_atomic
+from sessrec._io import previous_manifest, write_text_atomic
 from sessrec.base import SessionRecommender, UnknownItemWarning
 from sessrec.metrics import coverage_at_k, hit_matrix, popularity_at_k
 from sessrec.models import MODELS, make_model
@@ -496,7 +496,7 @@ def run_leaderboard(
                         f"fit {record['fit_seconds']:.1f} s"
                     )
     board = _collect(folder, sessions.keys(), protocols, plan, entries, n_boot)
-    previous = _read_manifest(folder)
+    previous = previous_manifest(folder, _FORMAT)
     manifest = {
         "format": _FORMAT,
         "sessrec": __version__,
@@ -865,16 +865,6 @@ def _write(folder: Path, board: _Board, manifest: Mapping[str, Any]) -> None:
     write_text_atomic(folder / "manifest.json", json.dumps(manifest, indent=1, default=str))
 
 
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
-
-
 def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
     """Read an exported leaderboard folder (pandas and pyarrow only).
 
@@ -900,7 +890,7 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
             f"{path} is not a finished leaderboard (missing {', '.join(missing)}); run "
             "`sessrec leaderboard --out` on it"
         )
-    manifest = _read_manifest(path)
+    manifest = previous_manifest(path, _FORMAT)
     if manifest.get("format") != _FORMAT:
         raise LeaderboardError(f"{path / 'manifest.json'} is not a sessrec leaderboard manifest")
     table = pd.read_parquet(path / "leaderboard.parquet")

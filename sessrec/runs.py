@@ -37,7 +37,7 @@ import pandas as pd
 
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
-from sessrec._io import write_text_atomic
+from sessrec._io import previous_manifest, write_text_atomic
 from sessrec.metrics import coverage_at_k, evaluate, hit_matrix, popularity_at_k
 from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
@@ -263,7 +263,7 @@ def train_runs(
             + f"  ({fit_seconds:.0f} s)"
         )
     runs = _collect(folder, seeds)
-    previous = _read_manifest(folder)
+    previous = previous_manifest(folder, _FORMAT)
     manifest = {
         "format": _FORMAT,
         "name": name,
@@ -298,16 +298,6 @@ def _read_cell(path: Path) -> dict[str, Any]:
     if not isinstance(record, dict) or record.get("format") != _FORMAT:
         raise RunSetError(f"{path} is not a sessrec run record; delete it to recompute that run")
     return record
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return {}
 
 
 def _collect(folder: Path, seeds: Sequence[int]) -> RunSet:

@@ -66,6 +66,27 @@ class Split:
         )
 
 
+def _usable(
+    sessions: Sessions, drop_short: bool, why: str
+) -> tuple[Sessions, np.ndarray | None, np.ndarray]:
+    """Sessions of two or more items: ``(sessions, kept indices or None, short indices)``.
+
+    Short sessions are dropped with ``drop_short``, otherwise refused with a message ending
+    in ``why``.
+    """
+    lens = sessions.lengths
+    short = np.flatnonzero(lens < 2)
+    if short.size and drop_short:
+        kept = np.flatnonzero(lens >= 2)
+        return sessions.select(kept), kept, short
+    if short.size:
+        raise ValueError(
+            f"{short.size} of {len(sessions)} sessions have fewer than 2 items (e.g. session "
+            f"{short[0]}); {why}"
+        )
+    return sessions, None, short
+
+
 def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
     ends = sessions.offsets[idx + 1]
     codes = np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)
@@ -111,19 +132,13 @@ def next_event_split(
     """
     if not isinstance(sessions, Sessions):
         raise TypeError(f"sessions must be a sessrec.sessions.Sessions, got {type(sessions)!r}")
-    lens = sessions.lengths
-    short = np.flatnonzero(lens < 2)
-    kept: np.ndarray | None = None
-    if short.size and drop_short:
-        kept = np.flatnonzero(lens >= 2)
-        sessions = sessions.select(kept)
-    elif short.size:
-        raise ValueError(
-            f"{short.size} of {len(sessions)} sessions have fewer than 2 items (e.g. session "
-            f"{short[0]}); next-event prediction needs a [query, truth] pair from each. Use "
-            "preprocess(min_session_count>=2), sessionize(..., min_length=2) or "
-            "next_event_split(..., drop_short=True)."
-        )
+    sessions, kept, short = _usable(
+        sessions,
+        drop_short,
+        "next-event prediction needs a [query, truth] pair from each. Use "
+        "preprocess(min_session_count>=2), sessionize(..., min_length=2) or "
+        "next_event_split(..., drop_short=True).",
+    )
     n = len(sessions)
     short_note = f" ({short.size} shorter than 2 items were dropped)" if kept is not None else ""
     rng = np.random.default_rng(seed)
@@ -282,18 +297,12 @@ def held_out_split(
     validation_size = (
         test_size if validation_size is None else check_int(validation_size, "validation_size", 0)
     )
-    lens = sessions.lengths
-    short = np.flatnonzero(lens < 2)
-    kept: np.ndarray | None = None
-    if short.size and drop_short:
-        kept = np.flatnonzero(lens >= 2)
-        sessions = sessions.select(kept)
-    elif short.size:
-        raise ValueError(
-            f"{short.size} of {len(sessions)} sessions have fewer than 2 items (e.g. session "
-            f"{short[0]}); a held-out session needs a prefix and a truth. Use "
-            "sessionize(..., min_length=2) or held_out_split(..., drop_short=True)."
-        )
+    sessions, kept, short = _usable(
+        sessions,
+        drop_short,
+        "a held-out session needs a prefix and a truth. Use sessionize(..., min_length=2) or "
+        "held_out_split(..., drop_short=True).",
+    )
     n = len(sessions)
     need = test_size + validation_size
     if need >= n:

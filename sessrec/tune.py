@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int, check_k
-from sessrec._io import atomic_path, write_text_atomic
+from sessrec._io import atomic_path, previous_manifest, write_text_atomic
 from sessrec.sessions import Sessions
 from sessrec.word2vec import Item2Vec
 
@@ -729,7 +729,7 @@ def run_sweep(
             "driver_cpu_seconds": _child_cpu() - usage0,
         },
     }
-    previous = _previous_manifest(out_folder)
+    previous = previous_manifest(out_folder, _FORMAT)
     manifest["invocations"] = previous.get("invocations", []) + [manifest["last_invocation"]]
     manifest["wall_seconds_total"] = sum(i["wall_seconds"] for i in manifest["invocations"])
     manifest["cpu_seconds_total"] = manifest["trial_cpu_seconds_total"] + sum(
@@ -737,14 +737,6 @@ def run_sweep(
     )
     write_text_atomic(out_folder / "manifest.json", json.dumps(manifest, indent=1))
     return SweepResults(trials, history, manifest)
-
-
-def _previous_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return old if old.get("format") == _FORMAT else {}
 
 
 def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
