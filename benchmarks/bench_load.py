@@ -163,10 +163,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     load_after = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
     busy = (
-        f"Load average {load_before:.1f} before and {load_after:.1f} after the run on "
-        f"{os.cpu_count()} CPUs: above the CPU count, other processes competed for the CPUs and "
-        "every time is inflated; compare the ratios."
+        f"Load average {load_before:.1f} before and {load_after:.1f} after the run on {cpus} CPUs: "
+        + (
+            "above the CPU count, other processes competed for the CPUs and every time is "
+            "inflated; compare the ratios."
+            if max(load_before, load_after) > cpus
+            else "below the CPU count, so the run had the CPUs largely to itself."
+        )
     )
     p, c, w, h = _median(parse), _median(cold), _median(warm), _median(key)
     met = w["wall_s"] <= TARGET_WARM_S
