@@ -481,10 +481,11 @@ def run_leaderboard(
                         continue
                     record = _from_runs(reuse, settings, entry.key) if protocol == "last" else None
                     if record is None:
-                        if split is None:
-                            split = _queries(usable, protocol, seed, n_test)
+                        if split is None:  # once per sessionization, protocol and seed
+                            split = (*_queries(usable, protocol, seed, n_test),)
+                            train_key = split[0].fingerprint()
                         train, queries, truth = split
-                        record = _run_cell(entry, train, queries, truth, seed, k, fitted)
+                        record = _run_cell(entry, train, train_key, queries, truth, seed, k, fitted)
                     record.update(format=_FORMAT, settings=settings, label=entry.label)
                     record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -586,6 +587,7 @@ def _from_runs(
 def _run_cell(
     entry: Entry,
     train: Sessions,
+    train_key: str,
     queries: np.ndarray | PrefixQueries,
     truth: np.ndarray,
     seed: int,
@@ -594,7 +596,7 @@ def _run_cell(
 ) -> dict[str, Any]:
     """Fit (or reuse a fit of the same model on the same training data) and evaluate."""
     model_key = json.dumps(
-        [entry.model, entry.full_params(), train.fingerprint()], sort_keys=True, default=str
+        [entry.model, entry.full_params(), train_key], sort_keys=True, default=str
     )
     model = entry.build(seed)
     if "seed" in model.get_params() or model_key not in fitted:
