@@ -368,6 +368,7 @@ def run_leaderboard(
     data: Mapping[str, Any] | None = None,
     reuse: Sequence[str | os.PathLike[str]] = (),
     log: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> Leaderboard:
     """Fit and evaluate every entry on every sessionization, protocol and seed; export.
 
@@ -401,6 +402,12 @@ def run_leaderboard(
         holds the ranks, list statistics and fit time). The cell records where it came from.
     log : callable, optional
         Receives one line per finished or skipped cell.
+    jobs : int, default 1
+        Processes that compute cells at the same time. Each takes one (sessionization,
+        protocol, seed) group of cells at a time, the most expensive groups (long word2vec
+        trainings) first; every model trains with its own settings (word2vec with one worker
+        thread), so the cells are the same as with ``jobs=1``. With two cores, ``jobs=2``
+        roughly halves the wall time.
 
     Returns
     -------
@@ -436,11 +443,14 @@ def run_leaderboard(
     }
     folder = _check_out(out)
     say = log or (lambda line: None)
+    jobs = check_int(jobs, "jobs", 1)
     started = datetime.now(UTC)
     t_start = time.perf_counter()
     cpu_start = time.process_time()
+    children_start = _children_cpu()
     fingerprints: dict[str, str] = {}
     sizes: dict[str, dict[str, Any]] = {}
+    units: list[_Unit] = []
     computed = 0
     for sname, ses in sessions.items():
         usable = ses.select(np.flatnonzero(ses.lengths >= 2))
@@ -452,12 +462,9 @@ def run_leaderboard(
             "median_length": float(np.median(usable.lengths)) if len(usable) else 0.0,
         }
         n_test = min(test_size, (len(usable) - 1) // 2)
-        # fits of unseeded models, reused while the training sessions are the same (the
-        # last-item protocol trains on the same sessions for every split seed)
-        fitted: dict[str, tuple[SessionRecommender, float]] = {}
         for protocol in protocols:
             for seed in plan[sname]:
-                split = None
+                todo: list[tuple[Entry, dict[str, Any]]] = []
                 for entry in entries:
                     path = _cell_path(folder, sname, protocol, seed, entry.key)
                     settings = {
@@ -480,22 +487,23 @@ def run_leaderboard(
                         say(f"{sname} {protocol} seed {seed} {entry.key}: done, skipped")
                         continue
                     record = _from_runs(reuse, settings, entry.key) if protocol == "last" else None
-                    if record is None:
-                        if split is None:  # once per sessionization, protocol and seed
-                            split = (*_queries(usable, protocol, seed, n_test),)
-                            train_key = split[0].fingerprint()
-                        train, queries, truth = split
-                        record = _run_cell(entry, train, train_key, queries, truth, seed, k, fitted)
-                    record.update(format=_FORMAT, settings=settings, label=entry.label)
-                    record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    write_text_atomic(path, json.dumps(record))
-                    computed += 1
-                    say(
-                        f"{sname} {protocol} seed {seed} {entry.key}: "
-                        f"recall@{k} {record['recall']:.4f}  mrr@{k} {record['mrr']:.4f}  "
-                        f"fit {record['fit_seconds']:.1f} s"
-                    )
+                    if record is not None:
+                        say(_write_cell(path, record, settings, entry, k))
+                        computed += 1
+                        continue
+                    todo.append((entry, settings))
+                if todo:
+                    units.append(_Unit(sname, protocol, seed, usable, n_test, k, tuple(todo)))
+    if jobs == 1 or len(units) <= 1:
+        # fits of unseeded models are reused while the training sessions are the same (the
+        # last-item protocol trains on the same sessions for every split seed)
+        fitted: dict[str, tuple[SessionRecommender, float]] = {}
+        for i, unit in enumerate(units):
+            if i and unit.sessionization != units[i - 1].sessionization:
+                fitted = {}
+            computed += _run_unit(unit, folder, say, fitted)
+    else:
+        computed += _run_units_in_processes(units, folder, say, jobs)
     board = _collect(folder, sessions.keys(), protocols, plan, entries, n_boot)
     previous = previous_manifest(folder, _FORMAT)
     manifest = {
@@ -528,8 +536,9 @@ def run_leaderboard(
             "started": started.isoformat(timespec="seconds"),
             "ended": datetime.now(UTC).isoformat(timespec="seconds"),
             "wall_seconds": time.perf_counter() - t_start,
-            "cpu_seconds": time.process_time() - cpu_start,
+            "cpu_seconds": time.process_time() - cpu_start + _children_cpu() - children_start,
             "cells_computed": computed,
+            "jobs": jobs,
         },
         "first_started": previous.get("first_started", started.isoformat(timespec="seconds")),
     }
@@ -544,6 +553,110 @@ def run_leaderboard(
     manifest["wall_seconds_total"] = float(sum(i["wall_seconds"] for i in invocations))
     _write(folder, board, manifest)
     return Leaderboard(board.cells, board.ranks, board.table, board.paired, manifest)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """The cells of one (sessionization, protocol, seed) that are still to compute."""
+
+    sessionization: str
+    protocol: str
+    seed: int
+    sessions: Sessions
+    n_test: int
+    k: int
+    todo: tuple[tuple[Entry, dict[str, Any]], ...]
+
+    def cost(self) -> int:
+        """A rough order of the work: word2vec epochs to train (the slow part), then cells."""
+        epochs = sum(
+            int(settings["params"].get("epochs", 0))
+            for entry, settings in self.todo
+            if entry.model == "word2vec"
+        )
+        return epochs * 100 + len(self.todo)
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _write_cell(
+    path: Path, record: dict[str, Any], settings: dict[str, Any], entry: Entry, k: int
+) -> str:
+    """Write one finished cell atomically; return its log line."""
+    record.update(format=_FORMAT, settings=settings, label=entry.label)
+    record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(record))
+    s = settings
+    return (
+        f"{s['sessionization']} {s['protocol']} seed {s['seed']} {entry.key}: "
+        f"recall@{k} {record['recall']:.4f}  mrr@{k} {record['mrr']:.4f}  "
+        f"fit {record['fit_seconds']:.1f} s"
+    )
+
+
+def _run_unit(
+    unit: _Unit,
+    folder: Path,
+    say: Callable[[str], Any],
+    fitted: dict[str, tuple[SessionRecommender, float]] | None = None,
+) -> int:
+    """Split once, compute the unit's cells, write each as it finishes; return their number."""
+    fitted = {} if fitted is None else fitted
+    train, queries, truth = _queries(unit.sessions, unit.protocol, unit.seed, unit.n_test)
+    train_key = train.fingerprint()
+    for entry, settings in unit.todo:
+        record = _run_cell(entry, train, train_key, queries, truth, unit.seed, unit.k, fitted)
+        path = _cell_path(folder, unit.sessionization, unit.protocol, unit.seed, entry.key)
+        say(_write_cell(path, record, settings, entry, unit.k))
+    return len(unit.todo)
+
+
+def _run_unit_in_child(unit: _Unit, folder: Path, lines: Any) -> int:
+    """:func:`_run_unit` in a worker process; log lines go back through a queue."""
+    return _run_unit(unit, folder, lines.put)
+
+
+def _run_units_in_processes(
+    units: Sequence[_Unit], folder: Path, say: Callable[[str], Any], jobs: int
+) -> int:
+    """Run the units in ``jobs`` processes, the most expensive first; relay their log lines."""
+    import multiprocessing
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    def relay(lines: Any) -> None:
+        while True:
+            try:
+                say(lines.get_nowait())
+            except queue.Empty:
+                return
+
+    ctx = multiprocessing.get_context("spawn")  # no forked copies of threads or Ray state
+    ordered = sorted(units, key=lambda u: -u.cost())
+    computed = 0
+    with ctx.Manager() as manager:
+        lines = manager.Queue()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            pending = {pool.submit(_run_unit_in_child, u, folder, lines) for u in ordered}
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    relay(lines)
+                    for future in done:
+                        computed += future.result()
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+            finally:
+                relay(lines)
+    return computed
 
 
 def _from_runs(

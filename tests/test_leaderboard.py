@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,38 @@ def test_resume_computes_only_missing_cells(board_dir: Path, tmp_path: Path) -> 
     assert again.manifest["wall_seconds_total"] == pytest.approx(
         sum(i["wall_seconds"] for i in after.manifest["invocations"])
     )
+
+
+def test_parallel_jobs_compute_the_same_cells(board_dir: Path, tmp_path: Path) -> None:
+    entries = [*ENTRIES, Entry("w2v", "word2vec", {"epochs": 2, "vector_size": 8}, "W2V")]
+    serial = run_leaderboard(
+        SESSIONS, out=tmp_path / "one", entries=entries, seeds=SEEDS, test_size=15, n_boot=200
+    )
+    lines: list[str] = []
+    out = tmp_path / "two"
+    shutil.copytree(board_dir / "cells", out / "cells")  # some cells already done
+    (out / "cells/customer/last/seed-1/sr.json").unlink()
+    parallel = run_leaderboard(
+        SESSIONS,
+        out=out,
+        entries=entries,
+        seeds=SEEDS,
+        test_size=15,
+        n_boot=200,
+        log=lines.append,
+        jobs=2,
+    )
+    computed = [line for line in lines if "skipped" not in line]
+    assert len(computed) == 6 + 1  # the word2vec row in 6 groups, and the deleted cell
+    assert len(lines) == len(parallel.cells) == 6 * len(entries)
+    cols = ["sessionization", "protocol", "seed", "model", "recall", "mrr", "coverage"]
+    pd.testing.assert_frame_equal(serial.cells[cols], parallel.cells[cols])
+    pd.testing.assert_frame_equal(serial.ranks, parallel.ranks)
+    last = parallel.manifest["last_invocation"]
+    assert last["jobs"] == 2 and last["cells_computed"] == 7
+    assert last["cpu_seconds"] > 0  # the workers' CPU time is counted
+    with pytest.raises(ValueError, match="jobs"):
+        run_leaderboard(SESSIONS, out=out, entries=entries, seeds=SEEDS, test_size=15, jobs=0)
 
 
 def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) -> None:
