@@ -710,7 +710,8 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
     -------
     dict
         ``name``, ``space``, ``metric``, ``n_configs``, ``trials``, ``completed``, ``pruned``,
-        ``failed``, ``max_epochs``, ``epochs_run``, ``epochs_without_pruning``,
+        ``failed``, ``unfinished`` (not started or interrupted: the sweep is not over),
+        ``max_epochs``, ``epochs_run``, ``epochs_without_pruning``,
         ``epochs_saved_share``, ``best_config``, ``best_value``, ``best_epoch``,
         ``best_trial_epochs``, ``wall_hours``, ``cpu_hours``.
     """
@@ -729,6 +730,7 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
         "completed": int((t["status"] == "completed").sum()),
         "pruned": int((t["status"] == "pruned").sum()),
         "failed": int((t["status"] == "error").sum()),
+        "unfinished": int((t["status"] == "unfinished").sum()),
         "max_epochs": max_epochs,
         "epochs_run": run,
         "epochs_without_pruning": full,
@@ -837,7 +839,14 @@ def write_report(
         f"- space `{s['space']}`: {s['n_configs']} configurations of "
         + ", ".join(f"`{p}`" for p in results.params),
         f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
-        f"{s['failed']} failed), up to {s['max_epochs']} epochs",
+        f"{s['failed']} failed"
+        + (
+            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
+            "only what it has trained so far"
+            if s["unfinished"]
+            else ""
+        )
+        + f"), up to {s['max_epochs']} epochs",
         f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
         f"stopping ({s['epochs_saved_share']:.0%} saved)",
         f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",

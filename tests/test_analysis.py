@@ -371,6 +371,7 @@ def test_retrain_params_and_commands(sweep):
 def test_sweep_summary(sweep):
     s = analysis.sweep_summary(sweep)
     assert (s["trials"], s["completed"], s["pruned"], s["failed"]) == (18, 5, 12, 1)
+    assert s["unfinished"] == 0
     assert s["epochs_run"] == 6 * 1 + 6 * 3 + 6 * 9
     assert s["epochs_saved_share"] == pytest.approx(1 - 78 / (18 * 9))
     assert s["best_config"] == {"window": 7, "ns_exponent": 1.0, "negative": 1}
@@ -393,8 +394,19 @@ def test_write_report(sweep, tmp_path):
     corr = pd.read_csv(tmp_path / "report" / "rung_correlation.csv")
     assert corr["epoch"].tolist() == [1, 3]
     assert not list(tmp_path.glob("report/*.tmp*"))
+    assert "not finished" not in text
     # default output folder: <results>/report
     assert analysis.write_report(folder).parent == folder / "report"
+
+
+def test_report_of_a_sweep_that_is_not_over(sweep, tmp_path):
+    trials = sweep.trials.copy()
+    trials.loc[[15, 16], ["status", "epochs"]] = ["unfinished", 0]
+    part = SweepResults(trials, sweep.history, sweep.manifest)
+    assert analysis.sweep_summary(part)["unfinished"] == 2
+    write_sweep(part, tmp_path / "part")
+    text = analysis.write_report(tmp_path / "part", tmp_path / "r").read_text()
+    assert "2 not finished: the sweep is not over" in text
 
 
 def test_load_committed(monkeypatch):
