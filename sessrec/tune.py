@@ -201,45 +201,34 @@ class _Progress:
         from ray.tune import Callback
 
         class Progress(Callback):
+            """Counts come from Ray's trial list, so a resumed sweep shows its earlier trials."""
+
             def __init__(self) -> None:
                 self.start = time.monotonic()
                 self.last = 0.0
-                self.done = self.pruned = self.failed = 0
-                self.running: set[str] = set()
-                self.best = float("-inf")
 
-            def on_trial_start(self, iteration, trials, trial, **info):  # noqa: ANN001
-                self.running.add(trial.trial_id)
+            def setup(self, stop=None, num_samples=None, total_num_samples=None, **info):  # noqa: ANN001
+                # called at the start of every run, also when Tuner.restore resumes the sweep
+                # (the callback itself is restored from the first run)
+                self.start = time.monotonic()
+                self.last = 0.0
 
             def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ANN001
-                if metric in result:
-                    self.best = max(self.best, float(result[metric]))
-                self._line()
+                self._line(trials)
 
             def on_trial_complete(self, iteration, trials, trial, **info):  # noqa: ANN001
-                self.running.discard(trial.trial_id)
-                self.done += 1
-                last = trial.last_result or {}
-                if int(last.get("training_iteration", 0)) < max_epochs_holder[0]:
-                    self.pruned += 1
-                self._line()
+                self._line(trials)
 
             def on_trial_error(self, iteration, trials, trial, **info):  # noqa: ANN001
-                self.running.discard(trial.trial_id)
-                self.failed += 1
-                self._line(force=True)
+                self._line(trials, force=True)
 
-            def _line(self, force: bool = False) -> None:
+            def _line(self, trials: Any, force: bool = False) -> None:
                 now = time.monotonic()
                 if not force and now - self.last < every:
                     return
                 self.last = now
-                mins, secs = divmod(int(now - self.start), 60)
-                best = "-" if self.best == float("-inf") else f"{self.best:.4f}"
                 print(
-                    f"trials {self.done + self.failed}/{total} done  {len(self.running)} running"
-                    f"  {self.pruned} pruned  {self.failed} failed  best {metric} {best}"
-                    f"  elapsed {mins // 60}:{mins % 60:02d}:{secs:02d}",
+                    _progress_line(trials, metric, total, max_epochs_holder[0], now - self.start),
                     file=stream,
                     flush=True,
                 )
@@ -248,6 +237,49 @@ class _Progress:
         progress = Progress()
         progress.max_epochs_holder = max_epochs_holder  # type: ignore[attr-defined]
         return progress
+
+
+def _progress_line(
+    trials: Sequence[Any], metric: str, total: int, max_epochs: int, elapsed: float
+) -> str:
+    """The live progress line of a sweep, from Ray's list of trials.
+
+    Parameters
+    ----------
+    trials : sequence
+        Ray Tune ``Trial`` objects (``status``, ``last_result``, ``metric_analysis``).
+    metric : str
+    total : int
+        Configurations in the sweep.
+    max_epochs : int
+        A finished trial with fewer epochs was stopped by the scheduler.
+    elapsed : float
+        Seconds since this run of the command started (a resumed sweep counts from its
+        restart; the manifest adds up every run's wall time).
+
+    Returns
+    -------
+    str
+    """
+    done = pruned = failed = running = 0
+    best = float("-inf")
+    for t in trials:
+        if t.status == "TERMINATED":
+            done += 1
+            epochs = int((t.last_result or {}).get("training_iteration", 0))
+            pruned += epochs < max_epochs
+        elif t.status == "ERROR":
+            failed += 1
+        elif t.status == "RUNNING":
+            running += 1
+        best = max(best, float((t.metric_analysis or {}).get(metric, {}).get("max", best)))
+    mins, secs = divmod(int(elapsed), 60)
+    shown = "-" if best == float("-inf") else f"{best:.4f}"
+    return (
+        f"trials {done + failed}/{total} done  {running} running  {pruned} pruned  "
+        f"{failed} failed  best {metric} {shown}  "
+        f"elapsed {mins // 60}:{mins % 60:02d}:{secs:02d}"
+    )
 
 
 # --------------------------------------------------------------------------- results
@@ -650,8 +682,9 @@ def run_sweep(
                 resume_errored=False,
                 restart_errored=False,
             )
-            # callbacks/progress are part of RunConfig, which restore keeps from the first run;
-            # the progress line therefore only shows on the first invocation.
+            # callbacks are part of RunConfig, which restore keeps from the first run: the
+            # progress line of a resumed sweep comes from that (restored) callback, which
+            # restarts its clock in Callback.setup and counts trials from Ray's trial list.
         else:
             tuner = tune.Tuner(
                 trainable,

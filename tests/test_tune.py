@@ -77,6 +77,33 @@ def test_asha_rungs_prune_most_of_the_report_grid() -> None:
 
 # --------------------------------------------------------------------------- real sweeps
 @RAY
+def test_progress_line_counts_every_trial_ray_knows() -> None:
+    from types import SimpleNamespace
+
+    from sessrec.tune import _progress_line
+
+    def trial(status: str, epochs: int, best: float | None) -> SimpleNamespace:
+        analysis = {"recall@10": {"max": best, "last": 0.0}} if best is not None else {}
+        return SimpleNamespace(
+            status=status,
+            last_result={"training_iteration": epochs} if epochs else {},
+            metric_analysis=analysis,
+        )
+
+    trials = [
+        trial("TERMINATED", 100, 0.21),  # ran to the end
+        trial("TERMINATED", 3, 0.25),  # stopped by ASHA (e.g. before an interruption)
+        trial("ERROR", 1, 0.1),
+        trial("RUNNING", 5, 0.2),
+        trial("PENDING", 0, None),
+    ]
+    line = _progress_line(trials, "recall@10", 539, 100, 3725.0)
+    assert line == (
+        "trials 3/539 done  1 running  1 pruned  1 failed  best recall@10 0.2500  elapsed 1:02:05"
+    )
+    assert "best recall@10 -" in _progress_line(trials[-1:], "recall@10", 5, 100, 0.0)
+
+
 def test_quick_sweep_exports_tidy_results(split, tmp_path: Path) -> None:
     res = run_sweep(
         "quick",
@@ -181,6 +208,9 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
     t = res.trials
     assert sorted(t["trial_id"]) == list(range(12)) and (t["status"] == "completed").all()
     assert res.manifest["complete"] and len(res.manifest["invocations"]) == 2
+    # the resumed run's progress line counts the trials finished before the interruption
+    lines = [x for x in rerun.stderr.decode().splitlines() if x.startswith("trials ")]
+    assert lines and int(lines[0].split()[1].split("/")[0]) >= len(finished_before)
     # every trial exactly once, and the ones finished before the kill were not rerun
     epochs = res.history.groupby("trial_id")["epoch"].apply(list).tolist()
     assert epochs == [list(range(1, 301))] * 12
