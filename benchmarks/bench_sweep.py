@@ -201,6 +201,20 @@ def main(argv: list[str] | None = None) -> int:
             statistics.mean(r["original_epoch_s"] for r in rows) * 100 * n_configs
         ),
     }
+    # what any ASHA run of this grid costs here, from the same measured epoch times
+    from sessrec.analysis import asha_expected_epochs
+
+    sched = manifest.get("scheduler", {})
+    expected_epochs = asha_expected_epochs(
+        n_configs,
+        int(manifest["max_epochs"]),
+        int(sched.get("grace_period", 1)),
+        float(sched.get("reduction_factor", 3)),
+    )
+    mean_epoch = float(sweep_epoch.mean())
+    est["first_rung_cpu_s"] = float(sweep_epoch.sum() * n_configs / len(sweep_epoch))
+    est["asha_expected_epochs"] = expected_epochs
+    est["asha_expected_cpu_s"] = expected_epochs * mean_epoch
     cpu_total = float(manifest.get("cpu_seconds_total") or manifest.get("trial_seconds_total"))
     wall_total = float(manifest.get("wall_seconds_total") or 0.0)
     counts = manifest["counts"]
@@ -282,10 +296,28 @@ def main(argv: list[str] | None = None) -> int:
                     f"{summary['speedup_cpu_100']:.1f}x",
                 ],
                 ["sessrec, ASHA (measured)", fmt_s(cpu_total), fmt_s(wall_total), "1.0x"],
+                [
+                    f"synchronous ASHA, expected {expected_epochs:,.0f} epochs (estimate)",
+                    fmt_s(est["asha_expected_cpu_s"]),
+                    fmt_s(est["asha_expected_cpu_s"] / cpus),
+                    f"{est['asha_expected_cpu_s'] / cpu_total:.2f}x",
+                ],
+                [
+                    "every configuration for 1 epoch only (the first rung)",
+                    fmt_s(est["first_rung_cpu_s"]),
+                    fmt_s(est["first_rung_cpu_s"] / cpus),
+                    f"{est['first_rung_cpu_s'] / cpu_total:.2f}x",
+                ],
             ],
             numeric=False,
         ),
         "",
+        f"- The last two rows bound what any ASHA run of this grid costs here: the sweep's own "
+        f"mean epoch time ({fmt_s(mean_epoch)}, one worker, two trials at a time) times the "
+        f"epochs synchronous halving would train ({expected_epochs:,.0f}; this sweep trained "
+        f"{counts['epochs_run']:,}, because asynchronous ASHA judges the first trials at each "
+        "rung against few others), and the first rung alone, which every configuration must "
+        "reach.",
         f"- The original's epoch (training + deep-copy callback) takes a median "
         f"{ratio:.2f}x sessrec's (training + evaluator) on the sample "
         f"(range {min(ratios):.2f}x-{max(ratios):.2f}x).",
