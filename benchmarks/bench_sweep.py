@@ -241,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         "speedup_wall_100": est["original_100_cpu_s"] / cpus / wall_total if wall_total else None,
         "speedup_wall_10": est["original_10_cpu_s"] / cpus / wall_total if wall_total else None,
     }
+
+    def estimate_row(label: str, cpu_s: float, digits: str = ".2f") -> list[str]:
+        """A row of the estimate table: CPU time, its wall-time floor, ratio to the sweep."""
+        return [label, fmt_s(cpu_s), fmt_s(cpu_s / cpus), f"{cpu_s / cpu_total:{digits}}x"]
+
     cmd = "python -m benchmarks.bench_sweep" + (" --quick" if args.quick else "")
     lines = report_head("The report sweep: sessrec's ASHA sweep vs the original's way", cmd, info)
     lines += [
@@ -283,41 +288,30 @@ def main(argv: list[str] | None = None) -> int:
         markdown_table(
             ["", "CPU time (one worker)", "wall on this machine (≥)", "vs sessrec's sweep (CPU)"],
             [
-                [
-                    "original, 10 epochs per config",
-                    fmt_s(est["original_10_cpu_s"]),
-                    fmt_s(est["original_10_cpu_s"] / cpus),
-                    f"{summary['speedup_cpu_10']:.1f}x",
-                ],
-                [
+                estimate_row("original, 10 epochs per config", est["original_10_cpu_s"], ".1f"),
+                estimate_row(
                     "original, 100 epochs per config (the report)",
-                    fmt_s(est["original_100_cpu_s"]),
-                    fmt_s(est["original_100_cpu_s"] / cpus),
-                    f"{summary['speedup_cpu_100']:.1f}x",
-                ],
+                    est["original_100_cpu_s"],
+                    ".1f",
+                ),
                 ["sessrec, ASHA (measured)", fmt_s(cpu_total), fmt_s(wall_total), "1.0x"],
-                [
+                estimate_row(
                     f"synchronous ASHA, expected {expected_epochs:,.0f} epochs (estimate)",
-                    fmt_s(est["asha_expected_cpu_s"]),
-                    fmt_s(est["asha_expected_cpu_s"] / cpus),
-                    f"{est['asha_expected_cpu_s'] / cpu_total:.2f}x",
-                ],
-                [
+                    est["asha_expected_cpu_s"],
+                ),
+                estimate_row(
                     "every configuration for 1 epoch only (the first rung)",
-                    fmt_s(est["first_rung_cpu_s"]),
-                    fmt_s(est["first_rung_cpu_s"] / cpus),
-                    f"{est['first_rung_cpu_s'] / cpu_total:.2f}x",
-                ],
+                    est["first_rung_cpu_s"],
+                ),
             ],
             numeric=False,
         ),
         "",
         f"- The last two rows bound what any ASHA run of this grid costs here: the sweep's own "
-        f"mean epoch time ({fmt_s(mean_epoch)}, one worker, two trials at a time) times the "
-        f"epochs synchronous halving would train ({expected_epochs:,.0f}; this sweep trained "
-        f"{counts['epochs_run']:,}, because asynchronous ASHA judges the first trials at each "
-        "rung against few others), and the first rung alone, which every configuration must "
-        "reach.",
+        f"mean epoch time ({fmt_s(mean_epoch)}, one worker, {cpus} trials at a time) times "
+        f"the epochs synchronous halving would train ({expected_epochs:,.0f}; this asynchronous "
+        f"sweep trained {counts['epochs_run']:,}), and the first rung alone, which every "
+        "configuration must reach.",
         f"- The original's epoch (training + deep-copy callback) takes a median "
         f"{ratio:.2f}x sessrec's (training + evaluator) on the sample "
         f"(range {min(ratios):.2f}x-{max(ratios):.2f}x).",

@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_whole(1),
         default=1,
-        help="processes computing cells at once (1; 2 on a 2-core machine halves the time)",
+        help="processes computing cells at once (default 1; at most one per core)",
     )
     lb.add_argument(
         "--sessionizations",

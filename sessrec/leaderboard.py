@@ -406,8 +406,7 @@ def run_leaderboard(
         Processes that compute cells at the same time. Each takes one (sessionization,
         protocol, seed) group of cells at a time, the most expensive groups (long word2vec
         trainings) first; every model trains with its own settings (word2vec with one worker
-        thread), so the cells are the same as with ``jobs=1``. With two cores, ``jobs=2``
-        roughly halves the wall time.
+        thread), so the cells are the same as with ``jobs=1``. Use at most one job per core.
 
     Returns
     -------
