@@ -411,8 +411,8 @@ def test_report_of_a_sweep_that_is_not_over(sweep, tmp_path):
 
 def test_load_committed(monkeypatch):
     root = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-    loaded = analysis.load_committed_sweep("mini")
-    pd.testing.assert_frame_equal(loaded.trials, read_sweep(root / "sweeps" / "mini").trials)
+    loaded = analysis.load_committed_sweep("report")
+    pd.testing.assert_frame_equal(loaded.trials, read_sweep(root / "sweeps" / "report").trials)
     runs = analysis.load_committed_runs("default")
     pd.testing.assert_frame_equal(runs.test, read_runs(root / "word2vec" / "default").test)
     monkeypatch.setenv("SESSREC_OFFLINE", "1")
