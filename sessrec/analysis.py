@@ -561,8 +561,11 @@ def gain_from_runs(
     -------
     dict
         The keys of :func:`gain_decomposition` (means over the shared seeds), plus
-        ``n_seeds`` and ``gain_total_std`` (the sample standard deviation of the per-seed
-        total gain).
+        ``n_seeds``, ``gain_total_std`` (the sample standard deviation of the per-seed
+        total gain), and the seed-by-seed comparison of ``tuned`` with ``more_epochs``:
+        ``tuned_wins`` (seeds where tuned scores higher), ``tuned_margin`` (mean of tuned
+        minus more_epochs) and ``fit_time_ratio`` (tuned's mean ``fit_seconds`` over
+        more_epochs'; NaN when the run sets do not record it).
 
     Raises
     ------
@@ -577,6 +580,14 @@ def gain_from_runs(
     out = gain_decomposition(b.mean(), m.mean(), t.mean())
     out["n_seeds"] = len(seeds)
     out["gain_total_std"] = float((t - b).std(ddof=1)) if len(seeds) > 1 else 0.0
+    out["tuned_wins"] = int((t > m).sum())
+    out["tuned_margin"] = float((t - m).mean())
+    fits = [rs.test.set_index("split_seed") for rs in (more_epochs, tuned)]
+    if all("fit_seconds" in f.columns for f in fits):
+        longer, best = (f.loc[seeds, "fit_seconds"].mean() for f in fits)
+        out["fit_time_ratio"] = float(best / longer) if longer > 0 else float("nan")
+    else:
+        out["fit_time_ratio"] = float("nan")
     return out
 
 

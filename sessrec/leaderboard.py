@@ -616,18 +616,56 @@ def _run_unit(
     return len(unit.todo)
 
 
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C reaches the parent only, which then terminates the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_unit_in_child(unit: _Unit, folder: Path, lines: Any) -> int:
-    """:func:`_run_unit` in a worker process; log lines go back through a queue."""
-    return _run_unit(unit, folder, lines.put)
+    """:func:`_run_unit` in a worker process; log lines go back through a queue.
+
+    SIGTERM (sent by the parent when it stops) ends the unit like an interrupt, so the cell being
+    written leaves no temporary file, and then ends the process at once: it must not go on to
+    another unit already queued for it.
+    """
+    import signal
+
+    from ._signals import terminate_as_interrupt
+
+    with terminate_as_interrupt():
+        try:
+            return _run_unit(unit, folder, lines.put)
+        except KeyboardInterrupt:
+            os._exit(128 + signal.SIGTERM)  # clean-ups ran while the interrupt propagated
+
+
+def _terminate_workers(pool: Any) -> None:
+    """Send SIGTERM to every worker process of a ``ProcessPoolExecutor``, busy or idle."""
+    stop = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if stop is not None:
+        stop()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _run_units_in_processes(
     units: Sequence[_Unit], folder: Path, say: Callable[[str], Any], jobs: int
 ) -> int:
-    """Run the units in ``jobs`` processes, the most expensive first; relay their log lines."""
+    """Run the units in ``jobs`` processes, the most expensive first; relay their log lines.
+
+    If anything goes wrong here (a unit raises, Ctrl-C, or SIGTERM/SIGHUP turned into an
+    interrupt by :mod:`sessrec._signals`), the worker processes are terminated before the error
+    propagates: no unit keeps running after the command has stopped. Cells already written stay
+    and are skipped when the same command runs again.
+    """
     import multiprocessing
     import queue
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     def relay(lines: Any) -> None:
         while True:
@@ -641,17 +679,26 @@ def _run_units_in_processes(
     computed = 0
     with ctx.Manager() as manager:
         lines = manager.Queue()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_ignore_sigint
+        ) as pool:
             pending = {pool.submit(_run_unit_in_child, u, folder, lines) for u in ordered}
             try:
                 while pending:
                     done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     relay(lines)
                     for future in done:
-                        computed += future.result()
+                        computed += future.result()  # re-raises the worker's error
+            except BrokenProcessPool:
+                raise LeaderboardError(
+                    "a worker process ended abruptly (killed, or out of memory?); the cells "
+                    "finished so far are kept: run the same command again to continue, with "
+                    "fewer --jobs if memory ran out"
+                ) from None
             except BaseException:
                 for future in pending:
                     future.cancel()
+                _terminate_workers(pool)
                 raise
             finally:
                 relay(lines)

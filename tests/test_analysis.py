@@ -291,8 +291,10 @@ def test_gain_decomposition_hand_example():
     assert np.isnan(analysis.gain_decomposition(0.2, 0.3, 0.2)["share_epochs"])
 
 
-def _runs(recalls: dict[int, float]) -> RunSet:
+def _runs(recalls: dict[int, float], fit_seconds: float | None = None) -> RunSet:
     test = pd.DataFrame({"split_seed": list(recalls), "recall": list(recalls.values())})
+    if fit_seconds is not None:
+        test["fit_seconds"] = fit_seconds * (1 + test["split_seed"])
     return RunSet(pd.DataFrame(), test, {})
 
 
@@ -305,6 +307,13 @@ def test_gain_from_runs_pairs_seeds():
     assert g["baseline"] == pytest.approx(0.17)
     assert g["share_epochs"] == pytest.approx(0.625)
     assert g["gain_total_std"] == pytest.approx(0.0)
+    assert g["tuned_wins"] == 2 and g["tuned_margin"] == pytest.approx(0.03)
+    assert np.isnan(g["fit_time_ratio"])  # the run sets do not record fit times
+    close = analysis.gain_from_runs(
+        default, _runs({0: 0.21, 1: 0.27}, fit_seconds=2.0), _runs({0: 0.24, 1: 0.26, 3: 0.9}, 5.0)
+    )
+    assert close["tuned_wins"] == 1 and close["tuned_margin"] == pytest.approx(0.01)
+    assert close["fit_time_ratio"] == pytest.approx(2.5)  # seeds 0 and 1 only: 7.5 / 3
     with pytest.raises(ValueError, match="share no split seed"):
         analysis.gain_from_runs(_runs({0: 0.1}), _runs({1: 0.1}), _runs({0: 0.1}))
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -190,6 +194,68 @@ def test_parallel_jobs_compute_the_same_cells(board_dir: Path, tmp_path: Path) -
     assert last["cpu_seconds"] > 0  # the workers' CPU time is counted
     with pytest.raises(ValueError, match="jobs"):
         run_leaderboard(SESSIONS, out=out, entries=entries, seeds=SEEDS, test_size=15, jobs=0)
+
+
+# A parallel run whose word2vec cells never finish (a million epochs): only a signal ends it.
+_ENDLESS_RUN = """
+import sys
+from sessrec._signals import Terminated, terminate_as_interrupt
+from sessrec.leaderboard import Entry, run_leaderboard
+from sessrec.sessions import Sessions
+
+
+def run(out):
+    lists = [[f"p{(s + j) % 15:02d}" for j in range(3 + s % 5)] for s in range(80)]
+    entries = [
+        Entry("popularity", "popularity", {}, "Popularity"),
+        Entry("w2v", "word2vec", {"epochs": 10**6, "vector_size": 8}, "W2V"),
+    ]
+    run_leaderboard(
+        {"customer": Sessions.from_lists(lists)}, out=out, entries=entries,
+        seeds={"customer": (0, 1, 2)}, test_size=15, log=lambda s: print(s, flush=True),
+        jobs=2,
+    )
+
+
+if __name__ == "__main__":  # the workers are spawned: they import this file
+    try:
+        with terminate_as_interrupt():
+            run(sys.argv[1])
+    except Terminated as stop:
+        sys.exit(128 + stop.signum)
+"""
+
+
+def test_sigterm_stops_a_parallel_run_and_its_workers(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    script = tmp_path / "endless.py"
+    script.write_text(_ENDLESS_RUN, encoding="utf-8")
+    out = tmp_path / "board"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(120, proc.kill)  # the run never ends by itself
+    watchdog.start()
+    try:
+        first = proc.stdout.readline()  # a cell is written: a worker is inside a unit
+        assert "popularity" in first, proc.stderr.read()
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert len(workers) >= 3  # two workers and the log queue's manager
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)  # it did not wait for the endless units
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == [], f"left running: {alive}"
+    assert "Traceback" not in err, err
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and all(p.suffix == ".json" and p.stem == "popularity" for p in files)
 
 
 def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) -> None:
