@@ -77,7 +77,7 @@ def test_readme_leaderboard_rows(tmp_path):
         (tmp_path / f"{doc}.md").parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / f"{doc}.md", tmp_path / f"{doc}.md")
     assert "not been committed yet" in EXT.readme_leaderboard(tmp_path)
-    folder = tmp_path / EXT.LEADERBOARDS[1]
+    folder = tmp_path / EXT.LEADERBOARD
     folder.mkdir(parents=True)
     header = (
         "sessionization,protocol,model,label,n_seeds,n_test,recall,recall_std,recall_low,"
@@ -94,7 +94,7 @@ def test_readme_leaderboard_rows(tmp_path):
     block = EXT.readme_leaderboard(tmp_path)
     assert "| customer | last item | SR 0.300 [0.250, 0.350] | Word2vec (tuned) 0.200" in block
     assert "| invoice | session prefix | SKNN 0.400 ± 0.010 | - | - |" in block
-    assert "quick stand-in" in block
+    assert "computed with `--quick`" in block
     assert EXT.update_readme(tmp_path) is True and EXT.update_readme(tmp_path) is False
     shutil.rmtree(folder)
 

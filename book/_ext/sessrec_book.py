@@ -32,8 +32,8 @@ LEADERBOARD_START = (
     "<!-- leaderboard: generated from the committed leaderboard by `make sync`; do not edit -->"
 )
 LEADERBOARD_END = "<!-- /leaderboard -->"
-#: Committed leaderboards, the full one first (the quick one stands in until it exists).
-LEADERBOARDS = ("benchmarks/results/leaderboard", "benchmarks/results/leaderboard-quick")
+#: The committed leaderboard (`sessrec leaderboard --jobs 2`).
+LEADERBOARD = "benchmarks/results/leaderboard"
 _SESSIONS_TEXT = {"customer": "customer", "invoice": "invoice", "gap": "30-min gap"}
 _PROTOCOL_TEXT = {"last": "last item", "prefix": "session prefix"}
 BUILD_INFO = "sessrec-build.json"
@@ -98,8 +98,8 @@ def readme_leaderboard(root: Path = ROOT) -> str:
     import csv
 
     lines = [LEADERBOARD_START, ""]
-    folder = next((f for f in LEADERBOARDS if (root / f / "leaderboard.csv").is_file()), None)
-    if folder is None:
+    folder = LEADERBOARD
+    if not (root / folder / "leaderboard.csv").is_file():
         lines += ["The leaderboard has not been committed yet (`sessrec leaderboard`).", ""]
         return "\n".join([*lines, LEADERBOARD_END])
     with open(root / folder / "leaderboard.csv", encoding="utf-8", newline="") as f:
@@ -132,15 +132,17 @@ def readme_leaderboard(root: Path = ROOT) -> str:
         )
     seeds = manifest.get("seeds", {})
     quick = bool(manifest.get("data", {}).get("quick"))
+    size = manifest.get("test_size")
     note = (
-        f"Test queries per cell: {manifest.get('test_size')}; split seeds: "
+        "Recall@10: mean ± standard deviation over split seeds, or [bootstrap 95 % interval] "
+        f"with one seed; test sessions per cell: {f'{size:,}' if size else '?'}; split seeds: "
         + ", ".join(f"{k} {len(v)}" for k, v in seeds.items())
         + f"; from `{folder}`."
     )
     if quick:
         note += (
-            " This is the quick stand-in (fewer queries, one seed, word2vec trained for at most "
-            "a few epochs) until the full leaderboard is committed."
+            " It was computed with `--quick` (fewer queries, one seed, word2vec trained for at "
+            "most a few epochs): a preview, not the leaderboard."
         )
     lines += ["", note, "", LEADERBOARD_END]
     return "\n".join(lines)
