@@ -140,6 +140,14 @@ def test_leaderboard_table_formats_intervals():
     both = plots.leaderboard_table(table, "invoice", metrics=["recall"], extra=[])
     assert both.index.names == ["protocol", "model"] and len(both) == 6
     assert both.index[0] == ("last item", "SR") and both.index[-1][0] == "session prefix"
+    seeds = table.assign(n_seeds=[5 if s == "customer" else 1 for s in table["sessionization"]])
+    seeds["recall_std"] = np.where(seeds["n_seeds"] > 1, 0.0071, np.nan)
+    spread = plots.leaderboard_table(seeds, "customer", "last")
+    assert list(spread.columns[:3]) == ["Recall@10", "Recall@10 std over seeds", "MRR@10"]
+    assert spread.loc["SR", "Recall@10 std over seeds"] == "± 0.007"
+    plain = plots.leaderboard_table(seeds, "customer", spread=False)
+    assert "Recall@10 std over seeds" not in plain.columns
+    assert list(plots.leaderboard_table(seeds, "invoice").columns) == list(one.columns)  # 1 seed
     with pytest.raises(ValueError, match="no rows for gap"):
         plots.leaderboard_table(table, "gap")
     with pytest.raises(KeyError, match="'coverage'"):

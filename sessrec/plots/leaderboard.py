@@ -104,8 +104,14 @@ def leaderboard_table(
     extra: Sequence[str] = ("coverage", "popularity"),
     digits: int = 3,
     k: int | None = 10,
+    spread: bool = True,
 ) -> pd.DataFrame:
     """One sessionization's rows of a leaderboard, metrics with their intervals as text.
+
+    With several split seeds the metrics are means over the seeds while the intervals are
+    bootstrap intervals over the first seed's test sessions, so a mean need not sit in the
+    middle of its interval; ``spread`` adds the first metric's standard deviation over the
+    seeds next to it, how much the score moves from one split to another.
 
     Parameters
     ----------
@@ -122,6 +128,9 @@ def leaderboard_table(
     digits : int, default 3
     k : int or None, default 10
         Appended to the metric column names (``Recall@10``).
+    spread : bool, default True
+        Add ``"<metric> std over seeds"`` (``"± 0.007"``) after the first metric when the
+        rows have more than one split seed (columns ``n_seeds`` and ``<metric>_std``).
 
     Returns
     -------
@@ -146,6 +155,19 @@ def leaderboard_table(
         )
     out = ci_table(rows, metrics=metrics, extra=extra, digits=digits)
     out.columns = [_metric_label(c, k) if c in metrics else c for c in out.columns]
+    first = metrics[0] if len(metrics) else None
+    if (
+        spread
+        and first is not None
+        and f"{first}_std" in rows.columns
+        and "n_seeds" in rows.columns
+        and int(rows["n_seeds"].max()) > 1
+    ):
+        std = [
+            f"± {v:.{digits}f}" if n > 1 and pd.notna(v) else ""
+            for v, n in zip(rows[f"{first}_std"], rows["n_seeds"], strict=True)
+        ]
+        out.insert(1, f"{_metric_label(first, k)} std over seeds", std)
     labels = _labels(rows).to_numpy()
     if protocol is None:
         names = [PROTOCOL_NAMES.get(p, p) for p in rows["protocol"]]
