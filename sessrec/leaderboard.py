@@ -379,7 +379,10 @@ def run_leaderboard(
         sessions shorter than two items are left out of the splits.
     out : path-like
         Results folder: ``cells/`` (one JSON per cell), ``leaderboard.csv``/``.parquet``
-        (:func:`summarize`), ``paired.csv``, ``ranks.parquet``, ``manifest.json``.
+        (:func:`summarize`), ``paired.csv``, ``ranks.parquet``, ``manifest.json``. An
+        interrupted run keeps its finished cells and records its wall and CPU time in
+        ``cells/interrupted.json``; the next run that exports adds them to the manifest's
+        ``invocations`` and ``wall_seconds_total``.
     entries : sequence of Entry, optional
         Default :func:`leaderboard_entries`.
     protocols : sequence of str, default ("last", "prefix")
@@ -493,16 +496,21 @@ def run_leaderboard(
                     todo.append((entry, settings))
                 if todo:
                     units.append(_Unit(sname, protocol, seed, usable, n_test, k, tuple(todo)))
-    if jobs == 1 or len(units) <= 1:
-        # fits of unseeded models are reused while the training sessions are the same (the
-        # last-item protocol trains on the same sessions for every split seed)
-        fitted: dict[str, tuple[SessionRecommender, float]] = {}
-        for i, unit in enumerate(units):
-            if i and unit.sessionization != units[i - 1].sessionization:
-                fitted = {}
-            computed += _run_unit(unit, folder, say, fitted)
-    else:
-        computed += _run_units_in_processes(units, folder, say, jobs)
+    try:
+        if jobs == 1 or len(units) <= 1:
+            # fits of unseeded models are reused while the training sessions are the same (the
+            # last-item protocol trains on the same sessions for every split seed)
+            fitted: dict[str, tuple[SessionRecommender, float]] = {}
+            for i, unit in enumerate(units):
+                if i and unit.sessionization != units[i - 1].sessionization:
+                    fitted = {}
+                computed += _run_unit(unit, folder, say, fitted)
+        else:
+            computed += _run_units_in_processes(units, folder, say, jobs)
+    except BaseException:
+        # an interrupted invocation exports nothing, but its time counts towards the run's
+        _record_interrupted(folder, started, t_start, cpu_start, children_start, jobs)
+        raise
     board = _collect(folder, sessions.keys(), protocols, plan, entries, n_boot)
     previous = previous_manifest(folder, _FORMAT)
     manifest = {
@@ -546,11 +554,16 @@ def run_leaderboard(
     invocations = list(
         previous.get("invocations", [previous["last_invocation"]] if previous else [])
     )
+    interrupted = _read_interrupted(folder)
+    invocations += interrupted
     if computed:
         invocations.append(manifest["last_invocation"])
+    if interrupted:
+        manifest["first_started"] = min(manifest["first_started"], interrupted[0]["started"])
     manifest["invocations"] = invocations
     manifest["wall_seconds_total"] = float(sum(i["wall_seconds"] for i in invocations))
     _write(folder, board, manifest)
+    (folder / _INTERRUPTED).unlink(missing_ok=True)  # now in the manifest
     return Leaderboard(board.cells, board.ranks, board.table, board.paired, manifest)
 
 
@@ -574,6 +587,51 @@ class _Unit:
             if entry.model == "word2vec"
         )
         return epochs * 100 + len(self.todo)
+
+
+_INTERRUPTED = "cells/interrupted.json"  # invocations stopped before they could export
+
+
+def _read_interrupted(folder: Path) -> list[dict[str, Any]]:
+    """Invocations recorded by :func:`_record_interrupted` since the last export."""
+    try:
+        records = json.loads((folder / _INTERRUPTED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def _record_interrupted(
+    folder: Path,
+    started: datetime,
+    t_start: float,
+    cpu_start: float,
+    children_start: float,
+    jobs: int,
+) -> None:
+    """Append an interrupted invocation (its wall and CPU time, the cells it finished)."""
+    since = started.isoformat(timespec="seconds")
+    finished = 0
+    for path in (folder / "cells").glob("*/*/seed-*/*.json"):
+        try:
+            finished += json.loads(path.read_text(encoding="utf-8")).get("finished", "") >= since
+        except (OSError, ValueError, AttributeError):
+            continue
+    record = {
+        "started": since,
+        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": time.perf_counter() - t_start,
+        "cpu_seconds": time.process_time() - cpu_start + _children_cpu() - children_start,
+        "cells_computed": int(finished),
+        "jobs": jobs,
+        "interrupted": True,
+    }
+    try:
+        (folder / "cells").mkdir(parents=True, exist_ok=True)
+        records = [*_read_interrupted(folder), record]
+        write_text_atomic(folder / _INTERRUPTED, json.dumps(records, indent=1))
+    except OSError:  # never hide the interruption behind a bookkeeping error
+        pass
 
 
 def _children_cpu() -> float:

@@ -254,8 +254,37 @@ def test_sigterm_stops_a_parallel_run_and_its_workers(tmp_path: Path) -> None:
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == [], f"left running: {alive}"
     assert "Traceback" not in err, err
-    files = [p for p in out.rglob("*") if p.is_file()]
+    files = [p for p in out.rglob("*") if p.is_file() and p.name != "interrupted.json"]
     assert files and all(p.suffix == ".json" and p.stem == "popularity" for p in files)
+    (record,) = json.loads((out / "cells/interrupted.json").read_text(encoding="utf-8"))
+    assert record["interrupted"] and record["jobs"] == 2
+    assert record["cells_computed"] == len(files) and record["wall_seconds"] > 0
+
+
+def test_interrupted_invocations_count_in_the_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "board"
+
+    said: list[str] = []
+
+    def stop_after_two(line: str) -> None:  # as Ctrl-C after two cells
+        said.append(line)
+        if len(said) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_leaderboard(
+            SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15, log=stop_after_two
+        )
+    (record,) = json.loads((out / "cells/interrupted.json").read_text(encoding="utf-8"))
+    assert record["interrupted"] and record["cells_computed"] == 2
+    board = run_leaderboard(SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15)
+    first, last = board.manifest["invocations"]
+    assert first == record and last == board.manifest["last_invocation"]
+    assert last["cells_computed"] == 6 * len(ENTRIES) - 2
+    total = first["wall_seconds"] + last["wall_seconds"]
+    assert board.manifest["wall_seconds_total"] == pytest.approx(total)
+    assert board.manifest["first_started"] == record["started"]
+    assert not (out / "cells/interrupted.json").exists()  # moved into the manifest
 
 
 def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) -> None:
