@@ -572,7 +572,8 @@ def gain_from_runs(
     ValueError
         If the three run sets share no split seed.
     """
-    tables = [rs.test.set_index("split_seed")[metric] for rs in (default, more_epochs, tuned)]
+    frames = [rs.test.set_index("split_seed") for rs in (default, more_epochs, tuned)]
+    tables = [f[metric] for f in frames]
     seeds = sorted(set(tables[0].index) & set(tables[1].index) & set(tables[2].index))
     if not seeds:
         raise ValueError("the three run sets share no split seed; train them on the same seeds")
@@ -582,9 +583,8 @@ def gain_from_runs(
     out["gain_total_std"] = float((t - b).std(ddof=1)) if len(seeds) > 1 else 0.0
     out["tuned_wins"] = int((t > m).sum())
     out["tuned_margin"] = float((t - m).mean())
-    fits = [rs.test.set_index("split_seed") for rs in (more_epochs, tuned)]
-    if all("fit_seconds" in f.columns for f in fits):
-        longer, best = (f.loc[seeds, "fit_seconds"].mean() for f in fits)
+    if all("fit_seconds" in f.columns for f in frames[1:]):
+        longer, best = (f.loc[seeds, "fit_seconds"].mean() for f in frames[1:])
         out["fit_time_ratio"] = float(best / longer) if longer > 0 else float("nan")
     else:
         out["fit_time_ratio"] = float("nan")

@@ -610,27 +610,22 @@ def _record_interrupted(
     jobs: int,
 ) -> None:
     """Append an interrupted invocation (its wall and CPU time, the cells it finished)."""
-    since = started.isoformat(timespec="seconds")
-    finished = 0
-    for path in (folder / "cells").glob("*/*/seed-*/*.json"):
-        try:
-            finished += json.loads(path.read_text(encoding="utf-8")).get("finished", "") >= since
-        except (OSError, ValueError, AttributeError):
-            continue
-    record = {
-        "started": since,
-        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_seconds": time.perf_counter() - t_start,
-        "cpu_seconds": time.process_time() - cpu_start + _children_cpu() - children_start,
-        "cells_computed": int(finished),
-        "jobs": jobs,
-        "interrupted": True,
-    }
-    try:
+    try:  # never hide the interruption behind a bookkeeping error
+        t0 = started.timestamp()
+        cells = (folder / "cells").glob("*/*/seed-*/*.json")
+        record = {
+            "started": started.isoformat(timespec="seconds"),
+            "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_seconds": time.perf_counter() - t_start,
+            "cpu_seconds": time.process_time() - cpu_start + _children_cpu() - children_start,
+            "cells_computed": sum(1 for p in cells if p.stat().st_mtime >= t0),  # since start
+            "jobs": jobs,
+            "interrupted": True,
+        }
         (folder / "cells").mkdir(parents=True, exist_ok=True)
         records = [*_read_interrupted(folder), record]
         write_text_atomic(folder / _INTERRUPTED, json.dumps(records, indent=1))
-    except OSError:  # never hide the interruption behind a bookkeeping error
+    except OSError:
         pass
 
 
