@@ -9,7 +9,8 @@ it. The functions here answer the questions chapter 6 asks of it:
 * how the metric depends on pairs of hyperparameters (:func:`panel_table`, one heatmap panel
   per pair of :data:`PANELS`, drawn by :func:`sessrec.plots.plot_sweep_panels`);
 * whether ASHA's early rungs rank configurations as the final epoch does
-  (:func:`rung_correlation`);
+  (:func:`rung_correlation`, :func:`first_rung_rank`), and what two sweeps of the same grid
+  with different schedulers cost and found (:func:`compare_sweeps`);
 * how much of the gain over gensim's defaults comes from training longer and how much from the
   hyperparameters (:func:`gain_decomposition`, :func:`gain_from_runs`), measured on the test
   pairs of run sets retrained with several seeds (:func:`retrain_params`,
@@ -43,8 +44,10 @@ __all__ = [
     "asha_expected_epochs",
     "best_trial",
     "compare_runs",
+    "compare_sweeps",
     "config_of",
     "default_config",
+    "first_rung_rank",
     "gain_decomposition",
     "gain_from_runs",
     "grid_position",
@@ -755,6 +758,104 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
     }
 
 
+def first_rung_rank(
+    results: SweepResults, config: Mapping[str, Any], value: str | None = None
+) -> tuple[int, int]:
+    """Where a configuration stood at the sweep's first rung: its rank and out of how many.
+
+    The first rung is the scheduler's first (``manifest["scheduler"]["rungs"][0]``, else epoch
+    1), the one epoch every trial reached. Rank 1 is the best; a trial ties with those of equal
+    metric (rank = 1 + the number of trials strictly better).
+
+    Parameters
+    ----------
+    results : SweepResults
+    config : mapping
+        Values of the swept parameters (e.g. another sweep's :meth:`SweepResults.best_config`).
+    value : str, optional
+        History column (default: the sweep's metric).
+
+    Returns
+    -------
+    (int, int)
+        The rank and the number of trials that reported the first rung.
+
+    Raises
+    ------
+    ValueError
+        If no trial has that configuration, or it did not report the first rung.
+    """
+    col = _metric(results, value)
+    rungs = results.manifest.get("scheduler", {}).get("rungs") or [1]
+    epoch = int(rungs[0])
+    t = results.trials
+    match = np.ones(len(t), dtype=bool)
+    for p in results.params:
+        match &= np.isclose(t[p].to_numpy(dtype=float), float(config[p]))
+    if not match.any():
+        raise ValueError(f"no trial of sweep {results.manifest.get('name')!r} has {dict(config)}")
+    tid = int(t.loc[match, "trial_id"].iloc[0])
+    h = results.history
+    at = h.loc[h["epoch"] == epoch].set_index("trial_id")[col]
+    if tid not in at.index:
+        raise ValueError(f"trial {tid} did not report epoch {epoch}")
+    return int((at > at.loc[tid]).sum()) + 1, int(at.size)
+
+
+def compare_sweeps(sweeps: Mapping[str, SweepResults]) -> pd.DataFrame:
+    """What sweeps of one grid with different schedulers cost and what they found.
+
+    Parameters
+    ----------
+    sweeps : mapping of str to SweepResults
+        Label -> sweep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sweep (index: the labels): ``scheduler``, ``reduction_factor``,
+        ``rungs`` (epochs, as text), ``epochs_run``, ``past_first_rung`` (trials trained beyond
+        the first rung), ``to_max_epochs`` (trials trained to the end), ``wall_hours``,
+        ``cpu_hours``, the best configuration's parameters, ``best_<metric>`` (validation) and
+        ``best_epoch``.
+    """
+    rows = {}
+    for label, results in sweeps.items():
+        s = sweep_summary(results)
+        sched = results.manifest.get("scheduler", {})
+        rungs = [int(r) for r in sched.get("rungs", [])]
+        t = results.trials
+        first = rungs[0] if rungs else s["max_epochs"]
+        rows[label] = {
+            "scheduler": sched.get("name", ""),
+            "reduction_factor": sched.get("reduction_factor", np.nan),
+            "rungs": ", ".join(map(str, [*rungs, s["max_epochs"]])),
+            "epochs_run": s["epochs_run"],
+            "past_first_rung": int((t["epochs"] > first).sum()),
+            "to_max_epochs": int((t["epochs"] >= s["max_epochs"]).sum()),
+            "wall_hours": s["wall_hours"],
+            "cpu_hours": s["cpu_hours"],
+            **s["best_config"],
+            f"best_{s['metric']}": s["best_value"],
+            "best_epoch": s["best_epoch"],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _scheduler_text(sched: Mapping[str, Any]) -> str:
+    """``asha, grace period 1, reduction factor 3, rungs 1, 3, 9`` (and the survivors of sha)."""
+    if sched.get("name") not in ("asha", "sha"):
+        return str(sched.get("name", "none"))
+    text = (
+        f"{sched['name']}, grace period {sched['grace_period']}, reduction factor "
+        f"{sched['reduction_factor']:g}, rungs at epochs "
+        + ", ".join(map(str, sched.get("rungs", [])))
+    )
+    if "survivors" in sched:
+        text += " (configurations per rung: " + ", ".join(map(str, sched["survivors"])) + ")"
+    return text
+
+
 def _md_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
     """A small GitHub-flavoured markdown table (no optional dependency).
 
@@ -861,6 +962,7 @@ def write_report(
         f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
         f"stopping ({s['epochs_saved_share']:.0%} saved)",
         f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
+        f"- scheduler: {_scheduler_text(sched)}",
         "",
         "## Best configuration",
         "",
@@ -875,7 +977,7 @@ def write_report(
         "## Do early rungs rank like the last epoch?",
         "",
         f"Spearman correlation of {metric} at each rung with {metric} at the last epoch, over "
-        "the trials that reached both (the trials ASHA promoted, so the best ones).",
+        "the trials that reached both (the trials the scheduler promoted, so the best ones).",
         "",
         _md_table(corr, ".3f"),
         "",

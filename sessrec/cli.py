@@ -32,6 +32,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"sessrec: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _factor(text: str) -> float:
+    """An argparse type: a number > 1 (kept whole when it is: 16, not 16.0, in the manifest)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 1 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 1, not {text!r}")
+    return int(value) if value.is_integer() else value
+
+
 def _whole(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number >= ``minimum`` (argparse names the option)."""
     kind = "a non-negative" if minimum == 0 else "a positive" if minimum == 1 else f">= {minimum}"
@@ -137,7 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--name", default=None, help="sweep name (default: the space's name)")
     sw.add_argument("--storage", default=None, help="Ray state folder (default: the cache)")
     sw.add_argument("--out", default=None, help="results folder (default sweeps/NAME)")
-    sw.add_argument("--no-asha", action="store_true", help="run every trial to max epochs")
+    sw.add_argument(
+        "--scheduler",
+        choices=("asha", "sha", "none"),
+        default="asha",
+        help="asha (asynchronous successive halving, default), sha (synchronous: every "
+        "configuration finishes a rung before the best go on) or none (every trial runs "
+        "--max-epochs)",
+    )
+    sw.add_argument("--no-asha", action="store_true", help="same as --scheduler none")
+    sw.add_argument("--grace-period", type=_whole(1), default=1, help="first rung (epochs)")
+    sw.add_argument(
+        "--reduction-factor",
+        type=_factor,
+        default=3,
+        help="factor between rungs; 1/FACTOR of the configurations go on (default 3)",
+    )
     _add_split_args(sw, k=False)
 
     srep = sub.add_parser("sweep-report", help="figures and a markdown summary of a sweep")
@@ -436,7 +462,9 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         valid=split.validation,
         out=out,
         max_epochs=args.max_epochs,
-        scheduler=None if args.no_asha else "asha",
+        scheduler=None if args.no_asha or args.scheduler == "none" else args.scheduler,
+        grace_period=args.grace_period,
+        reduction_factor=args.reduction_factor,
         samples=args.samples,
         cpus_per_trial=args.cpus_per_trial,
         num_cpus=args.num_cpus,

@@ -2,8 +2,13 @@
 
 :func:`run_sweep` trains one :class:`~sessrec.word2vec.Item2Vec` per configuration of a search
 space and reports the validation metrics after every epoch to Ray Tune, whose ASHA scheduler
-stops the weak configurations early. The training sessions and validation pairs are put in
-Ray's object store once (:func:`ray.tune.with_parameters`), not captured by every trial.
+stops the weak configurations early. With ``scheduler="sha"`` (synchronous successive halving)
+the sweep runs rung by rung instead, one Ray Tune run per rung: every configuration trains to
+the first rung, the best ``1 / reduction_factor`` continue from the training state they saved
+(:meth:`sessrec.word2vec.Item2Vec.fit` with ``resume_from``/``save_state``; bit-identical to
+uninterrupted training with ``workers=1``) to the next rung, and so on. The training sessions
+and validation pairs are put in Ray's object store once (:func:`ray.tune.with_parameters`), not
+captured by every trial.
 
 Ray is imported inside the functions: the rest of sessrec works without it, and reading the
 exported results (:func:`read_sweep`, :mod:`sessrec.analysis`) never needs it.
@@ -23,8 +28,10 @@ Interrupting and resuming
 -------------------------
 Ray keeps the sweep's state under ``storage/name``. A sweep stopped by Ctrl-C, SIGTERM or a
 killed process continues when it is started again with the same ``name`` and ``storage``: the
-finished trials are kept, the unfinished ones are rerun from their first epoch. A trial that
-raises is recorded with status ``error`` and its message, and the sweep goes on.
+finished trials are kept, the unfinished ones are rerun from their first epoch (with
+``scheduler="sha"``: the finished rungs are kept, and the unfinished trials of the interrupted
+rung rerun from the state of the previous rung). A trial that raises is recorded with status
+``error`` and its message, and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -175,29 +183,48 @@ def _trial(
     max_epochs: int,
     workers: int,
     fixed: dict[str, Any],
+    stop_epoch: int | None = None,
+    resume_from: str | None = None,
+    save_state: str | None = None,
 ) -> None:
-    """One Ray Tune trial: fit word2vec, report every epoch's validation metrics."""
+    """One Ray Tune trial: fit word2vec, report every epoch's validation metrics.
+
+    With synchronous halving a trial trains one rung: from the training state its previous
+    rung saved (``resume_from``, a folder with one ``config-<id>.npz`` per configuration) up to
+    ``stop_epoch`` of the ``max_epochs`` schedule, and saves its state for the next rung.
+    """
     from ray import tune
 
-    swept = {p: v for p, v in configs[int(config["config_id"])].items() if p != "config_id"}
+    cid = int(config["config_id"])
+    swept = {p: v for p, v in configs[cid].items() if p != "config_id"}
     params = {**fixed, **swept}
     model = Item2Vec(**params, epochs=max_epochs, workers=workers)
 
     cpu0 = time.process_time()
 
     def report(row: dict[str, Any]) -> None:
-        metrics = {key: float(v) for key, v in row.items() if key != "epoch"}
+        metrics = {key: float(v) for key, v in row.items()}
         metrics["cpu_seconds"] = time.process_time() - cpu0  # this trial so far (its process)
         tune.report(metrics)
 
-    model.fit(train, valid, k=k, metrics=metrics, report=report)
+    state = f"config-{cid}.npz"
+    model.fit(
+        train,
+        valid,
+        k=k,
+        metrics=metrics,
+        report=report,
+        stop_after=stop_epoch,
+        resume_from=None if resume_from is None else Path(resume_from) / state,
+        save_state=None if save_state is None else Path(save_state) / state,
+    )
 
 
 class _Progress:
     """Live one-line progress of a sweep (a Ray Tune callback, built lazily)."""
 
     @staticmethod
-    def make(metric: str, total: int, every: float, stream: Any) -> Any:
+    def make(metric: str, total: int, every: float, stream: Any, prefix: str = "") -> Any:
         from ray.tune import Callback
 
         class Progress(Callback):
@@ -228,7 +255,8 @@ class _Progress:
                     return
                 self.last = now
                 print(
-                    _progress_line(trials, metric, total, max_epochs_holder[0], now - self.start),
+                    prefix
+                    + _progress_line(trials, metric, total, max_epochs_holder[0], now - self.start),
                     file=stream,
                     flush=True,
                 )
@@ -360,45 +388,72 @@ def _saved_statuses(state: Path) -> dict[str, str]:
         return {}
 
 
-def _export(
-    grid: Any,
-    configs: Sequence[dict[str, Any]],
-    metric: str,
-    max_epochs: int,
-    saved: Mapping[str, str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tidy tables from a Ray ``ResultGrid``: one row per configuration, even unstarted ones.
+def _collect(grid: Any, metric: str, saved: Mapping[str, str] | None = None) -> dict[int, dict]:
+    """Per configuration of a Ray ``ResultGrid``: its history, status, error and CPU seconds.
 
-    Status: ``completed`` (ran ``max_epochs``), ``pruned`` (stopped by the scheduler),
-    ``error`` (raised; ``error`` holds the message) or ``unfinished`` (not started or still
-    running when the sweep was interrupted; rerun the sweep to finish it).
+    Status is ``done`` (Ray finished it, stopped or not), ``error`` or ``unfinished``.
     """
-    params = [p for p in configs[0] if p != "config_id"]
     ray_trials = getattr(getattr(grid, "_experiment_analysis", None), "trials", None)
     pairs = zip(ray_trials, grid, strict=True) if ray_trials is not None else []
-    seen: dict[int, dict[str, Any]] = {}
-    histories = []
+    out: dict[int, dict] = {}
     for trial, result in pairs:
         cid = int((trial.config or {}).get("config_id", -1))
         if cid < 0:
             continue
         df = result.metrics_dataframe
-        row: dict[str, Any] = {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0, "best_epoch": 0}
-        row |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
+        record: dict[str, Any] = {"history": None, "cpu_seconds": np.nan, "error": ""}
         if df is not None and not df.empty and metric in df:
-            hist = pd.DataFrame(
+            # the trial's own epoch (a rung of synchronous halving starts mid-schedule);
+            # Ray's training_iteration counts this run's reports only
+            epoch = df["epoch"] if "epoch" in df else df["training_iteration"]
+            keep = ("loss", "seconds", "eval_seconds", "cpu_seconds")
+            record["history"] = pd.DataFrame(
                 {
                     "trial_id": cid,
-                    "epoch": df["training_iteration"].astype(int),
-                    **{
-                        c: df[c]
-                        for c in df.columns
-                        if "@" in c or c in ("loss", "seconds", "eval_seconds", "cpu_seconds")
-                    },
+                    "epoch": epoch.astype(int),
+                    **{c: df[c] for c in df.columns if "@" in c or c in keep},
                 }
             )
+            if "cpu_seconds" in df:
+                record["cpu_seconds"] = float(df["cpu_seconds"].iloc[-1])
+        status = (saved or {}).get(str(trial.trial_id), str(trial.status))
+        if status == "ERROR":
+            err = result.error
+            record["status"] = "error"
+            record["error"] = f"{type(err).__name__}: {err}" if err is not None else "failed"
+        else:
+            record["status"] = "done" if status == "TERMINATED" else "unfinished"
+        out[cid] = record
+    return out
+
+
+def _tables(
+    configs: Sequence[dict[str, Any]],
+    metric: str,
+    max_epochs: int,
+    records: Mapping[int, Sequence[dict[str, Any]]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy tables: one row per configuration (even unstarted ones) and the epoch history.
+
+    ``records`` holds, per configuration id, the records of :func:`_collect` of each run it
+    took part in (one for ASHA, one per rung for synchronous halving). Status: ``completed``
+    (ran ``max_epochs``), ``pruned`` (stopped by the scheduler), ``error`` (raised; ``error``
+    holds the message) or ``unfinished`` (not started or still running when the sweep was
+    interrupted; rerun the sweep to finish it).
+    """
+    params = [p for p in configs[0] if p != "config_id"]
+    rows, histories = [], []
+    for cid, cfg in enumerate(configs):
+        recs = list(records.get(cid, ()))
+        row: dict[str, Any] = {"trial_id": cid, **{p: cfg[p] for p in params}}
+        row |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan, "best_epoch": 0}
+        row |= {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0}
+        parts = [r["history"] for r in recs if r["history"] is not None]
+        if parts:
+            hist = pd.concat(parts, ignore_index=True)
             histories.append(hist)
             best = int(hist[metric].to_numpy().argmax())
+            cpu = [r["cpu_seconds"] for r in recs if not np.isnan(r["cpu_seconds"])]
             row.update(
                 {
                     f"best_{metric}": float(hist[metric].iloc[best]),
@@ -406,32 +461,21 @@ def _export(
                     "best_epoch": int(hist["epoch"].iloc[best]),
                     "epochs": int(hist["epoch"].iloc[-1]),
                     "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
-                    "cpu_seconds": float(hist["cpu_seconds"].iloc[-1])
-                    if "cpu_seconds" in hist
-                    else np.nan,
+                    "cpu_seconds": float(sum(cpu)) if cpu else np.nan,
                 }
             )
-        status = (saved or {}).get(str(trial.trial_id), str(trial.status))
-        if status == "ERROR":
-            err = result.error
-            row["status"] = "error"
-            row["error"] = f"{type(err).__name__}: {err}" if err is not None else "failed"
-        elif status == "TERMINATED":
+        errors = [r["error"] for r in recs if r["status"] == "error"]
+        if errors:
+            row["status"], row["error"] = "error", errors[0]
+        elif recs and recs[-1]["status"] == "done":
             row["status"] = "completed" if row["epochs"] >= max_epochs else "pruned"
             row["error"] = ""
         else:
             row["status"], row["error"] = "unfinished", ""
-        seen[cid] = row
-    empty = {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0, "best_epoch": 0}
-    empty |= {"status": "unfinished", "error": ""}
-    empty |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan}
-    trials = [
-        {"trial_id": i, **{p: cfg[p] for p in params}, **seen.get(i, empty)}
-        for i, cfg in enumerate(configs)
-    ]
+        rows.append(row)
     columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
     columns += ["epochs", "seconds", "cpu_seconds", "status", "error"]
-    trials_df = pd.DataFrame(trials, columns=columns)
+    trials_df = pd.DataFrame(rows, columns=columns)
     history = (
         pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
         if histories
@@ -571,10 +615,17 @@ def run_sweep(
         Epochs of a trial that is never stopped (and of the learning-rate schedule).
     metric : str, default "recall@10"
         ``<metric>@<k>`` maximised by the scheduler; ``k`` also sets the evaluation list length.
-    scheduler : {"asha", None}
-        ASHA (asynchronous successive halving) or none (every trial runs ``max_epochs``).
+    scheduler : {"asha", "sha", None}
+        ``"asha"``: asynchronous successive halving (Ray Tune's ASHA): a trial that reaches a
+        rung goes on if it is in the top ``1 / reduction_factor`` of the trials that reached
+        that rung *so far*, so the first trials to arrive are promoted easily.
+        ``"sha"``: synchronous successive halving: every configuration trains to the first
+        rung, then only the best ``1 / reduction_factor`` of *all* of them go on, from the
+        training state they saved, to the next rung, and so on up to ``max_epochs``. It trains
+        fewer epochs than ASHA but waits for each rung to finish (on a busy cluster, slots
+        idle at the end of a rung). ``None``: every trial runs ``max_epochs``.
     grace_period, reduction_factor : int, float
-        ASHA's first rung and the factor between rungs (see :data:`ASHA_DEFAULTS`).
+        The first rung and the factor between rungs (see :data:`ASHA_DEFAULTS`).
     samples : int, optional
         Run a seeded random sample of this many grid points instead of all of them.
     sample_seed : int, default 0
@@ -615,8 +666,11 @@ def run_sweep(
     k = check_k(int(k_text))
     max_epochs = check_int(max_epochs, "max_epochs", 1)
     cpus_per_trial = check_int(cpus_per_trial, "cpus_per_trial", 1)
-    if scheduler not in ("asha", None):
-        raise ValueError(f"scheduler must be 'asha' or None, got {scheduler!r}")
+    if scheduler not in ("asha", "sha", None):
+        raise ValueError(f"scheduler must be 'asha', 'sha' or None, got {scheduler!r}")
+    grace_period = check_int(grace_period, "grace_period", 1)
+    if not float(reduction_factor) > 1:
+        raise ValueError(f"reduction_factor must be > 1, got {reduction_factor!r}")
     if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
         raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
     valid = check_pairs(valid)
@@ -632,25 +686,30 @@ def run_sweep(
     state = storage_path / name
     out_folder = Path(out)
     metrics = ("recall", "mrr") if key == "recall" else (key, "recall")
-    trainable = tune.with_resources(
-        tune.with_parameters(
-            _trial,
-            configs=configs,
-            train=train,
-            valid=valid,
-            k=k,
-            metrics=metrics,
-            max_epochs=max_epochs,
-            workers=cpus_per_trial,
-            fixed=fixed_params,
-        ),
-        {"cpu": cpus_per_trial},
-    )
+
+    def trainable(**rung: Any) -> Any:
+        return tune.with_resources(
+            tune.with_parameters(
+                _trial,
+                configs=configs,
+                train=train,
+                valid=valid,
+                k=k,
+                metrics=metrics,
+                max_epochs=max_epochs,
+                workers=cpus_per_trial,
+                fixed=fixed_params,
+                **rung,
+            ),
+            {"cpu": cpus_per_trial},
+        )
+
+    rungs = asha_rungs(grace_period, reduction_factor, max_epochs)
     sched = (
         ASHAScheduler(
             time_attr="training_iteration",
             max_t=max_epochs,
-            grace_period=check_int(grace_period, "grace_period", 1),
+            grace_period=grace_period,
             reduction_factor=reduction_factor,
         )
         if scheduler == "asha"
@@ -659,56 +718,74 @@ def run_sweep(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     usage0 = _child_cpu()
+    sha_state = state / _SHA_FILE
+    sha_settings = {
+        "format": f"{_FORMAT}.sha",
+        "n_configs": len(configs),
+        "configs_fingerprint": _fingerprint(configs),
+        "max_epochs": max_epochs,
+        "grace_period": grace_period,
+        "reduction_factor": reduction_factor,
+        "train_fingerprint": train.fingerprint(),
+    }
+    if scheduler == "sha" and tune.Tuner.can_restore(str(state)):
+        raise ValueError(
+            f"a sweep named {name!r} in {storage_path} ran with ASHA or no scheduler; "
+            "choose another name for synchronous halving"
+        )
+    if scheduler != "sha" and sha_state.is_file():
+        raise ValueError(
+            f"a sweep named {name!r} in {storage_path} ran with synchronous halving "
+            "(scheduler='sha'); choose another name, or pass scheduler='sha' to resume it"
+        )
+    if scheduler == "sha" and sha_state.is_file():
+        if not resume:
+            raise ValueError(
+                f"a sweep named {name!r} exists in {storage_path}; pass resume=True to "
+                "continue it, or choose another name"
+            )
+        before = json.loads(sha_state.read_text(encoding="utf-8"))
+        if before != sha_settings:
+            changed = sorted(key for key in sha_settings if before.get(key) != sha_settings[key])
+            raise ValueError(
+                f"the sweep {name!r} in {storage_path} was started with other "
+                f"{', '.join(changed)}; resume it with the same settings, or choose another name"
+            )
+    survivors: list[int] = []
     we_started = _init_ray(num_cpus, address)
     try:
         import ray
 
         cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
-        callbacks = []
-        if progress:
-            cb = _Progress.make(metric, len(configs), progress_every, sys.stderr)
-            cb.max_epochs_holder[0] = max_epochs
-            callbacks.append(cb)
-        if tune.Tuner.can_restore(str(state)):
-            if not resume:
-                raise ValueError(
-                    f"a sweep named {name!r} exists in {storage_path}; pass resume=True to "
-                    "continue it, or choose another name"
-                )
-            tuner = tune.Tuner.restore(
-                str(state),
+        if scheduler == "sha":
+            state.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(sha_state, json.dumps(sha_settings, indent=1))
+            records, survivors = _run_sha(
                 trainable,
-                resume_unfinished=True,
-                resume_errored=False,
-                restart_errored=False,
+                n_configs=len(configs),
+                rungs=[*rungs, max_epochs],
+                reduction_factor=reduction_factor,
+                metric=metric,
+                root=state,
+                progress=(progress_every, sys.stderr) if progress else None,
             )
-            # callbacks are part of RunConfig, which restore keeps from the first run: the
-            # progress line of a resumed sweep comes from that (restored) callback, which
-            # restarts its clock in Callback.setup and counts trials from Ray's trial list.
         else:
-            tuner = tune.Tuner(
-                trainable,
-                param_space={
-                    "config_id": tune.grid_search(list(range(len(configs)))),
-                },
-                tune_config=tune.TuneConfig(
-                    metric=metric, mode="max", scheduler=sched, reuse_actors=True
-                ),
-                run_config=tune.RunConfig(
-                    name=name,
-                    storage_path=str(storage_path),
-                    failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
-                    verbose=0,
-                    callbacks=callbacks,
-                ),
+            records = _run_tuner(
+                trainable(),
+                sched,
+                n_configs=len(configs),
+                max_epochs=max_epochs,
+                metric=metric,
+                state=state,
+                resume=resume,
+                progress=(progress_every, sys.stderr) if progress else None,
             )
-        grid = tuner.fit()
     finally:
         if we_started:
             import ray
 
             ray.shutdown()
-    trials, history = _export(grid, configs, metric, max_epochs, _saved_statuses(state))
+    trials, history = _tables(configs, metric, max_epochs, records)
     out_folder.mkdir(parents=True, exist_ok=True)
     _write_tables(out_folder, trials, history)
     manifest = {
@@ -725,12 +802,13 @@ def run_sweep(
         "max_epochs": max_epochs,
         "scheduler": (
             {
-                "name": "asha",
+                "name": scheduler,
                 "grace_period": grace_period,
                 "reduction_factor": reduction_factor,
-                "rungs": asha_rungs(grace_period, reduction_factor, max_epochs),
+                "rungs": rungs,
             }
-            if scheduler == "asha"
+            | ({"survivors": survivors} if scheduler == "sha" else {})
+            if scheduler in ("asha", "sha")
             else {"name": "fifo"}
         ),
         "cpus_per_trial": cpus_per_trial,
@@ -770,6 +848,213 @@ def run_sweep(
     )
     write_text_atomic(out_folder / "manifest.json", json.dumps(manifest, indent=1))
     return SweepResults(trials, history, manifest)
+
+
+def _run_tuner(
+    trainable: Any,
+    scheduler: Any,
+    *,
+    n_configs: int,
+    max_epochs: int,
+    metric: str,
+    state: Path,
+    resume: bool,
+    progress: tuple[float, Any] | None,
+) -> dict[int, list[dict[str, Any]]]:
+    """One Ray Tune run of every configuration (ASHA or no scheduler), resumed if it exists."""
+    from ray import tune
+
+    if tune.Tuner.can_restore(str(state)):
+        if not resume:
+            raise ValueError(
+                f"a sweep named {state.name!r} exists in {state.parent}; pass resume=True to "
+                "continue it, or choose another name"
+            )
+        # callbacks are part of RunConfig, which restore keeps from the first run: the
+        # progress line of a resumed sweep comes from that (restored) callback, which
+        # restarts its clock in Callback.setup and counts trials from Ray's trial list.
+        tuner = tune.Tuner.restore(
+            str(state),
+            trainable,
+            resume_unfinished=True,
+            resume_errored=False,
+            restart_errored=False,
+        )
+    else:
+        callbacks = []
+        if progress is not None:
+            cb = _Progress.make(metric, n_configs, progress[0], progress[1])
+            cb.max_epochs_holder[0] = max_epochs
+            callbacks.append(cb)
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"config_id": tune.grid_search(list(range(n_configs)))},
+            tune_config=tune.TuneConfig(
+                metric=metric, mode="max", scheduler=scheduler, reuse_actors=True
+            ),
+            run_config=tune.RunConfig(
+                name=state.name,
+                storage_path=str(state.parent),
+                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+                verbose=0,
+                callbacks=callbacks,
+            ),
+        )
+    grid = tuner.fit()
+    return {cid: [rec] for cid, rec in _collect(grid, metric, _saved_statuses(state)).items()}
+
+
+_SHA_FILE = "sessrec-sha.json"
+
+
+def _fingerprint(configs: Sequence[dict[str, Any]]) -> str:
+    import hashlib
+
+    text = json.dumps([{k: v for k, v in c.items()} for c in configs], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _run_sha(
+    trainable: Callable[..., Any],
+    *,
+    n_configs: int,
+    rungs: Sequence[int],
+    reduction_factor: float,
+    metric: str,
+    root: Path,
+    progress: tuple[float, Any] | None,
+) -> tuple[dict[int, list[dict[str, Any]]], list[int]]:
+    """Synchronous successive halving, one Ray Tune run (no scheduler) per rung.
+
+    Rung ``i`` trains its configurations from the state rung ``i - 1`` saved (in
+    ``root/states/rung-<i-1>``) to epoch ``rungs[i]`` and saves theirs; the best
+    ``floor(n / reduction_factor)`` (at least 1) by ``metric`` at that epoch go on. Saved states
+    are deleted once no rung can need them (those not promoted, and a finished rung's inputs),
+    so at most one state per configuration of a rung is on disk. A finished
+    rung is recorded in ``root/rung-<i>.json``, so a rerun skips it; an interrupted rung is
+    resumed by Ray (its unfinished trials start again from the previous rung's state). Stops
+    at the first unfinished rung (interrupted). Returns the records per configuration (see
+    :func:`_tables`) and how many configurations entered each rung run so far.
+    """
+    from ray import tune
+
+    records: dict[int, list[dict[str, Any]]] = {}
+    survivors: list[int] = []
+    alive = list(range(n_configs))
+    for i, budget in enumerate(rungs):
+        survivors.append(len(alive))
+        done_file = root / f"rung-{i}.json"
+        if done_file.is_file():
+            saved = json.loads(done_file.read_text(encoding="utf-8"))
+            if saved["configs"] != alive:
+                raise ValueError(
+                    f"{done_file} records other configurations than this sweep promotes to "
+                    f"rung {i}; delete {root} to start the sweep over"
+                )
+            rung = {int(c): _record_from_json(r) for c, r in saved["records"].items()}
+        else:
+            experiment = root / f"rung-{i}"
+            if progress is not None:
+                print(
+                    f"rung {i + 1}/{len(rungs)}: {len(alive)} configurations to epoch {budget}",
+                    file=progress[1],
+                    flush=True,
+                )
+            run = trainable(
+                stop_epoch=budget,
+                resume_from=str(root / "states" / f"rung-{i - 1}") if i else None,
+                save_state=str(root / "states" / f"rung-{i}") if i + 1 < len(rungs) else None,
+            )
+            if tune.Tuner.can_restore(str(experiment)):
+                tuner = tune.Tuner.restore(
+                    str(experiment),
+                    run,
+                    resume_unfinished=True,
+                    resume_errored=False,
+                    restart_errored=False,
+                )
+            else:
+                callbacks = []
+                if progress is not None:
+                    prefix = f"rung {i + 1}/{len(rungs)} (epoch {budget}): "
+                    callbacks.append(
+                        _Progress.make(metric, len(alive), progress[0], progress[1], prefix)
+                    )
+                tuner = tune.Tuner(
+                    run,
+                    param_space={"config_id": tune.grid_search(alive)},
+                    tune_config=tune.TuneConfig(reuse_actors=True),
+                    run_config=tune.RunConfig(
+                        name=experiment.name,
+                        storage_path=str(root),
+                        failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+                        verbose=0,
+                        callbacks=callbacks,
+                    ),
+                )
+            grid = tuner.fit()
+            rung = _collect(grid, metric, _saved_statuses(experiment))
+            finished = all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
+            if finished:
+                payload = {
+                    "epoch": budget,
+                    "configs": alive,
+                    "records": {str(c): _record_to_json(r) for c, r in rung.items()},
+                }
+                write_text_atomic(done_file, json.dumps(payload))
+        for cid, record in rung.items():
+            records.setdefault(cid, []).append(record)
+        if not all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
+            # interrupted: rerun to resume this rung. Until then every configuration of the
+            # rung is unfinished, also those that trained their part of it (not pruned: they
+            # may go on)
+            for cid in alive:
+                if rung.get(cid, {}).get("status") != "error":
+                    pending = {"history": None, "status": "unfinished", "error": ""}
+                    records.setdefault(cid, []).append(pending | {"cpu_seconds": np.nan})
+            break
+        # rung i is over: the states rung i - 1 saved are no longer needed
+        if i:
+            shutil.rmtree(root / "states" / f"rung-{i - 1}", ignore_errors=True)
+        if i + 1 == len(rungs):
+            break
+        ranked = []
+        for cid in alive:
+            hist = rung[cid]["history"]
+            if rung[cid]["status"] != "done" or hist is None or hist.empty:
+                continue
+            if int(hist["epoch"].iloc[-1]) != budget:
+                raise RuntimeError(f"configuration {cid} stopped before epoch {budget}")
+            ranked.append((-float(hist[metric].iloc[-1]), cid))
+        keep = max(1, int(len(alive) // reduction_factor))
+        alive = [cid for _, cid in sorted(ranked)[:keep]]
+        promoted = set(alive)
+        for cid in rung:  # only the promoted go on from their saved state
+            if cid not in promoted:
+                (root / "states" / f"rung-{i}" / f"config-{cid}.npz").unlink(missing_ok=True)
+        if not alive:
+            break  # every configuration failed
+    return records, survivors
+
+
+def _record_to_json(record: dict[str, Any]) -> dict[str, Any]:
+    hist = record["history"]
+    return {
+        "status": record["status"],
+        "error": record["error"],
+        "cpu_seconds": None if np.isnan(record["cpu_seconds"]) else record["cpu_seconds"],
+        "history": None if hist is None else hist.to_dict(orient="list"),
+    }
+
+
+def _record_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    cpu = data["cpu_seconds"]
+    return {
+        "status": data["status"],
+        "error": data["error"],
+        "cpu_seconds": np.nan if cpu is None else float(cpu),
+        "history": None if data["history"] is None else pd.DataFrame(data["history"]),
+    }
 
 
 def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:

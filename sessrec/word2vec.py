@@ -235,6 +235,8 @@ class Item2Vec(SessionRecommender):
         progress: bool | None = None,
         callbacks: Iterable[CallbackAny2Vec] = (),
         stop_after: int | None = None,
+        resume_from: str | os.PathLike[str] | None = None,
+        save_state: str | os.PathLike[str] | None = None,
     ) -> Item2Vec:
         """Train on sessions, optionally evaluating after every epoch.
 
@@ -268,6 +270,15 @@ class Item2Vec(SessionRecommender):
         stop_after : int, optional
             Train only the first ``stop_after`` epochs of the ``epochs``-long learning-rate
             schedule (e.g. to recompute the start of a long run exactly).
+        resume_from : path-like, optional
+            A training state written by ``save_state`` (same parameters, same training
+            sessions): continue the schedule from the epoch it ends at instead of starting
+            over. With ``workers=1`` the result is bit-identical to one uninterrupted fit;
+            :attr:`history_` then holds the new epochs only.
+        save_state : path-like, optional
+            After the last epoch, write the training state (input and output weights, the
+            random generator, the epoch; a numpy ``.npz`` read without pickle) there,
+            atomically, for a later ``resume_from``.
 
         Returns
         -------
@@ -280,6 +291,8 @@ class Item2Vec(SessionRecommender):
         checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
         if stop_after is not None:
             stop_after = min(check_int(stop_after, "stop_after", 1), self.epochs)
+        if resume_from is not None and patience is not None:
+            raise ValueError("early stopping (patience=...) cannot resume a training state")
         evaluator = None
         if valid is not None:
             evaluator = EpochEvaluator(valid, k=k, metrics=metrics)
@@ -293,6 +306,8 @@ class Item2Vec(SessionRecommender):
             "progress": sys.stderr.isatty() if progress is None else bool(progress),
             "callbacks": list(callbacks),
             "stop_after": self.epochs if stop_after is None else stop_after,
+            "resume_from": None if resume_from is None else Path(resume_from),
+            "save_state": None if save_state is None else Path(save_state),
         }
         try:
             super().fit(train)
@@ -345,8 +360,12 @@ class Item2Vec(SessionRecommender):
         rows: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
         span = self.alpha - self.min_alpha
+        first = 0
+        if opts["resume_from"] is not None:
+            first = self._load_state(model, opts["resume_from"])
+        epoch = first - 1
         try:
-            for epoch in range(opts["stop_after"]):
+            for epoch in range(first, opts["stop_after"]):
                 start_alpha = self.alpha - span * epoch / self.epochs
                 end_alpha = self.alpha - span * (epoch + 1) / self.epochs
                 # gensim's train() reads ``start_alpha or self.alpha``: set both so that an
@@ -410,6 +429,70 @@ class Item2Vec(SessionRecommender):
         self._adopt(model.wv, counts)
         if opts["checkpoint_dir"] is not None:
             self.save(opts["checkpoint_dir"])
+        if opts["save_state"] is not None:
+            self._save_state(model, max(epoch + 1, first), opts["save_state"])
+
+    # ------------------------------------------------------------------ training state
+    def _state_meta(self) -> dict[str, Any]:
+        params = self.get_params()
+        params.pop("workers")  # threads change speed, not the state (bit-exact only with 1)
+        return {
+            "format": f"{_FORMAT}.state",
+            "version": _FORMAT_VERSION,
+            "params": params,
+            "train_fingerprint": self._train_fingerprint,
+        }
+
+    def _save_state(self, model: Word2Vec, epochs_done: int, path: Path) -> None:
+        """Write what continuing the schedule needs: weights, RNG state, epochs done."""
+        name, keys, pos, has_gauss, cached = model.random.get_state()
+        arrays = {
+            "vectors": model.wv.vectors,
+            "rng_keys": np.asarray(keys, dtype=np.uint32),
+            "rng_rest": np.asarray([pos, has_gauss], dtype=np.int64),
+            "rng_gauss": np.asarray([cached], dtype=np.float64),
+            "epochs_done": np.asarray(epochs_done, dtype=np.int64),
+            "meta": np.asarray(json.dumps(self._state_meta() | {"rng": name})),
+        }
+        for layer in ("syn1neg", "syn1"):
+            if hasattr(model, layer):
+                arrays[layer] = getattr(model, layer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    def _load_state(self, model: Word2Vec, path: Path) -> int:
+        """Put a saved training state into a freshly built ``model``; return its epochs done."""
+        hint = "delete it to train from the start"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {key: z[key] for key in z.files}
+            meta = json.loads(str(data["meta"]))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no training state at {path}") from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelFolderError(
+                f"{path} is not a readable training state ({exc}); {hint}"
+            ) from exc
+        own = self._state_meta()
+        for key in ("format", "params", "train_fingerprint"):
+            if meta.get(key) != own[key]:
+                raise ModelFolderError(
+                    f"the training state {path} was written for other {key.replace('_', ' ')} "
+                    f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
+                )
+        targets = {"vectors": model.wv.vectors}
+        targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
+        for key, target in targets.items():
+            if key not in data or data[key].shape != target.shape:
+                raise ModelFolderError(f"{path}: {key} does not fit this model; {hint}")
+            target[:] = data[key]
+        pos, has_gauss = (int(v) for v in data["rng_rest"])
+        model.random.set_state(
+            (meta["rng"], data["rng_keys"], pos, has_gauss, float(data["rng_gauss"][0]))
+        )
+        model.wv.fill_norms(force=True)
+        return min(int(data["epochs_done"]), self.epochs)
 
     def _adopt(self, wv: KeyedVectors, counts: pd.Series) -> None:
         """Take gensim's vectors: vocabulary = the items gensim kept, in sorted order."""

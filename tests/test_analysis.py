@@ -404,6 +404,7 @@ def test_write_report(sweep, tmp_path):
     assert corr["epoch"].tolist() == [1, 3]
     assert not list(tmp_path.glob("report/*.tmp*"))
     assert "not finished" not in text
+    assert "- scheduler: asha, grace period 1, reduction factor 3, rungs at epochs 1, 3\n" in text
     # default output folder: <results>/report
     assert analysis.write_report(folder).parent == folder / "report"
 
@@ -452,3 +453,73 @@ def test_failed_trial_without_config_keeps_integer_parameters(sweep):
     }
     axes = plots.plot_sweep_panels(broken)
     assert [t.get_text() for t in axes[2].get_xticklabels()] == ["1", "4", "7"]
+
+
+# ------------------------------------------------------------------ comparing schedulers
+def make_sha_sweep() -> SweepResults:
+    """The grid of make_sweep under synchronous halving (rf 6): 18 -> 3 -> 1 (rungs 1, 6)."""
+    base = make_sweep()
+    configs = base.trials[list(GRID)].to_dict(orient="records")
+    order = np.argsort([-score(**c) for c in configs], kind="stable")  # best first
+    epochs_of = np.ones(len(configs), int)
+    epochs_of[order[:3]] = 6
+    epochs_of[order[0]] = MAX_EPOCHS
+    history, trials = [], []
+    for tid, (cfg, n_ep) in enumerate(zip(configs, epochs_of, strict=True)):
+        curve = [score(**cfg) * (1 - 0.5 / e) for e in range(1, n_ep + 1)]
+        history += [{"trial_id": tid, "epoch": e, METRIC: v} for e, v in enumerate(curve, 1)]
+        trials.append(
+            {"trial_id": tid, **cfg, f"best_{METRIC}": max(curve), f"final_{METRIC}": curve[-1]}
+            | {"best_epoch": n_ep, "epochs": int(n_ep), "seconds": n_ep, "error": ""}
+            | {"status": "completed" if n_ep == MAX_EPOCHS else "pruned"}
+        )
+    manifest = base.manifest | {
+        "name": "synthetic-sha",
+        "scheduler": {"name": "sha", "grace_period": 1, "reduction_factor": 6, "rungs": [1, 6]}
+        | {"survivors": [18, 3, 1]},
+        "wall_seconds_total": 1800.0,
+        "cpu_seconds_total": 3000.0,
+    }
+    return SweepResults(pd.DataFrame(trials), pd.DataFrame(history), manifest)
+
+
+def test_compare_sweeps_of_two_schedulers(sweep):
+    sha = make_sha_sweep()
+    table = analysis.compare_sweeps({"ASHA": sweep, "SHA": sha})
+    assert table.index.tolist() == ["ASHA", "SHA"]
+    a, b = table.loc["ASHA"], table.loc["SHA"]
+    assert (a["scheduler"], a["reduction_factor"], a["rungs"]) == ("asha", 3, "1, 3, 9")
+    assert (b["scheduler"], b["reduction_factor"], b["rungs"]) == ("sha", 6, "1, 6, 9")
+    assert a["epochs_run"] == 6 * 1 + 6 * 3 + 6 * 9 and b["epochs_run"] == 15 + 2 * 6 + 9
+    assert (a["past_first_rung"], a["to_max_epochs"]) == (12, 6)
+    assert (b["past_first_rung"], b["to_max_epochs"]) == (3, 1)
+    assert (a["wall_hours"], b["wall_hours"], b["cpu_hours"]) == (1.0, 0.5, 3000 / 3600)
+    # ASHA's best valid trial is 16 (the best grid point failed); SHA ran the best grid point
+    assert (a["window"], a["ns_exponent"], a["negative"]) == (7, 1.0, 1)
+    assert (b["window"], b["ns_exponent"], b["negative"]) == (7, 1.0, 7)
+    assert b[f"best_{METRIC}"] == pytest.approx(score(7, 1.0, 7) * (1 - 0.5 / MAX_EPOCHS))
+
+
+def test_first_rung_rank(sweep):
+    sha = make_sha_sweep()
+    # at epoch 1 every curve is half its score: the best grid point is first of 18
+    assert analysis.first_rung_rank(sha, {"window": 7, "ns_exponent": 1.0, "negative": 7}) == (
+        1,
+        18,
+    )
+    assert analysis.first_rung_rank(sha, {"window": 7, "ns_exponent": 1.0, "negative": 1}) == (
+        2,
+        18,
+    )
+    worst = {"window": 1, "ns_exponent": -0.5, "negative": 1}
+    assert analysis.first_rung_rank(sweep, worst) == (18, 18)
+    with pytest.raises(ValueError, match="no trial of sweep 'synthetic' has"):
+        analysis.first_rung_rank(sweep, {"window": 2, "ns_exponent": 1.0, "negative": 7})
+
+
+def test_report_of_a_synchronous_sweep(tmp_path):
+    write_sweep(make_sha_sweep(), tmp_path / "sha")
+    text = analysis.write_report(tmp_path / "sha", tmp_path / "r").read_text()
+    line = "- scheduler: sha, grace period 1, reduction factor 6, rungs at epochs 1, 6"
+    assert line + " (configurations per rung: 18, 3, 1)\n" in text
+    assert not (tmp_path / "r" / "rungs.png").exists()  # ASHA's expected rungs do not apply

@@ -26,6 +26,7 @@ from test_models import clustered_sessions
 
 from sessrec.split import next_event_split
 from sessrec.tune import SPACES, asha_rungs, expand_space, read_sweep, run_sweep, space_size
+from sessrec.word2vec import Item2Vec
 
 pytest.importorskip("ray")
 
@@ -218,6 +219,160 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
     pd.testing.assert_frame_equal(
         kept.reset_index(drop=True), history_before.reset_index(drop=True), check_dtype=False
     )
+
+
+# --------------------------------------------------------------------------- synchronous halving
+@RAY
+def test_synchronous_halving_promotes_the_best_of_every_rung(split, tmp_path: Path) -> None:
+    kwargs = {
+        "train": split.train,
+        "valid": split.validation,
+        "out": tmp_path / "out",
+        "storage": tmp_path / "ray",
+        "max_epochs": 9,
+        "num_cpus": 2,
+        "scheduler": "sha",
+        "grace_period": 1,
+        "reduction_factor": 3,
+        "fixed": FAST,
+        "progress": False,
+    }
+    res = run_sweep({"window": list(range(1, 10))}, **kwargs)
+    t, h, m = res.trials, res.history, res.manifest
+    # rungs at epochs 1 and 3, then 9: 9 configurations, the best 3, the best 1
+    assert m["scheduler"] | {"survivors": None} == {
+        "name": "sha",
+        "grace_period": 1,
+        "reduction_factor": 3,
+        "rungs": [1, 3],
+        "survivors": None,
+    }
+    assert m["scheduler"]["survivors"] == [9, 3, 1] and m["complete"]
+    assert sorted(t["epochs"]) == [1] * 6 + [3] * 2 + [9]
+    assert m["counts"] | {"trials": 0} == {
+        "trials": 0,
+        "completed": 1,
+        "pruned": 8,
+        "failed": 0,
+        "unfinished": 0,
+        "epochs_run": 6 + 2 * 3 + 9,
+        "epochs_without_pruning": 81,
+    }
+    # promoted: the best by the metric at the rung's epoch (ties to the lower id)
+    at1 = h[h["epoch"] == 1].sort_values(["recall@10", "trial_id"], ascending=[False, True])
+    assert set(t.loc[t["epochs"] >= 3, "trial_id"]) == set(at1["trial_id"].head(3))
+    at3 = h[h["epoch"] == 3].sort_values(["recall@10", "trial_id"], ascending=[False, True])
+    assert t.loc[t["epochs"] == 9, "trial_id"].tolist() == at3["trial_id"].head(1).tolist()
+    # every trial's epochs are 1..n once, and the winner, trained in three Ray runs from the
+    # states its rungs saved, has exactly the history of one uninterrupted fit
+    assert all(g.tolist() == list(range(1, len(g) + 1)) for _, g in h.groupby("trial_id")["epoch"])
+    winner = t.loc[t["epochs"] == 9].iloc[0]
+    whole = Item2Vec(**FAST, window=int(winner["window"]), epochs=9).fit(
+        split.train, split.validation, metrics=("recall", "mrr")
+    )
+    mine = h[h["trial_id"] == winner["trial_id"]].reset_index(drop=True)
+    cols = ["epoch", "loss", "recall@10", "mrr@10"]
+    pd.testing.assert_frame_equal(mine[cols], whole.history_[cols], check_dtype=False)
+    assert (t["status"] == "pruned").sum() == 8 and (t["cpu_seconds"] > 0).all()
+    # the training states were deleted as soon as no rung could need them
+    assert not list((tmp_path / "ray" / "sweep" / "states").rglob("*.npz"))
+
+    # rerun: every rung is recorded as finished, nothing trains again
+    again = run_sweep({"window": list(range(1, 10))}, **kwargs)
+    pd.testing.assert_frame_equal(again.history, h)
+    assert len(again.manifest["invocations"]) == 2
+    # resuming with other settings, or the same name with another scheduler, is refused
+    with pytest.raises(ValueError, match="started with other reduction_factor"):
+        run_sweep({"window": list(range(1, 10))}, **(kwargs | {"reduction_factor": 2}))
+    with pytest.raises(ValueError, match="ran with synchronous halving"):
+        run_sweep({"window": list(range(1, 10))}, **(kwargs | {"scheduler": "asha"}))
+    with pytest.raises(ValueError, match="reduction_factor must be > 1"):
+        run_sweep({"window": [1]}, **(kwargs | {"reduction_factor": 1, "name": "other"}))
+
+
+@RAY
+def test_sweep_command_runs_synchronous_halving(tmp_path: Path, capsys) -> None:
+    from sessrec.cli import main
+    from sessrec.data import make_synthetic_retail, write_retail_csv
+
+    source = write_retail_csv(make_synthetic_retail(seed=1, scale=0.05), tmp_path / "r.csv")
+    args = ["sweep", "--source", str(source), "--space", "quick", "--scheduler", "sha"]
+    args += ["--reduction-factor", "2", "--max-epochs", "4", "--num-cpus", "2", "--json"]
+    args += ["--test-size", "50", "--storage", str(tmp_path / "ray"), "--out", str(tmp_path / "o")]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["complete"] and out["completed"] == 1 and out["pruned"] == 3
+    m = read_sweep(tmp_path / "o").manifest
+    assert m["scheduler"]["name"] == "sha" and m["scheduler"]["reduction_factor"] == 2
+    assert m["scheduler"]["rungs"] == [1, 2] and m["scheduler"]["survivors"] == [4, 2, 1]
+    assert main(["sweep", "--reduction-factor", "1", "--source", str(source)]) == 2
+    assert "--reduction-factor: must be a number > 1, not '1'" in capsys.readouterr().err
+
+
+@RAY
+@pytest.mark.slow
+def test_synchronous_halving_killed_mid_rung_resumes_to_the_same_result(tmp_path: Path) -> None:
+    """SIGINT while a later rung runs; the rerun finishes it as one uninterrupted run would."""
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_models import clustered_sessions\n"
+        "from sessrec.split import next_event_split\n"
+        "from sessrec.tune import run_sweep\n"
+        "split = next_event_split(clustered_sessions(3000, seed=1), test_size=40, seed=0)\n"
+        "run_sweep({'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
+        "    out=sys.argv[1], storage=sys.argv[2], max_epochs=300, num_cpus=1,\n"
+        "    scheduler='sha', grace_period=20, reduction_factor=3, fixed={'vector_size': 8},\n"
+        "    progress_every=0)\n"
+    )
+    out, ray_dir = tmp_path / "out", tmp_path / "ray"
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(out), str(ray_dir)],
+            stderr=err,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 300
+    # rungs at epochs 20, 60, 180, then 300: stop as soon as rung 2 (its 4 configurations
+    # from epoch 21 to 60) has reported an epoch
+    while not any(x.startswith("rung 2/4 (") for x in log.read_text().splitlines()):
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        assert time.monotonic() < deadline, "rung 2 did not start in 5 minutes"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # as Ctrl-C
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    first = read_sweep(out)
+    assert not first.manifest["complete"] and (ray_dir / "sweep" / "rung-0.json").is_file()
+    assert not (ray_dir / "sweep" / "rung-1.json").is_file()
+    # the 8 configurations cut after rung 1 are pruned; the 4 of the interrupted rung are not
+    # over, also those that trained their part of it before the interruption
+    assert first.trials["status"].value_counts().to_dict() == {"pruned": 8, "unfinished": 4}
+    assert first.manifest["scheduler"]["survivors"] == [12, 4]
+    rerun = subprocess.run(
+        [sys.executable, str(script), str(out), str(ray_dir)], capture_output=True, timeout=600
+    )
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    resumed = read_sweep(out)
+    assert resumed.manifest["complete"] and len(resumed.manifest["invocations"]) == 2
+    assert resumed.manifest["scheduler"]["survivors"] == [12, 4, 1, 1]
+    # the same sweep without interruption
+    whole = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "o2"), str(tmp_path / "r2")],
+        capture_output=True,
+        timeout=600,
+    )
+    assert whole.returncode == 0, whole.stderr.decode()[-2000:]
+    straight = read_sweep(tmp_path / "o2")
+    cols = ["trial_id", "epoch", "loss", "recall@10", "mrr@10"]
+    pd.testing.assert_frame_equal(resumed.history[cols], straight.history[cols])
+    keep = ["trial_id", "window", "best_recall@10", "epochs", "status"]
+    pd.testing.assert_frame_equal(resumed.trials[keep], straight.trials[keep])
 
 
 def _free_port() -> int:

@@ -268,3 +268,46 @@ def test_stop_after_recomputes_the_start_of_a_long_run(split) -> None:
     assert len(start.history_) == 2
     cols = ["loss", "recall@10", "mrr@10"]
     pd.testing.assert_frame_equal(start.history_[cols], full.history_[cols].iloc[:2])
+
+
+# --------------------------------------------------------------------------- training state
+@pytest.mark.parametrize("hs", [0, 1])
+def test_resuming_a_saved_state_equals_one_uninterrupted_fit(split, tmp_path, hs) -> None:
+    params = {"epochs": 10, "vector_size": 8, "seed": 4, "window": 3, "hs": hs}
+    params["negative"] = 0 if hs else 5
+    whole = Item2Vec(**params).fit(split.train, split.validation, stop_after=7)
+    state = tmp_path / "a" / "state.npz"
+    first = Item2Vec(**params).fit(split.train, split.validation, stop_after=3, save_state=state)
+    rest = Item2Vec(**params).fit(
+        split.train, split.validation, stop_after=7, resume_from=state, save_state=state
+    )
+    assert np.array_equal(rest.vectors.to_numpy(), whole.vectors.to_numpy())
+    assert list(first.history_["epoch"]) == [1, 2, 3]
+    assert list(rest.history_["epoch"]) == [4, 5, 6, 7]
+    cols = ["loss", "recall@10", "mrr@10"]
+    joined = pd.concat([first.history_, rest.history_], ignore_index=True)
+    pd.testing.assert_frame_equal(joined[cols], whole.history_[cols])
+    # the state now ends at epoch 7: resuming it trains nothing more
+    again = Item2Vec(**params).fit(split.train, stop_after=7, resume_from=state)
+    assert again.history_.empty
+    assert np.array_equal(again.vectors.to_numpy(), whole.vectors.to_numpy())
+    assert [p.name for p in state.parent.iterdir()] == ["state.npz"]  # no temp file left
+
+
+def test_a_state_of_other_parameters_or_data_is_refused(split, tmp_path) -> None:
+    state = tmp_path / "state.npz"
+    Item2Vec(epochs=4, vector_size=8, seed=1).fit(split.train, stop_after=2, save_state=state)
+    with pytest.raises(ModelFolderError, match=r"state\.npz was written for other params"):
+        Item2Vec(epochs=4, vector_size=8, seed=2).fit(split.train, resume_from=state)
+    other = split.train.select(np.arange(len(split.train) - 5))
+    with pytest.raises(ModelFolderError, match="other train fingerprint.*delete it"):
+        Item2Vec(epochs=4, vector_size=8, seed=1).fit(other, resume_from=state)
+    # more threads change speed, not the state: allowed
+    Item2Vec(epochs=4, vector_size=8, seed=1, workers=2).fit(split.train, resume_from=state)
+    (tmp_path / "bad.npz").write_bytes(b"not a state")
+    with pytest.raises(ModelFolderError, match=r"bad\.npz is not a readable training state"):
+        Item2Vec(epochs=4, vector_size=8, seed=1).fit(split.train, resume_from=tmp_path / "bad.npz")
+    with pytest.raises(FileNotFoundError, match="no training state"):
+        Item2Vec(epochs=4, vector_size=8).fit(split.train, resume_from=tmp_path / "none.npz")
+    with pytest.raises(ValueError, match="cannot resume"):
+        Item2Vec(epochs=4).fit(split.train, split.validation, patience=2, resume_from=state)
