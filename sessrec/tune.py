@@ -770,16 +770,17 @@ def run_sweep(
                 progress=(progress_every, sys.stderr) if progress else None,
             )
         else:
-            records = _run_tuner(
+            run = _run_tuner(
                 trainable(),
                 sched,
-                n_configs=len(configs),
+                config_ids=range(len(configs)),
                 max_epochs=max_epochs,
                 metric=metric,
                 state=state,
                 resume=resume,
                 progress=(progress_every, sys.stderr) if progress else None,
             )
+            records = {cid: [record] for cid, record in run.items()}
     finally:
         if we_started:
             import ray
@@ -854,14 +855,20 @@ def _run_tuner(
     trainable: Any,
     scheduler: Any,
     *,
-    n_configs: int,
+    config_ids: Sequence[int],
     max_epochs: int,
     metric: str,
     state: Path,
     resume: bool,
     progress: tuple[float, Any] | None,
-) -> dict[int, list[dict[str, Any]]]:
-    """One Ray Tune run of every configuration (ASHA or no scheduler), resumed if it exists."""
+    prefix: str = "",
+) -> dict[int, dict[str, Any]]:
+    """One Ray Tune run of some configurations, resumed if its state exists.
+
+    Returns :func:`_collect`'s record per configuration. ``max_epochs`` is what the progress
+    line counts as not pruned (0: nothing counts as pruned, e.g. a rung of synchronous
+    halving, where every trial stops at the rung).
+    """
     from ray import tune
 
     if tune.Tuner.can_restore(str(state)):
@@ -883,12 +890,12 @@ def _run_tuner(
     else:
         callbacks = []
         if progress is not None:
-            cb = _Progress.make(metric, n_configs, progress[0], progress[1])
+            cb = _Progress.make(metric, len(config_ids), progress[0], progress[1], prefix)
             cb.max_epochs_holder[0] = max_epochs
             callbacks.append(cb)
         tuner = tune.Tuner(
             trainable,
-            param_space={"config_id": tune.grid_search(list(range(n_configs)))},
+            param_space={"config_id": tune.grid_search(list(config_ids))},
             tune_config=tune.TuneConfig(
                 metric=metric, mode="max", scheduler=scheduler, reuse_actors=True
             ),
@@ -900,8 +907,7 @@ def _run_tuner(
                 callbacks=callbacks,
             ),
         )
-    grid = tuner.fit()
-    return {cid: [rec] for cid, rec in _collect(grid, metric, _saved_statuses(state)).items()}
+    return _collect(tuner.fit(), metric, _saved_statuses(state))
 
 
 _SHA_FILE = "sessrec-sha.json"
@@ -936,7 +942,7 @@ def _run_sha(
     at the first unfinished rung (interrupted). Returns the records per configuration (see
     :func:`_tables`) and how many configurations entered each rung run so far.
     """
-    from ray import tune
+    from ray.tune.schedulers import FIFOScheduler
 
     records: dict[int, list[dict[str, Any]]] = {}
     survivors: list[int] = []
@@ -965,35 +971,17 @@ def _run_sha(
                 resume_from=str(root / "states" / f"rung-{i - 1}") if i else None,
                 save_state=str(root / "states" / f"rung-{i}") if i + 1 < len(rungs) else None,
             )
-            if tune.Tuner.can_restore(str(experiment)):
-                tuner = tune.Tuner.restore(
-                    str(experiment),
-                    run,
-                    resume_unfinished=True,
-                    resume_errored=False,
-                    restart_errored=False,
-                )
-            else:
-                callbacks = []
-                if progress is not None:
-                    prefix = f"rung {i + 1}/{len(rungs)} (epoch {budget}): "
-                    callbacks.append(
-                        _Progress.make(metric, len(alive), progress[0], progress[1], prefix)
-                    )
-                tuner = tune.Tuner(
-                    run,
-                    param_space={"config_id": tune.grid_search(alive)},
-                    tune_config=tune.TuneConfig(reuse_actors=True),
-                    run_config=tune.RunConfig(
-                        name=experiment.name,
-                        storage_path=str(root),
-                        failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
-                        verbose=0,
-                        callbacks=callbacks,
-                    ),
-                )
-            grid = tuner.fit()
-            rung = _collect(grid, metric, _saved_statuses(experiment))
+            rung = _run_tuner(
+                run,
+                FIFOScheduler(),
+                config_ids=alive,
+                max_epochs=0,
+                metric=metric,
+                state=experiment,
+                resume=True,
+                progress=progress,
+                prefix=f"rung {i + 1}/{len(rungs)} (epoch {budget}): ",
+            )
             finished = all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
             if finished:
                 payload = {
