@@ -621,9 +621,10 @@ def run_sweep(
         that rung *so far*, so the first trials to arrive are promoted easily.
         ``"sha"``: synchronous successive halving: every configuration trains to the first
         rung, then only the best ``1 / reduction_factor`` of *all* of them go on, from the
-        training state they saved, to the next rung, and so on up to ``max_epochs``. It trains
-        fewer epochs than ASHA but waits for each rung to finish (on a busy cluster, slots
-        idle at the end of a rung). ``None``: every trial runs ``max_epochs``.
+        training state they saved, to the next rung, and so on up to ``max_epochs``. The epochs
+        it trains are fixed by the grid and the factor before it starts, but each rung waits for
+        its slowest trial (slots idle at the end of a rung). ``None``: every trial runs
+        ``max_epochs``.
     grace_period, reduction_factor : int, float
         The first rung and the factor between rungs (see :data:`ASHA_DEFAULTS`).
     samples : int, optional
@@ -802,15 +803,15 @@ def run_sweep(
         "metric": metric,
         "max_epochs": max_epochs,
         "scheduler": (
-            {
+            {"name": "fifo"}
+            if scheduler is None
+            else {
                 "name": scheduler,
                 "grace_period": grace_period,
                 "reduction_factor": reduction_factor,
                 "rungs": rungs,
+                **({"survivors": survivors} if scheduler == "sha" else {}),
             }
-            | ({"survivors": survivors} if scheduler == "sha" else {})
-            if scheduler in ("asha", "sha")
-            else {"name": "fifo"}
         ),
         "cpus_per_trial": cpus_per_trial,
         "cluster_cpus": cluster_cpus,
@@ -916,7 +917,7 @@ _SHA_FILE = "sessrec-sha.json"
 def _fingerprint(configs: Sequence[dict[str, Any]]) -> str:
     import hashlib
 
-    text = json.dumps([{k: v for k, v in c.items()} for c in configs], sort_keys=True)
+    text = json.dumps(list(configs), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -982,17 +983,17 @@ def _run_sha(
                 progress=progress,
                 prefix=f"rung {i + 1}/{len(rungs)} (epoch {budget}): ",
             )
-            finished = all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
-            if finished:
-                payload = {
-                    "epoch": budget,
-                    "configs": alive,
-                    "records": {str(c): _record_to_json(r) for c, r in rung.items()},
-                }
-                write_text_atomic(done_file, json.dumps(payload))
+        finished = all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
+        if finished and not done_file.is_file():
+            payload = {
+                "epoch": budget,
+                "configs": alive,
+                "records": {str(c): _record_to_json(r) for c, r in rung.items()},
+            }
+            write_text_atomic(done_file, json.dumps(payload))
         for cid, record in rung.items():
             records.setdefault(cid, []).append(record)
-        if not all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
+        if not finished:
             # interrupted: rerun to resume this rung. Until then every configuration of the
             # rung is unfinished, also those that trained their part of it (not pruned: they
             # may go on)

@@ -430,7 +430,7 @@ class Item2Vec(SessionRecommender):
         if opts["checkpoint_dir"] is not None:
             self.save(opts["checkpoint_dir"])
         if opts["save_state"] is not None:
-            self._save_state(model, max(epoch + 1, first), opts["save_state"])
+            self._save_state(model, epoch + 1, opts["save_state"])  # epoch = first - 1 if none ran
 
     # ------------------------------------------------------------------ training state
     def _state_meta(self) -> dict[str, Any]:

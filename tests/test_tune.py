@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,39 @@ def test_failing_trial_is_recorded_and_the_sweep_goes_on(split, tmp_path: Path) 
     assert res.manifest["counts"]["failed"] == 1
 
 
+def _sweep_script(path: Path, call: str) -> Path:
+    """A script that runs ``run_sweep(<call>)`` on clustered sessions (``split`` is defined)."""
+    path.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_models import clustered_sessions\n"
+        "from sessrec.split import next_event_split\n"
+        "from sessrec.tune import run_sweep\n"
+        "split = next_event_split(clustered_sessions(3000, seed=1), test_size=40, seed=0)\n"
+        f"run_sweep({call})\n"
+    )
+    return path
+
+
+def _interrupt_when(
+    command: list[str], log: Path, ready: Callable[[list[str]], bool], what: str, poll: float
+) -> None:
+    """Run ``command``; once ``ready(stderr lines)``, send SIGINT (as Ctrl-C) and wait for it."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen(command, stderr=err, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not ready(log.read_text().splitlines()):
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        assert time.monotonic() < deadline, f"{what} in 5 minutes"
+        time.sleep(poll)
+    proc.send_signal(signal.SIGINT)  # as Ctrl-C
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @RAY
 @pytest.mark.slow
 def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path) -> None:
@@ -168,35 +202,22 @@ def test_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path: Path)
     too, so choosing the newest state file by modification time could pick the old one when
     both were written in the same second; the newest is now chosen by the session's name.)
     """
-    script = tmp_path / "sweep.py"
-    script.write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from test_models import clustered_sessions\n"
-        "from sessrec.split import next_event_split\n"
-        "from sessrec.tune import run_sweep\n"
-        "split = next_event_split(clustered_sessions(3000, seed=1), test_size=40, seed=0)\n"
-        "run_sweep({'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
+    script = _sweep_script(
+        tmp_path / "sweep.py",
+        "{'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
         f"    out={str(tmp_path / 'out')!r}, storage={str(tmp_path / 'ray')!r}, max_epochs=300,\n"
-        "    num_cpus=1, scheduler=None, fixed={'vector_size': 8}, progress_every=0)\n"
+        "    num_cpus=1, scheduler=None, fixed={'vector_size': 8}, progress_every=0",
     )
-    log = tmp_path / "stderr.txt"
-    with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, str(script)], stderr=err, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while not any(
-        line.startswith("trials ") and int(line.split()[1].split("/")[0]) >= 2
-        for line in log.read_text().splitlines()[-50:]
-    ):
-        assert proc.poll() is None, "the sweep ended before it could be interrupted"
-        assert time.monotonic() < deadline, "the sweep did not finish 2 trials in 5 minutes"
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)  # as Ctrl-C
-    try:
-        proc.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _interrupt_when(
+        [sys.executable, str(script)],
+        tmp_path / "stderr.txt",
+        lambda lines: any(
+            line.startswith("trials ") and int(line.split()[1].split("/")[0]) >= 2
+            for line in lines[-50:]
+        ),
+        "the sweep did not finish 2 trials",
+        poll=0.5,
+    )
     first = read_sweep(tmp_path / "out")
     finished_before = set(first.trials.loc[first.trials["status"] != "unfinished", "trial_id"])
     assert 2 <= len(finished_before) < 12 and not first.manifest["complete"]
@@ -313,40 +334,23 @@ def test_sweep_command_runs_synchronous_halving(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow
 def test_synchronous_halving_killed_mid_rung_resumes_to_the_same_result(tmp_path: Path) -> None:
     """SIGINT while a later rung runs; the rerun finishes it as one uninterrupted run would."""
-    script = tmp_path / "sweep.py"
-    script.write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from test_models import clustered_sessions\n"
-        "from sessrec.split import next_event_split\n"
-        "from sessrec.tune import run_sweep\n"
-        "split = next_event_split(clustered_sessions(3000, seed=1), test_size=40, seed=0)\n"
-        "run_sweep({'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
+    script = _sweep_script(
+        tmp_path / "sweep.py",
+        "{'window': list(range(1, 13))}, train=split.train, valid=split.validation,\n"
         "    out=sys.argv[1], storage=sys.argv[2], max_epochs=300, num_cpus=1,\n"
         "    scheduler='sha', grace_period=20, reduction_factor=3, fixed={'vector_size': 8},\n"
-        "    progress_every=0)\n"
+        "    progress_every=0",
     )
     out, ray_dir = tmp_path / "out", tmp_path / "ray"
-    log = tmp_path / "stderr.txt"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(script), str(out), str(ray_dir)],
-            stderr=err,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 300
     # rungs at epochs 20, 60, 180, then 300: stop as soon as rung 2 (its 4 configurations
     # from epoch 21 to 60) has reported an epoch
-    while not any(x.startswith("rung 2/4 (") for x in log.read_text().splitlines()):
-        assert proc.poll() is None, "the sweep ended before it could be interrupted"
-        assert time.monotonic() < deadline, "rung 2 did not start in 5 minutes"
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)  # as Ctrl-C
-    try:
-        proc.wait(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _interrupt_when(
+        [sys.executable, str(script), str(out), str(ray_dir)],
+        tmp_path / "stderr.txt",
+        lambda lines: any(x.startswith("rung 2/4 (") for x in lines),
+        "rung 2 did not start",
+        poll=0.05,
+    )
     first = read_sweep(out)
     assert not first.manifest["complete"] and (ray_dir / "sweep" / "rung-0.json").is_file()
     assert not (ray_dir / "sweep" / "rung-1.json").is_file()
