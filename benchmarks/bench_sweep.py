@@ -91,7 +91,7 @@ def _epoch_seconds(result: dict[str, Any]) -> float:
 
 def _sweep_epoch_times(folder: Path) -> tuple[dict[str, Any], Any, Any]:
     """The sweep's manifest, trials and per-configuration epoch time (training + evaluation)."""
-    from sessrec.tune import read_sweep
+    from sessrec.sweeps import read_sweep
 
     results = read_sweep(folder)
     h = results.history.assign(total=lambda d: d["seconds"] + d["eval_seconds"])
@@ -132,7 +132,7 @@ def sync_halving_cost(
         Epochs trained and the sum of their seconds (one trial at a time; divide by the
         trials run at once for a lower bound of the wall time).
     """
-    from sessrec.tune import asha_rungs
+    from sessrec.sweeps import asha_rungs
 
     stops = [0, *asha_rungs(grace_period, reduction_factor, max_epochs), max_epochs]
     order = first_rung_metric.sort_values(ascending=False, kind="stable").index
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         path = resolve_real_data(args.data)
         source = {"kind": "real", "path": path}
         data_label = f"`{Path(path).name}`"
-    split_seed = int(manifest.get("data", {}).get("split_seed", 0) or 0)
+    split_seed = int(manifest["provenance"]["data"].get("split_seed", 0) or 0)
     limit_mb = min(20 * 1024, available_mb() - 1024)
     info = machine_info()
     started = time.perf_counter()

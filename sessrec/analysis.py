@@ -1,7 +1,7 @@
 """Analysis of an exported word2vec sweep (pandas only; Ray is never imported).
 
 A sweep folder written by :func:`sessrec.tune.run_sweep` (or ``sessrec sweep``) holds one row
-per trial, one row per (trial, epoch) and a manifest; :func:`sessrec.tune.read_sweep` reads
+per trial, one row per (trial, epoch) and a manifest; :func:`sessrec.sweeps.read_sweep` reads
 it. The functions here answer the questions chapter 6 asks of it:
 
 * which configuration is best (:func:`best_trial`, :func:`top_trials`) and how the best trials
@@ -32,7 +32,7 @@ import pandas as pd
 
 from sessrec._io import write_text_atomic
 from sessrec.runs import RunSet
-from sessrec.tune import SweepResults, read_sweep
+from sessrec.sweeps import SweepResults, read_sweep
 from sessrec.word2vec import Item2Vec
 
 if TYPE_CHECKING:
@@ -348,7 +348,7 @@ def asha_expected_epochs(
 ) -> float:
     """Epochs ASHA is expected to train: every trial to the first rung, then a ``1/rf`` share on.
 
-    With rungs ``r_0 < r_1 < ...`` (:func:`sessrec.tune.asha_rungs`) and ``r_last`` =
+    With rungs ``r_0 < r_1 < ...`` (:func:`sessrec.sweeps.asha_rungs`) and ``r_last`` =
     ``max_epochs``, ``n / rf**i`` trials train from rung ``i - 1`` to rung ``i``. Without early
     stopping the sweep trains ``n * max_epochs`` epochs.
 
@@ -363,7 +363,7 @@ def asha_expected_epochs(
     -------
     float
     """
-    from sessrec.tune import asha_rungs
+    from sessrec.sweeps import asha_rungs
 
     stops = np.array([0, *asha_rungs(grace_period, reduction_factor, max_epochs), max_epochs])
     trials = n_configs / float(reduction_factor) ** np.arange(len(stops) - 1)
@@ -901,7 +901,7 @@ def write_report(
     Parameters
     ----------
     results_dir : path-like
-        A sweep folder (see :func:`sessrec.tune.read_sweep`).
+        A sweep folder (see :func:`sessrec.sweeps.read_sweep`).
     out_dir : path-like, optional
         Default ``<results_dir>/report``.
     top : int, default 5

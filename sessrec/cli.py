@@ -32,6 +32,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"sessrec: error: {message} (see `{self.prog} --help`)\n")
 
 
+#: ``sessrec leaderboard --quick``: fewer queries, one seed, short word2vec trainings.
+_QUICK: dict[str, Any] = {"test_size": 300, "seeds": {"customer": (0,)}, "max_epochs": 5}
+
+
 def _factor(text: str) -> float:
     """An argparse type: a number > 1 (kept whole when it is: 16, not 16.0, in the manifest)."""
     try:
@@ -134,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--k", type=_whole(1), default=10)
     _add_sessionization_args(runs)
     runs.add_argument(
-        "--out", metavar="DIR", default="benchmarks/results/word2vec", help="results folder"
+        "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
     )
 
     sw = sub.add_parser("sweep", help="sweep word2vec hyperparameters on Ray Tune (resumable)")
@@ -146,8 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--cpus-per-trial", type=_whole(1), default=1)
     sw.add_argument("--address", default=None, help="join this Ray cluster (or RAY_ADDRESS)")
     sw.add_argument("--name", default=None, help="sweep name (default: the space's name)")
-    sw.add_argument("--storage", default=None, help="Ray state folder (default: the cache)")
-    sw.add_argument("--out", default=None, help="results folder (default sweeps/NAME)")
+    sw.add_argument(
+        "--storage",
+        default=None,
+        help="Ray state folder (default: the cache); Ray loads pickled code from it when a "
+        "sweep resumes: trust it like code",
+    )
+    sw.add_argument(
+        "--trust-state",
+        action="store_true",
+        help="resume even if Ray's state files differ from those the sweep wrote",
+    )
+    sw.add_argument(
+        "--out", default=None, help="results folder (default: the cache's results/sweeps/NAME)"
+    )
     sw.add_argument(
         "--scheduler",
         choices=("asha", "sha", "none"),
@@ -177,21 +193,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_dataset_args(lb)
     lb.add_argument(
-        "--quick", action="store_true", help="300 queries, one seed, 5 word2vec epochs at most"
+        "--quick",
+        action="store_true",
+        help=f"{_QUICK['test_size']} queries, one seed, at most {_QUICK['max_epochs']} "
+        "word2vec epochs",
     )
     lb.add_argument(
-        "--out",
-        metavar="DIR",
-        default=None,
-        help="results folder (default: "
-        "benchmarks/results/leaderboard; with --quick a folder in the cache)",
+        "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
     )
     lb.add_argument("--models", nargs="+", metavar="KEY", default=None, help="a subset of rows")
     lb.add_argument(
         "--runs",
         metavar="DIR",
-        default="benchmarks/results/word2vec",
-        help="folder of `sessrec train-runs` run sets whose matching cells are reused",
+        default=None,
+        help="a folder of `sessrec train-runs` run sets whose matching cells are reused",
+    )
+    lb.add_argument(
+        "--tuned-from",
+        metavar="SWEEP_DIR",
+        default=None,
+        help="add a tuned word2vec row: the best configuration of this exported sweep",
     )
     lb.add_argument(
         "--jobs",
@@ -267,13 +288,22 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
 
 def _load(args: argparse.Namespace) -> pd.DataFrame:
     from .data import load_dataset
+    from .store import data_identity
 
     if args.source is not None:  # even "": a named source must work, never fall back
         df = load_dataset("online-retail", source=args.source, verbose=not args.json)
     else:
         df = load_dataset(args.dataset, verbose=not args.json)
     args.data_source = str(df.attrs.get("source", "unknown"))
+    args.data_identity = data_identity(df)  # a file name and its SHA-256, never a path
     return df
+
+
+def _default_out(kind: str) -> Path:
+    """Where a long command writes when ``--out`` is not given: the cache, never the clone."""
+    from .data.download import cache_dir
+
+    return cache_dir() / "results" / kind
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:
@@ -396,22 +426,23 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
     from .runs import train_runs
 
     sessions = _sessions(args)
+    out = args.out or str(_default_out("word2vec"))
     runs = train_runs(
         sessions,
         _params(args.param),
-        out=args.out,
+        out=out,
         name=args.name,
         split_seeds=args.split_seeds,
         test_size=args.test_size,
         k=args.k,
         data={
-            "source": Path(args.data_source).name,  # committed: a file name, never a path
+            **args.data_identity,
             "sessionization": args.by,
             "gap": str(args.gap) if args.by == "gap" else None,
         },
         log=None if args.json else lambda line: print(line, flush=True),
     )
-    result = {"name": args.name, "out": args.out, **runs.summary().to_dict()}
+    result = {"name": args.name, "out": out, **runs.summary().to_dict()}
     result["n_seeds"] = int(result["n_seeds"])
     result["source"] = args.data_source
     _emit(result, args.json)
@@ -453,8 +484,10 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 def _cmd_sweep(args: argparse.Namespace) -> None:
     from .tune import run_sweep
 
+    if args.name is not None and not args.name:
+        raise UserError("--name must not be empty (leave it out to name the sweep after --space)")
     name = args.name or args.space
-    out = args.out or f"benchmarks/results/sweeps/{name}"
+    out = args.out or str(_default_out("sweeps") / name)
     split = _split(args)
     results = run_sweep(
         args.space,
@@ -471,8 +504,9 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
         address=args.address,
         name=name,
         storage=args.storage,
+        trust_state=args.trust_state,
         data={
-            "source": Path(args.data_source).name,  # committed: a file name, never a path
+            **args.data_identity,
             "sessionization": args.by,
             "test_size": args.test_size,
             "split_seed": args.seed,
@@ -484,7 +518,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     if results.trials["best_" + m["metric"]].notna().any():
         result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
         result["best_config"] = json.dumps(results.best_config())
-    result["wall_seconds"] = round(m["last_invocation"]["wall_seconds"], 1)
+    result["wall_seconds_total"] = round(m["wall_seconds_total"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
     if not m["complete"]:
@@ -502,16 +536,19 @@ def _cmd_sweep_report(args: argparse.Namespace) -> None:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> None:
-    from .data.download import cache_dir
-    from .leaderboard import (
-        QUICK,
-        leaderboard_entries,
-        make_sessionizations,
-        quick_entries,
-        run_leaderboard,
-    )
+    from .leaderboard import make_sessionizations, run_leaderboard
+    from .models import leaderboard_entries, quick_entries
 
-    entries = leaderboard_entries()
+    tuned = source = None
+    if args.tuned_from is not None:
+        from .analysis import retrain_params
+        from .sweeps import read_sweep
+
+        sweep = read_sweep(args.tuned_from)
+        if not sweep.manifest.get("complete"):
+            raise UserError(f"--tuned-from {args.tuned_from}: that sweep is not finished")
+        tuned, source = retrain_params(sweep, "best"), f"sweep {sweep.manifest['name']}"
+    entries = leaderboard_entries(tuned, source or "given")
     if args.models:
         known = [e.key for e in entries]
         unknown = [m for m in args.models if m not in known]
@@ -519,21 +556,19 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
             raise UserError(f"unknown leaderboard row(s) {unknown}; choose from {known}")
         entries = [e for e in entries if e.key in args.models]
     if args.quick:
-        entries = quick_entries(entries)
-    out = args.out or (
-        str(cache_dir() / "leaderboard-quick") if args.quick else "benchmarks/results/leaderboard"
-    )
+        entries = quick_entries(entries, _QUICK["max_epochs"])
+    out = args.out or str(_default_out("leaderboard-quick" if args.quick else "leaderboard"))
+    runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
     sessions = make_sessionizations(_load(args), args.sessionizations)
     board = run_leaderboard(
         sessions,
         out=out,
         entries=entries,
         protocols=args.protocols,
-        seeds=QUICK["seeds"] if args.quick else None,
-        test_size=QUICK["test_size"] if args.quick else 1000,
-        data={"source": Path(args.data_source).name, "quick": bool(args.quick)},
-        # the committed word2vec run sets: their last-item cells need no second training
-        reuse=[] if args.quick else sorted(p for p in Path(args.runs).glob("*") if p.is_dir()),
+        seeds=_QUICK["seeds"] if args.quick else None,
+        test_size=_QUICK["test_size"] if args.quick else 1000,
+        data={**args.data_identity, "quick": bool(args.quick)},
+        reuse=runs,
         log=None if args.json else lambda line: print(line, flush=True),
         jobs=args.jobs,
     )
@@ -541,7 +576,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     result: dict[str, Any] = {"out": out, "cells": len(board.cells)}
     for row in top.itertuples():
         result[f"best {row.sessionization}/{row.protocol}"] = f"{row.label} {row.recall:.4f}"
-    result["wall_seconds"] = round(board.manifest["last_invocation"]["wall_seconds"], 1)
+    result["wall_seconds_total"] = round(board.manifest["wall_seconds_total"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
 

@@ -13,13 +13,18 @@ which are answered with :meth:`~sessrec.base.SessionRecommender.recommend_sessio
 functions are the same for both.
 
 Because a list holds each item at most once and there is a single ground truth, Recall@k equals
-the hit rate, and MRR@k/NDCG@k only depend on the rank of the hit.
+the hit rate, and MRR@k/NDCG@k only depend on the rank of the hit. That rank is the one primitive:
+:func:`rank_of_truth` computes it (0 when the truth is not in the list) and every accuracy metric
+of :data:`RANK_METRICS` is a function of it, so a metric registered there is computed the same
+way by :func:`evaluate`, the per-epoch evaluation, run sets and the leaderboard.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,19 +41,27 @@ Queries = np.ndarray | Sequence[Sequence[str]] | PrefixQueries
 __all__ = [
     "METRICS",
     "PER_QUERY_METRICS",
+    "RANK_METRICS",
     "bootstrap_ci",
+    "bootstrap_means",
     "check_pairs",
     "check_queries",
     "compare_models",
     "coverage_at_k",
+    "Evaluation",
     "evaluate",
+    "evaluate_queries",
     "hit_matrix",
     "hr_paper_at_k",
     "mrr_at_k",
     "ndcg_at_k",
+    "paired_test",
     "per_query_scores",
     "popularity_at_k",
+    "rank_of_truth",
     "recall_at_k",
+    "recommend_for",
+    "scores_from_ranks",
 ]
 
 
@@ -104,6 +117,71 @@ def _reduce(scores: np.ndarray, per_query: bool) -> float | np.ndarray:
     return float(np.nanmean(scores)) if scores.size and not np.isnan(scores).all() else 0.0
 
 
+def rank_of_truth(
+    recs: np.ndarray | Sequence[Sequence[object]],
+    truth: np.ndarray | Sequence[object],
+    k: int | None = None,
+) -> np.ndarray:
+    """The 1-based rank of each query's ground truth in its list, 0 when it is not there.
+
+    Parameters
+    ----------
+    recs : array-like, shape (n, k_max)
+    truth : array-like, shape (n,)
+    k : int, optional
+        Use the first ``k`` columns (default all).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+    """
+    h = hit_matrix(recs, truth, k)
+    return np.where(h.any(axis=1), h.argmax(axis=1) + 1, 0).astype(np.int64)
+
+
+def _recall_from_ranks(ranks: np.ndarray) -> np.ndarray:
+    return (ranks > 0).astype(np.float64)
+
+
+def _mrr_from_ranks(ranks: np.ndarray) -> np.ndarray:
+    return np.where(ranks > 0, 1.0 / np.maximum(ranks, 1), 0.0)
+
+
+def _ndcg_from_ranks(ranks: np.ndarray) -> np.ndarray:
+    return np.where(ranks > 0, 1.0 / np.log2(np.maximum(ranks, 1) + 1.0), 0.0)
+
+
+#: Accuracy metrics as functions of the rank of the truth (:func:`rank_of_truth`): name ->
+#: ``f(ranks) -> per-query scores``. Recall@k is 1 for a hit; MRR@k is ``1 / rank``; NDCG@k with
+#: one relevant item is ``1 / log2(rank + 1)``; a miss (rank 0) scores 0 in each.
+RANK_METRICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "recall": _recall_from_ranks,
+    "mrr": _mrr_from_ranks,
+    "ndcg": _ndcg_from_ranks,
+}
+
+
+def scores_from_ranks(
+    ranks: np.ndarray | Sequence[int], names: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Per-query scores of the rank metrics.
+
+    Parameters
+    ----------
+    ranks : array-like of int
+        Ranks of the truth (0 = missed), e.g. from :func:`rank_of_truth`; any shape.
+    names : iterable of str, optional
+        Keys of :data:`RANK_METRICS` (default all).
+
+    Returns
+    -------
+    dict
+        ``name -> float64 array`` of the shape of ``ranks``.
+    """
+    r = np.asarray(ranks, dtype=np.float64)
+    return {name: RANK_METRICS[name](r) for name in _resolve(names, list(RANK_METRICS))}
+
+
 def recall_at_k(
     recs: np.ndarray | Sequence[Sequence[object]],
     truth: np.ndarray | Sequence[object],
@@ -125,14 +203,7 @@ def recall_at_k(
     -------
     float or numpy.ndarray
     """
-    h = hit_matrix(recs, truth, k)
-    return _reduce(h.any(axis=1).astype(np.float64), per_query)
-
-
-def _ranks(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    hit = h.any(axis=1)
-    rank = h.argmax(axis=1) + 1
-    return hit, rank
+    return _reduce(_recall_from_ranks(rank_of_truth(recs, truth, k)), per_query)
 
 
 def mrr_at_k(
@@ -153,8 +224,7 @@ def mrr_at_k(
     -------
     float or numpy.ndarray
     """
-    hit, rank = _ranks(hit_matrix(recs, truth, k))
-    return _reduce(np.where(hit, 1.0 / rank, 0.0), per_query)
+    return _reduce(_mrr_from_ranks(rank_of_truth(recs, truth, k)), per_query)
 
 
 def ndcg_at_k(
@@ -175,8 +245,7 @@ def ndcg_at_k(
     -------
     float or numpy.ndarray
     """
-    hit, rank = _ranks(hit_matrix(recs, truth, k))
-    return _reduce(np.where(hit, 1.0 / np.log2(rank + 1.0), 0.0), per_query)
+    return _reduce(_ndcg_from_ranks(rank_of_truth(recs, truth, k)), per_query)
 
 
 def hr_paper_at_k(
@@ -300,16 +369,18 @@ def popularity_at_k(
 MetricFn = Callable[..., Any]
 
 
-def _m_recall(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
-    return recall_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
+def _rank_metric(name: str) -> MetricFn:
+    """The registry adapter of the rank metric ``name`` (ranks are reused when given)."""
 
+    def metric(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
+        ranks = kw.get("ranks")
+        if ranks is None:
+            ranks = rank_of_truth(recs, truth, kw["k"])
+        scores = RANK_METRICS[name](np.asarray(ranks, dtype=np.float64))
+        return _reduce(scores, kw.get("per_query", False))
 
-def _m_mrr(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
-    return mrr_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
-
-
-def _m_ndcg(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
-    return ndcg_at_k(recs, truth, kw["k"], per_query=kw.get("per_query", False))
+    metric.__name__ = f"_m_{name}"
+    return metric
 
 
 def _m_hr(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.ndarray:
@@ -326,20 +397,18 @@ def _m_popularity(recs: np.ndarray, truth: np.ndarray, **kw: Any) -> float | np.
     return popularity_at_k(recs, kw["popularity"], kw["k"], per_query=kw.get("per_query", False))
 
 
-#: Registry name -> metric adapter. Every adapter is called as
-#: ``fn(recs, truth, *, k, queries, catalog_size, popularity, per_query=False)`` and ignores
-#: the keywords it does not need (``evaluate`` passes all of them).
+#: Registry name -> metric adapter: the rank metrics of :data:`RANK_METRICS`, then the others.
+#: Every adapter is called as ``fn(recs, truth, *, k, queries, catalog_size, popularity, ranks,
+#: per_query=False)`` and ignores the keywords it does not need (``evaluate`` passes all).
 METRICS: dict[str, MetricFn] = {
-    "recall": _m_recall,
-    "mrr": _m_mrr,
-    "ndcg": _m_ndcg,
+    **{name: _rank_metric(name) for name in RANK_METRICS},
     "hr_paper": _m_hr,
     "coverage": _m_coverage,
     "popularity": _m_popularity,
 }
 
 #: Metrics that are means of per-query scores (and so can be bootstrapped).
-PER_QUERY_METRICS: tuple[str, ...] = ("recall", "mrr", "ndcg", "hr_paper", "popularity")
+PER_QUERY_METRICS: tuple[str, ...] = (*RANK_METRICS, "hr_paper", "popularity")
 
 
 def check_queries(queries: Queries) -> np.ndarray | PrefixQueries:
@@ -398,9 +467,25 @@ def _resolve(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list[str]
     return names
 
 
-def _recommend_quietly(
+def recommend_for(
     model: SessionRecommender, queries: np.ndarray | PrefixQueries, k: int
 ) -> np.ndarray:
+    """Top-``k`` lists for the queries of either protocol, without unknown-item warnings.
+
+    Pairs are answered with :meth:`~sessrec.base.SessionRecommender.recommend` on their query
+    item, session prefixes with :meth:`~sessrec.base.SessionRecommender.recommend_session`.
+
+    Parameters
+    ----------
+    model : SessionRecommender
+    queries : numpy.ndarray of shape (n, 2), or PrefixQueries
+    k : int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, k)`` object array of item ids.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownItemWarning)
         if isinstance(queries, PrefixQueries):
@@ -424,45 +509,86 @@ def _n_unknown(model: SessionRecommender, queries: np.ndarray | PrefixQueries) -
     return int(np.count_nonzero(n_known == 0))
 
 
-def _context(model: SessionRecommender, items: np.ndarray, k: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate_queries` measured: one recommendation pass, every metric from it.
+
+    Attributes
+    ----------
+    values : dict
+        Metric name -> value, plus ``n`` (queries), ``k`` and ``n_unknown_queries``.
+    per_query : dict
+        Per-query metric name -> ``(n,)`` scores (what :func:`bootstrap_ci` resamples).
+    ranks : numpy.ndarray
+        Rank of each query's truth in its list (0 = missed), see :func:`rank_of_truth`.
+    recs : numpy.ndarray
+        The ``(n, k)`` lists.
+    seconds : float
+        Wall time of the recommendation pass.
+    """
+
+    values: dict[str, float | int]
+    per_query: dict[str, np.ndarray]
+    ranks: np.ndarray
+    recs: np.ndarray
+    seconds: float
+
+
+def evaluate_queries(
+    model: SessionRecommender,
+    queries: Queries,
+    k: int = 10,
+    metrics: Iterable[str] | None = None,
+) -> Evaluation:
+    """Recommend once for every query and compute the metrics, the ranks and the time.
+
+    Per-query metrics are computed once per query from the rank of the truth; a metric's
+    value is the mean of its per-query scores (what the metric functions return without
+    ``per_query``).
+
+    Parameters
+    ----------
+    model : SessionRecommender
+        A fitted model.
+    queries : array-like of shape (n, 2), or PrefixQueries
+    k : int, default 10
+    metrics : iterable of str, optional
+        Names from :data:`METRICS` (default: all).
+
+    Returns
+    -------
+    Evaluation
+    """
+    k = check_k(k)
+    p = check_queries(queries)
+    names = _resolve(metrics, list(METRICS))
     if model.vocab is None or model.item_counts_ is None:
         raise ValueError("evaluate needs a fitted model; call model.fit(train) first")
-    popularity = pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object))
-    return {
+    truth, items = _truth_and_items(p)
+    t0 = time.perf_counter()
+    recs = recommend_for(model, p, k)
+    seconds = time.perf_counter() - t0
+    ranks = rank_of_truth(recs, truth)
+    ctx = {
         "k": k,
         "queries": items,
         "catalog_size": int(model.vocab.size),
-        "popularity": popularity,
+        "popularity": pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object)),
+        "ranks": ranks,
     }
-
-
-def _score(
-    model: SessionRecommender, p: np.ndarray | PrefixQueries, k: int, names: Sequence[str]
-) -> tuple[dict[str, float | int], dict[str, np.ndarray]]:
-    """Recommend once for the queries ``p``; return metric values and per-query scores.
-
-    Per-query metrics are computed once, per query; their value is the mean of those scores
-    (what the metric functions return without ``per_query``). The values also hold ``n``,
-    ``k`` and ``n_unknown_queries``.
-    """
-    truth, items = _truth_and_items(p)
-    ctx = _context(model, items, k)
-    recs = _recommend_quietly(model, p, k)
-    scores = {
+    per_query = {
         name: np.asarray(METRICS[name](recs, truth, per_query=True, **ctx))
         for name in names
         if name in PER_QUERY_METRICS
     }
     values: dict[str, float | int] = {
-        name: float(_reduce(scores[name], False))
-        if name in scores
+        name: float(_reduce(per_query[name], False))
+        if name in per_query
         else float(METRICS[name](recs, truth, **ctx))
         for name in names
     }
-    values["n"] = int(truth.size)
-    values["k"] = k
-    values["n_unknown_queries"] = _n_unknown(model, p)
-    return values, scores
+    values.update(n=int(truth.size), k=k, n_unknown_queries=_n_unknown(model, p))
+    return Evaluation(values, per_query, ranks, recs, seconds)
 
 
 def evaluate(
@@ -490,9 +616,7 @@ def evaluate(
         The requested metrics plus ``n`` (pairs), ``k`` and ``n_unknown_queries`` (queries the
         model had not seen; they got popularity recommendations and no warning is emitted).
     """
-    k = check_k(k)
-    p = check_queries(pairs)
-    return _score(model, p, k, _resolve(metrics, list(METRICS)))[0]
+    return evaluate_queries(model, pairs, k, metrics).values
 
 
 def per_query_scores(
@@ -516,9 +640,8 @@ def per_query_scores(
     dict
         ``name -> (n,) float array``.
     """
-    k = check_k(k)
-    p = check_queries(pairs)
-    return _score(model, p, k, _resolve(metrics, PER_QUERY_METRICS))[1]
+    names = _resolve(metrics, PER_QUERY_METRICS)
+    return evaluate_queries(model, pairs, k, names).per_query
 
 
 def bootstrap_ci(
@@ -572,23 +695,92 @@ def bootstrap_ci(
     sizes = {v.size for v in scores.values()}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(f"per-query score arrays must be non-empty and equally long: {sizes}")
-    n = sizes.pop()
+    means = bootstrap_means(np.stack(list(scores.values())), n_boot, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bounds = np.nanquantile(means, [alpha / 2, 1 - alpha / 2], axis=1)
+    return {name: (float(bounds[0, i]), float(bounds[1, i])) for i, name in enumerate(scores)}
+
+
+def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0) -> np.ndarray:
+    """Means of per-query scores over bootstrap resamples of the queries.
+
+    One index matrix drawn from ``numpy.random.default_rng(seed)`` resamples every row, so
+    several metrics or several models scored on the same queries are resampled alike (their
+    intervals and differences are comparable). NaN scores are left out of a mean.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (m, n) or (n,)
+        ``m`` rows of per-query scores on the same ``n`` queries.
+    n_boot : int
+        Resamples.
+    seed : int or None, default 0
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n_boot)
+    """
+    v = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    n = v.shape[1]
     rng = np.random.default_rng(seed)
-    out: dict[str, tuple[float, float]] = {}
-    # Resample in blocks so n_boot x n indices never exceed ~8M entries at once.
-    block = max(1, (1 << 23) // n)
-    means: dict[str, list[np.ndarray]] = {name: [] for name in scores}
+    out = np.empty((v.shape[0], n_boot))
+    block = max(1, (1 << 22) // max(n * v.shape[0], 1))  # indices x rows held at once
     for start in range(0, n_boot, block):
         idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
-        for name, v in scores.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                means[name].append(np.nanmean(v[idx], axis=1))
-    for name, parts in means.items():
-        m = np.concatenate(parts)
-        lo, hi = np.nanquantile(m, [alpha / 2, 1 - alpha / 2])
-        out[name] = (float(lo), float(hi))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample of only NaN scores
+            out[:, start : start + idx.shape[0]] = np.nanmean(v[:, idx], axis=2)
     return out
+
+
+def paired_test(
+    a: np.ndarray,
+    b: np.ndarray,
+    n_boot: int = 1000,
+    n_permutations: int = 10000,
+    seed: int = 0,
+) -> dict[str, float | int]:
+    """Compare two models' per-query scores on the same queries.
+
+    The mean per-query difference ``a - b``, its paired percentile bootstrap 95 % interval, and
+    a two-sided sign-flip permutation p-value: under "no difference" each query's difference is
+    equally likely to have either sign, so ``p = (1 + #{|mean of flipped| >= |observed|}) /
+    (1 + n_permutations)``.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray, shape (n,)
+        Per-query scores of the two models, query by query.
+    n_boot : int, default 1000
+    n_permutations : int, default 10000
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``difference``, ``diff_low``, ``diff_high``, ``p_value``, ``n_queries``.
+    """
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    if diff.ndim != 1 or diff.size == 0:
+        raise ValueError(f"a and b must be equally long, non-empty 1-D arrays, got {diff.shape}")
+    boot = bootstrap_means(diff, max(check_int(n_boot, "n_boot", 0), 1), seed)[0]
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    rng = np.random.default_rng(seed)
+    obs = abs(diff.mean())
+    hits = 0
+    block = max(1, (1 << 22) // diff.size)
+    for start in range(0, n_permutations, block):
+        size = min(block, n_permutations - start)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(size, diff.size))
+        hits += int((np.abs((signs * diff).mean(axis=1)) >= obs - 1e-12).sum())
+    return {
+        "difference": float(diff.mean()),
+        "diff_low": float(lo),
+        "diff_high": float(hi),
+        "p_value": (1 + hits) / (1 + n_permutations),
+        "n_queries": int(diff.size),
+    }
 
 
 def compare_models(
@@ -662,7 +854,8 @@ def compare_models(
     for label, model in models.items():
         if train is not None:
             model.fit(train)
-        values, scores = _score(model, p, k, names)
+        result = evaluate_queries(model, p, k, names)
+        values, scores = result.values, result.per_query
         ci = (
             bootstrap_ci(scores, n_boot=int(n_boot), alpha=alpha, seed=seed)
             if scores and n_boot

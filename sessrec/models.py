@@ -1,13 +1,17 @@
-"""The one model registry: name -> class.
+"""The one model registry: name -> class, and configured models (:class:`Entry`).
 
 The CLI's ``--model`` choices, the chapters, the sweeps and the leaderboard all read
 :data:`MODELS`; each class's ``name`` is its key and ``label`` its display name. A config
 builds a model with ``make_model(name, **params)`` (equivalently ``MODELS[name](**params)``);
-``MODELS[name].param_names()`` lists the keys it accepts.
+``MODELS[name].param_names()`` lists the keys it accepts. An :class:`Entry` is a registered
+model with its parameters, label and their source: a row of the leaderboard
+(:func:`leaderboard_entries`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sessrec.base import SessionRecommender
@@ -22,7 +26,7 @@ from sessrec.baselines import (
 from sessrec.knn import SKNN, VSKNN
 from sessrec.word2vec import Item2Vec
 
-__all__ = ["BASELINES", "MODELS", "make_model"]
+__all__ = ["BASELINES", "MODELS", "Entry", "leaderboard_entries", "make_model", "quick_entries"]
 
 #: Registry: name -> model class (call it for a model with default parameters).
 MODELS: dict[str, type[SessionRecommender]] = {
@@ -77,3 +81,104 @@ def make_model(name: str, **params: Any) -> SessionRecommender:
         raise ValueError(
             f"unknown parameter(s) {unknown} for model {name!r}; valid: {valid}"
         ) from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the leaderboard: a registered model with its parameters.
+
+    Attributes
+    ----------
+    key : str
+        Row name (``"sr"``, ``"word2vec-tuned"``, ...), also the cell's file name.
+    model : str
+        Registry name (:data:`sessrec.models.MODELS`).
+    params : dict
+        Hyperparameters (``make_model(model, **params)``); the registry's defaults otherwise.
+    label : str
+        Display name.
+    source : str
+        Where the parameters come from (``"defaults"``, ``"sweep report"``, ...).
+    """
+
+    key: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    source: str = "defaults"
+
+    def build(self, seed_offset: int = 0) -> SessionRecommender:
+        """An unfitted model; a ``seed`` parameter is shifted by ``seed_offset``.
+
+        Parameters
+        ----------
+        seed_offset : int, default 0
+
+        Returns
+        -------
+        SessionRecommender
+        """
+        params = self.full_params()
+        if seed_offset and "seed" in params:
+            params["seed"] = int(params["seed"]) + seed_offset
+        return make_model(self.model, **params)
+
+    def full_params(self) -> dict[str, Any]:
+        """Every hyperparameter of the entry's model (defaults filled in).
+
+        Returns
+        -------
+        dict
+        """
+        return make_model(self.model, **self.params).get_params()
+
+
+def leaderboard_entries(
+    tuned: Mapping[str, Any] | None = None, tuned_source: str = "given"
+) -> list[Entry]:
+    """Every model of the leaderboard, in table order.
+
+    The count baselines, SKNN and V-SKNN with their registry defaults, word2vec with gensim's
+    defaults and, when ``tuned`` is given, word2vec with those parameters.
+
+    Parameters
+    ----------
+    tuned : mapping, optional
+        Parameters of the tuned word2vec (e.g. a sweep's best configuration,
+        :func:`sessrec.analysis.retrain_params`).
+    tuned_source : str, default "given"
+        Where they come from (recorded in the manifest).
+
+    Returns
+    -------
+    list of Entry
+    """
+    names = ["popularity", "ar", "cosine", "markov", "sr", "window", "sknn", "vsknn"]
+    entries = [Entry(n, n, {}, MODELS[n].label, "defaults") for n in names if n in MODELS]
+    entries.append(Entry("word2vec", "word2vec", {}, "Word2vec (defaults)", "defaults"))
+    if tuned is not None:
+        entries.append(
+            Entry("word2vec-tuned", "word2vec", dict(tuned), "Word2vec (tuned)", tuned_source)
+        )
+    return entries
+
+
+def quick_entries(entries: Sequence[Entry], max_epochs: int) -> list[Entry]:
+    """The same entries with word2vec's epochs capped (a quick look).
+
+    Parameters
+    ----------
+    entries : sequence of Entry
+    max_epochs : int
+
+    Returns
+    -------
+    list of Entry
+    """
+    out = []
+    for e in entries:
+        params = dict(e.params)
+        if e.model == "word2vec":
+            params["epochs"] = min(int(e.full_params()["epochs"]), max_epochs)
+        out.append(Entry(e.key, e.model, params, e.label, e.source))
+    return out

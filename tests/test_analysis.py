@@ -21,7 +21,7 @@ from sessrec.runs import (
     RunSet,  # noqa: E402
     read_runs,
 )
-from sessrec.tune import SweepResults, read_sweep  # noqa: E402
+from sessrec.sweeps import SweepResults, read_sweep  # noqa: E402
 
 GRID = {"window": [1, 4, 7], "ns_exponent": [-0.5, 0.5, 1.0], "negative": [1, 7]}
 MAX_EPOCHS = 9

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.bench_sweep import sample_configs
-from sessrec.tune import SPACES
+from sessrec.sweeps import SPACES
 
 
 def test_sample_is_seeded_and_spread_over_window_and_negative() -> None:

@@ -89,7 +89,8 @@ def test_readme_leaderboard_rows(tmp_path):
         "invoice,prefix,sknn,SKNN,5,300,0.4,0.01,0.38,0.42",
     ]
     (folder / "leaderboard.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    manifest = {"test_size": 300, "seeds": {"customer": [0]}, "data": {"quick": True}}
+    manifest = {"test_size": 300, "seeds": {"customer": [0]}}
+    manifest["provenance"] = {"data": {"quick": True}}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     block = EXT.readme_leaderboard(tmp_path)
     assert "| customer | last item | SR 0.300 [0.250, 0.350] | Word2vec (tuned) 0.200" in block

@@ -63,4 +63,4 @@ def test_committed_word2vec_runs_are_readable() -> None:
     assert runs.manifest == manifest
     assert len(runs.test) == len(manifest["split_seeds"])
     assert isinstance(runs.history, pd.DataFrame) and not runs.history.empty
-    assert "/" not in manifest["data"]["source"]  # a file name, never a local path
+    assert "/" not in manifest["provenance"]["data"]["source"]  # a file name, never a path

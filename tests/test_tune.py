@@ -26,7 +26,8 @@ import pytest
 from test_models import clustered_sessions
 
 from sessrec.split import next_event_split
-from sessrec.tune import SPACES, asha_rungs, expand_space, read_sweep, run_sweep, space_size
+from sessrec.sweeps import SPACES, asha_rungs, expand_space, read_sweep, space_size
+from sessrec.tune import run_sweep
 from sessrec.word2vec import Item2Vec
 
 pytest.importorskip("ray")
@@ -78,34 +79,22 @@ def test_asha_rungs_prune_most_of_the_report_grid() -> None:
 
 
 # --------------------------------------------------------------------------- real sweeps
-@RAY
-def test_progress_line_counts_every_trial_ray_knows() -> None:
-    from types import SimpleNamespace
+def test_progress_line_counts_every_finished_trial() -> None:
+    from sessrec._raytune import _progress_line
 
-    from sessrec.tune import _progress_line
-
-    def trial(status: str, epochs: int, best: float | None) -> SimpleNamespace:
-        analysis = {"recall@10": {"max": best, "last": 0.0}} if best is not None else {}
-        return SimpleNamespace(
-            status=status,
-            last_result={"training_iteration": epochs} if epochs else {},
-            metric_analysis=analysis,
-        )
-
-    trials = [
-        trial("TERMINATED", 100, 0.21),  # ran to the end
-        trial("TERMINATED", 3, 0.25),  # stopped by ASHA (e.g. before an interruption)
-        trial("ERROR", 1, 0.1),
-        trial("RUNNING", 5, 0.2),
-        trial("PENDING", 0, None),
-    ]
-    line = _progress_line(trials, "recall@10", 539, 100, 3725.0)
+    statuses = {
+        "0": {"status": "done", "epochs": 100},  # ran to the end
+        "1": {"status": "done", "epochs": 3},  # stopped by ASHA (e.g. before an interruption)
+        "2": {"status": "error", "epochs": 1},
+    }
+    line = _progress_line(statuses, 1, 0.25, "recall@10", 539, 100, 3725.0)
     assert line == (
         "trials 3/539 done  1 running  1 pruned  1 failed  best recall@10 0.2500  elapsed 1:02:05"
     )
-    assert "best recall@10 -" in _progress_line(trials[-1:], "recall@10", 5, 100, 0.0)
+    assert "best recall@10 -" in _progress_line({}, 0, float("-inf"), "recall@10", 5, 100, 0.0)
 
 
+@RAY
 def test_quick_sweep_exports_tidy_results(split, tmp_path: Path) -> None:
     res = run_sweep(
         "quick",
@@ -134,7 +123,7 @@ def test_quick_sweep_exports_tidy_results(split, tmp_path: Path) -> None:
     assert len(csv) == 4
     m = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert m["space"] == "quick" and m["n_configs"] == 4 and m["complete"]
-    assert m["scheduler"]["rungs"] == [1] and m["versions"]["ray"]
+    assert m["scheduler"]["rungs"] == [1] and m["provenance"]["versions"]["ray"]
     assert m["train_fingerprint"] == split.train.fingerprint()
     assert m["counts"]["epochs_run"] == int(t["epochs"].sum())
     assert back.best_config() in [{"window": w, "negative": n} for w in (3, 9) for n in (2, 8)]
@@ -301,7 +290,7 @@ def test_synchronous_halving_promotes_the_best_of_every_rung(split, tmp_path: Pa
     # rerun: every rung is recorded as finished, nothing trains again
     again = run_sweep({"window": list(range(1, 10))}, **kwargs)
     pd.testing.assert_frame_equal(again.history, h)
-    assert len(again.manifest["invocations"]) == 2
+    assert len(again.manifest["invocations"]) == 1  # it trained nothing: not an invocation
     # resuming with other settings, or the same name with another scheduler, is refused
     with pytest.raises(ValueError, match="started with other reduction_factor"):
         run_sweep({"window": list(range(1, 10))}, **(kwargs | {"reduction_factor": 2}))

@@ -131,7 +131,7 @@ def readme_leaderboard(root: Path = ROOT) -> str:
             f" | {recall(tuned) if tuned else '-'} |"
         )
     seeds = manifest.get("seeds", {})
-    quick = bool(manifest.get("data", {}).get("quick"))
+    quick = bool(manifest["provenance"]["data"].get("quick"))
     size = manifest.get("test_size")
     note = (
         "Recall@10: mean ± standard deviation over split seeds, or [bootstrap 95 % interval] "

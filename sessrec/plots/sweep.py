@@ -17,7 +17,7 @@ from sessrec.plots.core import _new_axes
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from sessrec.tune import SweepResults
+    from sessrec.sweeps import SweepResults
 
 __all__ = [
     "plot_asha_rungs",
@@ -306,7 +306,7 @@ def plot_asha_rungs(
     Axes
         Bars in the order (expected, observed) per epoch; x tick labels are the epochs.
     """
-    from sessrec.tune import asha_rungs
+    from sessrec.sweeps import asha_rungs
 
     stops = [*asha_rungs(grace_period, reduction_factor, max_epochs), max_epochs]
     expected = n_configs / float(reduction_factor) ** np.arange(len(stops))

@@ -1,0 +1,220 @@
+"""The leaderboard's statistics, computed from the rank of the truth of every query.
+
+:func:`summarize` turns a leaderboard's cells and ranks into its table -- per sessionization,
+protocol and model: every metric of :data:`~sessrec.metrics.RANK_METRICS` as the mean over split
+seeds with its standard deviation and a percentile bootstrap 95 % interval on the first seed
+(the same resamples for every model) -- and :func:`paired_tests` compares the best two models
+of each panel on the same queries. :func:`context_curve` measures how accuracy on held-out
+sessions changes with the number of recent items a model looks at.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sessrec.base import UnknownItemWarning
+from sessrec.metrics import (
+    RANK_METRICS,
+    bootstrap_means,
+    paired_test,
+    rank_of_truth,
+    scores_from_ranks,
+)
+from sessrec.sessions import Sessions
+from sessrec.split import held_out_split
+
+if TYPE_CHECKING:
+    from sessrec.leaderboard import Entry
+
+__all__ = ["context_curve", "paired_tests", "summarize"]
+
+
+def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> pd.DataFrame:
+    """The leaderboard table: one row per sessionization, protocol and model.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        :attr:`sessrec.leaderboard.Leaderboard.cells`.
+    ranks : pandas.DataFrame
+        :attr:`sessrec.leaderboard.Leaderboard.ranks`.
+    n_boot : int, default 1000
+        Bootstrap resamples of the 95 % intervals (0: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sessionization, protocol, model, label, n_seeds`` and, for each metric of
+        :data:`~sessrec.metrics.RANK_METRICS` (recall, MRR, NDCG), the mean
+        over seeds, ``<m>_std`` (over seeds; NaN with one seed) and ``<m>_low``/``<m>_high``
+        (percentile bootstrap interval on the first seed's queries, the same resamples for
+        every model); then coverage, popularity, fit and query seconds (means over seeds).
+        Rows are ordered by sessionization and protocol as given, then by Recall descending.
+    """
+    keys = ["sessionization", "protocol", "model", "label"]
+    agg: dict[str, tuple[str, str]] = {"n_seeds": ("seed", "nunique")}
+    for m in RANK_METRICS:
+        agg[m] = (m, "mean")
+        agg[f"{m}_std"] = (m, "std")
+    for col in ("coverage", "popularity", "fit_seconds", "query_seconds_per_1000", "n_test"):
+        agg[col] = (col, "mean")
+    table = cells.groupby(keys, sort=False).agg(**agg).reset_index()
+    table["n_test"] = table["n_test"].round().astype(int)
+    for m in RANK_METRICS:
+        table[f"{m}_low"] = np.nan
+        table[f"{m}_high"] = np.nan
+    if n_boot:
+        for (sname, protocol), group in table.groupby(["sessionization", "protocol"], sort=False):
+            first = int(
+                cells.loc[
+                    (cells.sessionization == sname) & (cells.protocol == protocol), "seed"
+                ].min()
+            )
+            sub = ranks[
+                (ranks.sessionization == sname)
+                & (ranks.protocol == protocol)
+                & (ranks.seed == first)
+            ]
+            wide = sub.pivot(index="query", columns="model", values="rank")[group["model"]]
+            per = scores_from_ranks(wide.to_numpy().T)
+            for m in RANK_METRICS:
+                means = bootstrap_means(per[m], n_boot)
+                lo, hi = np.quantile(means, [0.025, 0.975], axis=1)
+                table.loc[group.index, f"{m}_low"] = lo
+                table.loc[group.index, f"{m}_high"] = hi
+    order = {name: i for i, name in enumerate(dict.fromkeys(table["sessionization"]))}
+    porder = {name: i for i, name in enumerate(dict.fromkeys(table["protocol"]))}
+    table = table.assign(
+        _s=table["sessionization"].map(order), _p=table["protocol"].map(porder)
+    ).sort_values(["_s", "_p", "recall", "mrr"], ascending=[True, True, False, False])
+    cols = keys + ["n_seeds", "n_test"]
+    for m in RANK_METRICS:
+        cols += [m, f"{m}_std", f"{m}_low", f"{m}_high"]
+    cols += ["coverage", "popularity", "fit_seconds", "query_seconds_per_1000"]
+    return table[cols].reset_index(drop=True)
+
+
+def paired_tests(
+    cells: pd.DataFrame,
+    ranks: pd.DataFrame,
+    metric: str = "recall",
+    n_boot: int = 1000,
+    n_permutations: int = 10000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Compare the best two models of each sessionization and protocol on the same queries.
+
+    On the first split seed's test queries, :func:`sessrec.metrics.paired_test` of the best
+    minus the runner-up: the mean per-query difference, its paired bootstrap 95 % interval and
+    a two-sided sign-flip permutation p-value.
+
+    Parameters
+    ----------
+    cells, ranks : pandas.DataFrame
+    metric : {"recall", "mrr", "ndcg"}, default "recall"
+        Ranking and test metric: the best two by the mean over seeds, ties broken by MRR (as
+        :func:`summarize` orders the table).
+    n_boot : int, default 1000
+    n_permutations : int, default 10000
+    seed : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sessionization, protocol, best, runner_up, <metric>_best, <metric>_runner_up,
+        difference, diff_low, diff_high, p_value, n_queries``.
+    """
+    if metric not in RANK_METRICS:
+        raise ValueError(f"metric must be one of {list(RANK_METRICS)}, got {metric!r}")
+    rows = []
+    tie = "mrr" if metric != "mrr" else "ndcg"  # the table's order: metric, then the next one
+    means = cells.groupby(["sessionization", "protocol", "model"], sort=False)[[metric, tie]].mean()
+    for (sname, protocol), group in means.groupby(level=[0, 1], sort=False):
+        frame = group.droplevel([0, 1]).sort_values([metric, tie], ascending=False, kind="stable")
+        ordered = frame[metric]
+        if ordered.size < 2:
+            continue
+        best, second = ordered.index[0], ordered.index[1]
+        first = int(
+            cells.loc[(cells.sessionization == sname) & (cells.protocol == protocol), "seed"].min()
+        )
+        sub = ranks[
+            (ranks.sessionization == sname) & (ranks.protocol == protocol) & (ranks.seed == first)
+        ]
+        wide = sub.pivot(index="query", columns="model", values="rank")
+        a, b = (scores_from_ranks(wide[m].to_numpy(), [metric])[metric] for m in (best, second))
+        test = paired_test(a, b, n_boot, n_permutations, seed)
+        rows.append(
+            {
+                "sessionization": sname,
+                "protocol": protocol,
+                "best": best,
+                "runner_up": second,
+                f"{metric}_best": float(ordered.iloc[0]),
+                f"{metric}_runner_up": float(ordered.iloc[1]),
+                **test,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def context_curve(
+    sessions: Sessions,
+    entries: Sequence[Entry],
+    lasts: Sequence[int | str] = (1, 2, 3, 5, 10, "all"),
+    *,
+    test_size: int = 1000,
+    seed: int = 0,
+    k: int = 10,
+    weights: str = "recency",
+) -> pd.DataFrame:
+    """Accuracy on held-out sessions as a function of how many recent items the model uses.
+
+    Each entry is fitted once on the training sessions of :func:`~sessrec.split.held_out_split`
+    and asked for every ``last`` of ``lasts`` (``recommend_session(..., last=m)``).
+
+    Parameters
+    ----------
+    sessions : Sessions
+    entries : sequence of Entry
+    lasts : sequence of int or "all"
+    test_size : int, default 1000
+    seed : int, default 0
+    k : int, default 10
+    weights : {"recency", "equal"}, default "recency"
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, label, last, items_used, recall, mrr, ndcg`` (``items_used``: the median
+        number of prefix items the model looked at).
+    """
+    usable = sessions.select(np.flatnonzero(sessions.lengths >= 2))
+    held = held_out_split(
+        usable, test_size=min(test_size, (len(usable) - 1) // 2), validation_size=0, seed=seed
+    )
+    lengths = held.test.prefixes.lengths
+    rows = []
+    for entry in entries:
+        model = entry.build(seed).fit(held.train)
+        for last in lasts:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnknownItemWarning)
+                recs = model.recommend_session(held.test.prefixes, k, last=last, weights=weights)
+            scores = scores_from_ranks(rank_of_truth(recs, held.test.truth))
+            used = lengths if last == "all" else np.minimum(lengths, int(last))
+            rows.append(
+                {
+                    "model": entry.key,
+                    "label": entry.label,
+                    "last": str(last),
+                    "items_used": float(np.median(used)),
+                    **{m: float(v.mean()) for m, v in scores.items()},
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,318 @@
+"""Word2vec sweeps without Ray: search spaces, rungs and the exported results.
+
+A sweep (:func:`sessrec.tune.run_sweep`) trains word2vec for every configuration of a search
+space (:data:`SPACES`, :func:`expand_space`) and stops weak configurations at rungs
+(:func:`asha_rungs`). What it exports -- one row per trial, one row per (trial, epoch), a
+manifest -- is read back by :func:`read_sweep` into :class:`SweepResults`, with pandas only:
+analysing a sweep (:mod:`sessrec.analysis`) never needs Ray.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sessrec._checks import check_int
+from sessrec.store import read_manifest
+from sessrec.word2vec import Item2Vec
+
+__all__ = [
+    "ASHA_DEFAULTS",
+    "SPACES",
+    "SweepResults",
+    "asha_rungs",
+    "expand_space",
+    "read_sweep",
+    "space_size",
+    "sweep_tables",
+]
+
+FORMAT = "sessrec.sweep"
+
+
+def _grid(start: float, stop: float, step: float, digits: int = 6) -> list[float]:
+    n = int(round((stop - start) / step)) + 1
+    return [round(start + i * step, digits) for i in range(n)]
+
+
+#: Named search spaces: parameter -> list of values (a grid). ``"report"`` is the FF19
+#: report's grid (7 x 11 x 7 = 539 configurations); ``"seed"`` the original notebook's, with
+#: vector_size 10..106 step 6 and alpha in {0.001, 0.01, 0.1} added (17 x 7 x 11 x 3 x 7 =
+#: 27,489 configurations: sample it with ``samples=N`` or run it on a cluster);
+#: ``"quick"`` a 2 x 2 grid for tests and quick mode.
+SPACES: dict[str, dict[str, list[Any]]] = {
+    "report": {
+        "window": [int(v) for v in _grid(1, 19, 3)],
+        "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
+        "negative": [int(v) for v in _grid(1, 19, 3)],
+    },
+    "seed": {
+        "vector_size": [int(v) for v in _grid(10, 106, 6)],
+        "window": [int(v) for v in _grid(1, 19, 3)],
+        "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
+        "alpha": [0.001, 0.01, 0.1],
+        "negative": [int(v) for v in _grid(1, 19, 3)],
+    },
+    "quick": {"window": [3, 9], "negative": [2, 8]},
+}
+
+#: ASHA settings: rungs at 1, 3, 9, 27 and 81 epochs of 100; a third of the configurations
+#: reaching a rung go on to the next, so most stop after one or three epochs.
+ASHA_DEFAULTS: dict[str, float] = {"grace_period": 1, "reduction_factor": 3}
+
+
+def space_size(space: Mapping[str, Sequence[Any]]) -> int:
+    """Number of configurations of a grid.
+
+    Parameters
+    ----------
+    space : mapping
+        Parameter -> list of values.
+
+    Returns
+    -------
+    int
+    """
+    return int(np.prod([len(v) for v in space.values()])) if space else 1
+
+
+def expand_space(
+    space: str | Mapping[str, Sequence[Any]], samples: int | None = None, seed: int = 0
+) -> tuple[str, list[dict[str, Any]]]:
+    """The configurations of a space: every grid point, or a seeded sample of ``samples``.
+
+    Parameters
+    ----------
+    space : str or mapping
+        A name of :data:`SPACES` or a mapping parameter -> list of values.
+    samples : int, optional
+        Draw this many distinct grid points (without replacement) instead of all.
+    seed : int, default 0
+
+    Returns
+    -------
+    name : str
+        The space's name (``"custom"`` for a mapping).
+    configs : list of dict
+
+    Raises
+    ------
+    ValueError
+        For an unknown space name, an unknown parameter or an empty value list.
+    """
+    if isinstance(space, str):
+        if space not in SPACES:
+            raise ValueError(f"unknown space {space!r}; choose from {sorted(SPACES)} or a dict")
+        name, grid = space, SPACES[space]
+    else:
+        name, grid = "custom", {k: list(v) for k, v in space.items()}
+    valid = set(Item2Vec.param_names()) - {"epochs", "workers"}
+    bad = sorted(set(grid) - valid)
+    if bad:
+        raise ValueError(f"space has unknown parameter(s) {bad}; valid: {sorted(valid)}")
+    empty = [k for k, v in grid.items() if not v]
+    if empty:
+        raise ValueError(f"space has no values for {empty}")
+    keys = list(grid)
+    total = space_size(grid)
+    if samples is None or samples >= total:
+        configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    else:
+        samples = check_int(samples, "samples", 1)
+        picks = np.sort(np.random.default_rng(seed).choice(total, size=samples, replace=False))
+        sizes = [len(grid[k]) for k in keys]
+        configs = []
+        for flat in picks.tolist():
+            idx = np.unravel_index(flat, sizes)
+            configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
+    for cfg in configs:
+        Item2Vec(**cfg)  # every configuration is valid before anything starts
+    return name, configs
+
+
+def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
+    """Epochs at which ASHA compares trials: ``grace * rf**i`` below ``max_t``.
+
+    Parameters
+    ----------
+    grace_period : int
+    reduction_factor : float
+    max_t : int
+
+    Returns
+    -------
+    list of int
+    """
+    rungs, r = [], float(grace_period)
+    while r < max_t:
+        rungs.append(int(r))
+        r *= reduction_factor
+    return rungs
+
+
+@dataclass(frozen=True)
+class SweepResults:
+    """A sweep's exported results (see :func:`read_sweep`).
+
+    Attributes
+    ----------
+    trials : pandas.DataFrame
+        One row per trial: ``trial_id``, the config columns, ``best_<metric>``,
+        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status``
+        (``completed``, ``pruned`` or ``error``) and ``error``.
+    history : pandas.DataFrame
+        One row per (trial, epoch): ``trial_id``, ``epoch``, the metrics, ``loss``, ``seconds``.
+    manifest : dict
+        Space, scheduler, data fingerprint, split, versions, timing.
+    """
+
+    trials: pd.DataFrame
+    history: pd.DataFrame
+    manifest: dict[str, Any]
+
+    @property
+    def metric(self) -> str:
+        """The metric the sweep optimised (e.g. ``"recall@10"``)."""
+        return str(self.manifest["metric"])
+
+    @property
+    def params(self) -> list[str]:
+        """The swept parameters."""
+        return list(self.manifest["space_params"])
+
+    def best_config(self) -> dict[str, Any]:
+        """The configuration with the highest best validation metric (ties: first trial).
+
+        Returns
+        -------
+        dict
+        """
+        col = f"best_{self.metric}"
+        ok = self.trials[(self.trials["status"] != "error") & self.trials[col].notna()]
+        if ok.empty:
+            raise ValueError("no trial has reported a metric yet; run or resume the sweep")
+        row = ok.sort_values(
+            [f"best_{self.metric}", "trial_id"], ascending=[False, True], kind="stable"
+        ).iloc[0]
+        return {p: _plain(row[p]) for p in self.params}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def sweep_tables(
+    configs: Sequence[dict[str, Any]],
+    metric: str,
+    max_epochs: int,
+    records: Mapping[int, Sequence[dict[str, Any]]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy tables: one row per configuration (even unstarted ones) and the epoch history.
+
+    ``records`` holds, per configuration id, one record per Ray Tune run it took part in (one
+    for ASHA, one per rung for synchronous halving): ``history`` (its epochs, or None),
+    ``status`` (``done``, ``error`` or ``unfinished``), ``error`` and ``cpu_seconds``. Status
+    in the table: ``completed``
+    (ran ``max_epochs``), ``pruned`` (stopped by the scheduler), ``error`` (raised; ``error``
+    holds the message) or ``unfinished`` (not started or still running when the sweep was
+    interrupted; rerun the sweep to finish it).
+
+    Parameters
+    ----------
+    configs : sequence of dict
+        The configurations, in trial-id order.
+    metric : str
+    max_epochs : int
+    records : mapping
+        Configuration id -> its records.
+
+    Returns
+    -------
+    trials, history : pandas.DataFrame
+    """
+    params = [p for p in configs[0] if p != "config_id"]
+    rows, histories = [], []
+    for cid, cfg in enumerate(configs):
+        recs = list(records.get(cid, ()))
+        row: dict[str, Any] = {"trial_id": cid, **{p: cfg[p] for p in params}}
+        row |= {f"best_{metric}": np.nan, f"final_{metric}": np.nan, "best_epoch": 0}
+        row |= {"epochs": 0, "seconds": 0.0, "cpu_seconds": 0.0}
+        parts = [r["history"] for r in recs if r["history"] is not None]
+        if parts:
+            hist = pd.concat(parts, ignore_index=True)
+            histories.append(hist)
+            best = int(hist[metric].to_numpy().argmax())
+            cpu = [r["cpu_seconds"] for r in recs if not np.isnan(r["cpu_seconds"])]
+            row.update(
+                {
+                    f"best_{metric}": float(hist[metric].iloc[best]),
+                    f"final_{metric}": float(hist[metric].iloc[-1]),
+                    "best_epoch": int(hist["epoch"].iloc[best]),
+                    "epochs": int(hist["epoch"].iloc[-1]),
+                    "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
+                    "cpu_seconds": float(sum(cpu)) if cpu else np.nan,
+                }
+            )
+        errors = [r["error"] for r in recs if r["status"] == "error"]
+        if errors:
+            row["status"], row["error"] = "error", errors[0]
+        elif recs and recs[-1]["status"] == "done":
+            row["status"] = "completed" if row["epochs"] >= max_epochs else "pruned"
+            row["error"] = ""
+        else:
+            row["status"], row["error"] = "unfinished", ""
+        rows.append(row)
+    columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
+    columns += ["epochs", "seconds", "cpu_seconds", "status", "error"]
+    trials_df = pd.DataFrame(rows, columns=columns)
+    history = (
+        pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
+        if histories
+        else pd.DataFrame(columns=["trial_id", "epoch", metric])
+    )
+    return trials_df, history.reset_index(drop=True)
+
+
+def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
+    """Read an exported sweep (``trials``, ``history``, ``manifest.json``); no Ray needed.
+
+    Parameters
+    ----------
+    folder : path-like
+        The ``out`` folder of :func:`run_sweep`.
+
+    Returns
+    -------
+    SweepResults
+
+    Raises
+    ------
+    sessrec.store.StoreError
+        If the manifest is missing, damaged or not a sweep's.
+    FileNotFoundError
+        If a table is missing.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder, FORMAT)
+    tables = {}
+    for name in ("trials", "history"):
+        pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if pq.is_file():
+            tables[name] = pd.read_parquet(pq)
+        elif csv.is_file():
+            tables[name] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+        else:
+            raise FileNotFoundError(f"{folder} lacks {name}.parquet/.csv")
+    tables["trials"]["error"] = tables["trials"]["error"].fillna("")
+    return SweepResults(tables["trials"], tables["history"], manifest)
