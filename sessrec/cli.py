@@ -368,8 +368,10 @@ def _cap_k(k: int, n_items: int) -> int:
 def _cmd_train(args: argparse.Namespace) -> None:
     from .metrics import evaluate
     from .models import make_model
+    from .word2vec import Item2Vec
 
     model = make_model("word2vec", **_params(args.param))
+    out = Item2Vec.check_save_folder(_named(args.out, "--out"))  # before training, not after
     split = _split(args)
 
     def report(row: dict[str, Any]) -> None:
@@ -379,7 +381,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
     k = _cap_k(args.k, split.train.compact().n_items)
     model.fit(split.train, split.validation, k=k, report=report, patience=args.patience)
-    folder = model.save(args.out)
+    folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
     result["epochs"] = len(model.history_)
@@ -399,8 +401,8 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
     runs = train_runs(
         sessions,
         _params(args.param),
-        out=args.out,
-        name=args.name,
+        out=_named(args.out, "--out"),
+        name=_named(args.name, "NAME"),
         split_seeds=args.split_seeds,
         test_size=args.test_size,
         k=args.k,
@@ -423,9 +425,11 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     from .sessions import preprocess, sessionize
     from .word2vec import Item2Vec
 
+    if args.model is not None:
+        _named(args.model, "--model")
     df = _load(args)
     names = item_names(df)
-    if args.model:
+    if args.model is not None:
         model = Item2Vec.load(args.model)
     else:
         if not args.json:
@@ -453,7 +457,7 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 def _cmd_sweep(args: argparse.Namespace) -> None:
     from .tune import run_sweep
 
-    name = args.name or args.space
+    name = args.space if args.name is None else _named(args.name, "--name")
     out = args.out or f"benchmarks/results/sweeps/{name}"
     split = _split(args)
     results = run_sweep(
@@ -544,6 +548,13 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     result["wall_seconds"] = round(board.manifest["last_invocation"]["wall_seconds"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
+
+
+def _named(text: str, option: str) -> str:
+    """``text`` unless it is empty or blank (an empty path would mean the current folder)."""
+    if not text.strip():
+        raise UserError(f"{option} must not be empty, got {text!r}")
+    return text
 
 
 def _int(text: str) -> int:
