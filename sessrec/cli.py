@@ -455,9 +455,9 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    from .tune import run_sweep
-
     name = args.space if args.name is None else _named(args.name, "--name")
+    from .tune import run_sweep  # after the checks: imports Ray
+
     out = args.out or f"benchmarks/results/sweeps/{name}"
     split = _split(args)
     results = run_sweep(
