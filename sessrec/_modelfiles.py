@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "ModelFolderError",
@@ -41,6 +42,8 @@ __all__ = [
     "read_state",
     "read_vectors",
     "sidecar_items",
+    "sidecar_record",
+    "sidecar_version",
 ]
 
 SIDECAR = "item2vec.json"
@@ -145,6 +148,41 @@ def read_sidecar(side: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise ModelFolderError(f"{side} is not a sessrec word2vec sidecar (not a JSON object)")
     return meta
+
+
+def sidecar_version(meta: Mapping[str, Any], side: Path, fmt: str, newest: int) -> int:
+    """The sidecar's format version (``1..newest``) if its format is ``fmt``."""
+    if meta.get("format") != fmt:
+        raise ModelFolderError(f"{side} is not a sessrec word2vec sidecar")
+    version = meta.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFolderError(
+            f"{side} has no valid format version ({version!r}); save the model again"
+        )
+    if version > newest:
+        raise ModelFolderError(
+            f"{side} has format version {version}; this sessrec reads <= {newest}: upgrade sessrec"
+        )
+    return version
+
+
+def sidecar_record(
+    meta: Mapping[str, Any], side: Path
+) -> tuple[pd.DataFrame, int | None, str | None]:
+    """The history, best epoch and training fingerprint of a sidecar, checked."""
+    history = meta.get("history") or []
+    best, fingerprint = meta.get("best_epoch"), meta.get("train_fingerprint")
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise ModelFolderError(f"{side}: 'history' must be a list of epoch records")
+    if best is not None and not _whole(best):
+        raise ModelFolderError(f"{side}: 'best_epoch' must be a whole number or null")
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        raise ModelFolderError(f"{side}: 'train_fingerprint' must be a string or null")
+    try:
+        frame = pd.DataFrame(history)
+    except (TypeError, ValueError) as exc:
+        raise ModelFolderError(f"{side}: 'history' is damaged ({exc})") from None
+    return frame, best, fingerprint
 
 
 def _whole(value: object, lo: int = 0, hi: int = _INT64_MAX) -> bool:

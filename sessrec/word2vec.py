@@ -59,6 +59,8 @@ from sessrec._modelfiles import (
     read_state,
     read_vectors,
     sidecar_items,
+    sidecar_record,
+    sidecar_version,
 )
 from sessrec.base import SessionRecommender, recency_weights
 from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
@@ -169,6 +171,13 @@ class Item2Vec(SessionRecommender):
     The defaults are the tutorial's baseline run: ``sg=1, min_count=1`` and gensim's other
     defaults (except ``workers``, see above). gensim-3 names (``size``, ``iter``) and unknown
     keys raise :class:`ValueError` naming the valid parameters.
+
+    Every value is checked against the range gensim's C kernel takes without crashing, hanging
+    or overflowing (32-bit ints, float32 weights): ``window`` <= 1,000,000, ``negative`` <=
+    1,000, ``alpha`` and ``min_alpha`` <= 1, ``|ns_exponent|`` <= 10, ``sample`` <= 1e12,
+    ``workers`` <= 256, ``seed`` < 2**32, ``vector_size`` and ``min_count`` < 2**31, ``epochs``
+    <= 1,000,000; :meth:`fit` also refuses weights (``vector_size`` times the vocabulary) that
+    would take more than half of the machine's memory.
 
     Attributes
     ----------
@@ -742,7 +751,7 @@ class Item2Vec(SessionRecommender):
                 "interrupted; save the model again"
             )
         meta = read_sidecar(side)
-        version = cls._sidecar_version(meta, side)
+        version = sidecar_version(meta, side, _FORMAT, _FORMAT_VERSION)
         txt = folder / TXT_FILE
         files = meta.get("files")
         if not isinstance(files, dict) or not isinstance(files.get(TXT_FILE), str):
@@ -774,45 +783,8 @@ class Item2Vec(SessionRecommender):
         wv = KeyedVectors(model.vector_size, dtype=np.float32)
         wv.add_vectors(keys, vectors)
         model._adopt(wv, pd.Series(counts, index=pd.Index(items, dtype=object), dtype=np.int64))
-        model._read_record(meta, side)
+        model.history_, model.best_epoch_, model._train_fingerprint = sidecar_record(meta, side)
         return model
-
-    @staticmethod
-    def _sidecar_version(meta: dict[str, Any], side: Path) -> int:
-        """The sidecar's format version (1 or 2), or :class:`ModelFolderError`."""
-        if meta.get("format") != _FORMAT:
-            raise ModelFolderError(f"{side} is not a sessrec word2vec sidecar")
-        version = meta.get("format_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ModelFolderError(
-                f"{side} has no valid format version ({version!r}); save the model again"
-            )
-        if version > _FORMAT_VERSION:
-            raise ModelFolderError(
-                f"{side} has format version {version}; this sessrec reads <= {_FORMAT_VERSION}: "
-                "upgrade sessrec"
-            )
-        return version
-
-    def _read_record(self, meta: dict[str, Any], side: Path) -> None:
-        """Take the history, best epoch and fingerprint from a sidecar, checked."""
-        history, best, fingerprint = (
-            meta.get("history") or [],
-            meta.get("best_epoch"),
-            meta.get("train_fingerprint"),
-        )
-        if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
-            raise ModelFolderError(f"{side}: 'history' must be a list of epoch records")
-        if best is not None and (isinstance(best, bool) or not isinstance(best, int)):
-            raise ModelFolderError(f"{side}: 'best_epoch' must be a whole number or null")
-        if fingerprint is not None and not isinstance(fingerprint, str):
-            raise ModelFolderError(f"{side}: 'train_fingerprint' must be a string or null")
-        try:
-            self.history_ = pd.DataFrame(history)
-        except (TypeError, ValueError) as exc:
-            raise ModelFolderError(f"{side}: 'history' is damaged ({exc})") from None
-        self.best_epoch_ = best
-        self._train_fingerprint = fingerprint
 
     @property
     def train_fingerprint(self) -> str | None:
