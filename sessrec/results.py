@@ -263,8 +263,8 @@ def _download(url: str, output_file: str, pooch: object = None, check_only: bool
     if check_only:
         return True
     deadline = time.monotonic() + TIMEOUT_S
-    request = urllib.request.Request(url, headers={"User-Agent": "sessrec"})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "sessrec"})
         with urllib.request.urlopen(request, timeout=min(_STALL_S, TIMEOUT_S)) as response:
             declared = response.headers.get("Content-Length")
             expected = int(declared) if declared and declared.isdigit() else None
@@ -289,6 +289,8 @@ def _download(url: str, output_file: str, pooch: object = None, check_only: bool
         raise _DownloadError(f"no data for {min(_STALL_S, TIMEOUT_S):g} s") from None
     except (http.client.HTTPException, ConnectionError) as exc:
         raise _DownloadError(f"the transfer broke off: {type(exc).__name__} {exc}") from None
+    except ValueError as exc:  # urllib: not a URL it can fetch (check SESSREC_RESULTS_URL)
+        raise _DownloadError(f"cannot fetch {url!r}: {exc}") from None
     return True
 
 

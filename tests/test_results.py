@@ -173,6 +173,13 @@ def test_an_error_page_as_registry_is_refused(remote):
         result_path(REL)
 
 
+def test_a_bad_results_url_is_not_a_checksum_error(remote, monkeypatch):
+    monkeypatch.setenv("SESSREC_RESULTS_URL", "not-a-url")
+    with pytest.raises(ResultNotFoundError, match="unknown url type") as info:
+        result_path(REL)
+    assert not isinstance(info.value, ResultVerificationError)
+
+
 def test_a_damaged_cached_copy_is_downloaded_again(remote, tmp_path: Path):
     path = result_path(REL)
     path.write_text("damaged", encoding="utf-8")
