@@ -372,6 +372,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
     model = make_model("word2vec", **_params(args.param))
     out = Item2Vec.check_save_folder(_named(args.out, "--out"))  # before training, not after
+    if (out / "item2vec.json").is_file():
+        print(f"sessrec: the model saved in {out} will be replaced", file=sys.stderr)
     split = _split(args)
 
     def report(row: dict[str, Any]) -> None:

@@ -333,6 +333,7 @@ def test_train_saves_ids_with_spaces_and_recommend_reads_them(source: str, tmp_p
     lines = [x for x in capsys.readouterr().out.strip().splitlines() if "sessrec:" not in x]
     assert lines[0].startswith("query  BANK CHARGES") and len(lines) == 11
     assert main(args) == 0, "training again into a model folder replaces it"
+    assert f"the model saved in {out} will be replaced" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
