@@ -398,8 +398,12 @@ def _cap_k(k: int, n_items: int) -> int:
 def _cmd_train(args: argparse.Namespace) -> None:
     from .metrics import evaluate
     from .models import make_model
+    from .word2vec import Item2Vec
 
     model = make_model("word2vec", **_params(args.param))
+    out = Item2Vec.check_save_folder(_named(args.out, "--out"))  # before training, not after
+    if (out / "item2vec.json").is_file():
+        print(f"sessrec: the model saved in {out} will be replaced", file=sys.stderr)
     split = _split(args)
 
     def report(row: dict[str, Any]) -> None:
@@ -409,7 +413,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
     k = _cap_k(args.k, split.train.compact().n_items)
     model.fit(split.train, split.validation, k=k, report=report, patience=args.patience)
-    folder = model.save(args.out)
+    folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
     result["epochs"] = len(model.history_)
@@ -426,12 +430,12 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
     from .runs import train_runs
 
     sessions = _sessions(args)
-    out = args.out or str(_default_out("word2vec"))
+    out = str(_default_out("word2vec")) if args.out is None else _named(args.out, "--out")
     runs = train_runs(
         sessions,
         _params(args.param),
         out=out,
-        name=args.name,
+        name=_named(args.name, "NAME"),
         split_seeds=args.split_seeds,
         test_size=args.test_size,
         k=args.k,
@@ -454,9 +458,11 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     from .sessions import preprocess, sessionize
     from .word2vec import Item2Vec
 
+    if args.model is not None:
+        _named(args.model, "--model")
     df = _load(args)
     names = item_names(df)
-    if args.model:
+    if args.model is not None:
         model = Item2Vec.load(args.model)
     else:
         if not args.json:
@@ -482,12 +488,10 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    from .tune import run_sweep
+    name = args.space if args.name is None else _named(args.name, "--name")
+    from .tune import run_sweep  # after the checks: imports Ray
 
-    if args.name is not None and not args.name:
-        raise UserError("--name must not be empty (leave it out to name the sweep after --space)")
-    name = args.name or args.space
-    out = args.out or str(_default_out("sweeps") / name)
+    out = str(_default_out("sweeps") / name) if args.out is None else _named(args.out, "--out")
     split = _split(args)
     results = run_sweep(
         args.space,
@@ -557,7 +561,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         entries = [e for e in entries if e.key in args.models]
     if args.quick:
         entries = quick_entries(entries, _QUICK["max_epochs"])
-    out = args.out or str(_default_out("leaderboard-quick" if args.quick else "leaderboard"))
+    default = _default_out("leaderboard-quick" if args.quick else "leaderboard")
+    out = str(default) if args.out is None else _named(args.out, "--out")
     runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
     sessions = make_sessionizations(_load(args), args.sessionizations)
     board = run_leaderboard(
@@ -579,6 +584,13 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     result["wall_seconds_total"] = round(board.manifest["wall_seconds_total"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
+
+
+def _named(text: str, option: str) -> str:
+    """``text`` unless it is empty or blank (an empty path would mean the current folder)."""
+    if not text.strip():
+        raise UserError(f"{option} must not be empty, got {text!r}")
+    return text
 
 
 def _int(text: str) -> int:

@@ -19,6 +19,15 @@ Where :func:`result_path` finds ``relpath`` (a path relative to the repository r
    ``SESSREC_OFFLINE=1``). ``SESSREC_RESULTS_URL`` replaces the raw-file base URL (a fork, a
    mirror, or a local server in the tests).
 
+Downloads are checked. The repository keeps a registry of the SHA-256 of every committed result
+(pooch's registry format, one ``<relpath> <sha256>`` per line, at :data:`REGISTRY` in the
+repository); :mod:`pooch` fetches a file against it, so an error page, another file or a
+truncated transfer is refused with one line and nothing is kept, and a cached copy is used
+only while it matches. Each download is bounded: at most :data:`MAX_BYTES` and
+:data:`TIMEOUT_S` seconds in all. Offline, a cached copy is used only if it matches the
+registry cached with it. The registry can also be given by the caller (``registry=``: a
+mapping or a registry file) or by ``SESSREC_RESULTS_REGISTRY`` (a registry file).
+
 The repository's address is :data:`REPOSITORY_URL`; the book's ``_config.yml``
 (``repository.url``) and the chapters' Colab setup cells use the same one, and a test keeps them
 equal.
@@ -26,22 +35,32 @@ equal.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ._io import atomic_path
+from ._io import atomic_path, sha256_file
 
 __all__ = [
     "BRANCH",
+    "MAX_BYTES",
+    "REGISTRY",
     "REPOSITORY_URL",
+    "TIMEOUT_S",
     "ResultNotFoundError",
+    "ResultVerificationError",
+    "make_registry",
     "local_root",
     "raw_url",
     "read_result_json",
+    "read_registry",
     "read_result_text",
     "repository_url",
     "result_path",
@@ -51,11 +70,24 @@ __all__ = [
 REPOSITORY_URL = "https://github.com/sessrec/sessrec"
 #: The branch whose committed results are downloaded (``repository.branch`` in ``_config.yml``).
 BRANCH = "main"
-_TIMEOUT_S = 30
+#: Where the repository keeps the SHA-256 registry of its committed results (relative to its
+#: root). ``registry=`` or ``SESSREC_RESULTS_REGISTRY`` name another one.
+REGISTRY = "book/results-sha256.txt"
+#: Longest time one download may take in all, in seconds (a server that trickles is cut off).
+TIMEOUT_S = 60.0
+#: Largest file a download may bring (the largest committed result is under 1 MB).
+MAX_BYTES = 64 * 2**20
+_STALL_S = 15.0  # longest wait for any one read
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_registries: dict[str, dict[str, str]] = {}  # downloaded registries of this process, by URL
 
 
 class ResultNotFoundError(FileNotFoundError):
     """A committed result could be found neither locally nor in the repository."""
+
+
+class ResultVerificationError(ResultNotFoundError):
+    """A download is not the committed file (its SHA-256 differs from the registry's)."""
 
 
 def repository_url() -> str:
@@ -106,7 +138,13 @@ def local_root() -> Path | None:
     return None
 
 
-def result_path(relpath: str, *, refresh: bool = False, branch: str = BRANCH) -> Path:
+def result_path(
+    relpath: str,
+    *,
+    refresh: bool = False,
+    branch: str = BRANCH,
+    registry: Mapping[str, str] | str | os.PathLike[str] | None = None,
+) -> Path:
     """Return a local path to the committed file ``relpath``, downloading it if needed.
 
     Parameters
@@ -114,23 +152,29 @@ def result_path(relpath: str, *, refresh: bool = False, branch: str = BRANCH) ->
     relpath : str
         Path relative to the repository root, e.g. ``"benchmarks/results/baseline.json"``.
     refresh : bool, default False
-        Download again even if the cache holds the file (never when a work tree has it).
+        Fetch the registry again and download the file if its checksum changed (never when a
+        work tree has the file).
     branch : str, default :data:`BRANCH`
         The branch to download from.
+    registry : mapping or path-like, optional
+        SHA-256 of the committed files (``{relpath: sha256}``, or a registry file); default:
+        ``$SESSREC_RESULTS_REGISTRY``, else the repository's :data:`REGISTRY` (downloaded).
 
     Returns
     -------
     pathlib.Path
-        The file in the work tree, or its copy in the cache.
+        The file in the work tree, or its verified copy in the cache.
 
     Raises
     ------
     ValueError
         If ``relpath`` is absolute or leaves the repository (``..``).
     ResultNotFoundError
-        If the file is not in the work tree and cannot be downloaded (offline, or the
-        repository has no such file); the message names the file, the places tried and what
-        to do.
+        If the file is not in the work tree and cannot be downloaded (offline, not in the
+        registry, or the download fails, takes too long or is too large); the message names
+        the file, the places tried and what to do.
+    ResultVerificationError
+        If the download is not the committed file (its SHA-256 differs); nothing is kept.
     """
     rel = _check_relpath(relpath)
     root = local_root()
@@ -138,29 +182,224 @@ def result_path(relpath: str, *, refresh: bool = False, branch: str = BRANCH) ->
         return root / rel
     from .data.download import cache_dir, offline
 
-    cached = cache_dir() / "results" / branch / rel
-    if cached.is_file() and not refresh:
-        return cached
+    cache = cache_dir() / "results" / branch
     where = f"the work tree {root}" if root is not None else "no work tree of the repository"
     if offline():
+        return _cached_offline(rel, cache, registry, where)
+    sums = _registry(registry, branch, cache, refresh)
+    if rel not in sums:
         raise ResultNotFoundError(
-            f"committed result {rel!r} not found: tried {where} and the cache {cached.parent}; "
-            "the download is skipped because SESSREC_OFFLINE is set. Run the notebook inside a "
-            f"clone of {REPOSITORY_URL}, or unset SESSREC_OFFLINE."
+            f"committed result {rel!r} not found: tried {where}, and the registry of committed "
+            f"results does not list it. Check the path (it is relative to the repository root), "
+            f"or run the notebook inside a clone of {REPOSITORY_URL}."
         )
-    url = raw_url(rel, branch=branch)
+    return _fetch(rel, sums, cache, branch, where)
+
+
+def _cached_offline(
+    rel: str, cache: Path, registry: Mapping[str, str] | str | os.PathLike[str] | None, where: str
+) -> Path:
+    """The cached copy of ``rel`` if it matches the registry cached with it (no network)."""
+    cached = cache / rel
+    stop = (
+        f"committed result {rel!r} not found: tried {where} and the cache {cached.parent}; "
+        "the download is skipped because SESSREC_OFFLINE is set. Run the notebook inside a "
+        f"clone of {REPOSITORY_URL}, or unset SESSREC_OFFLINE."
+    )
+    if not cached.is_file():
+        raise ResultNotFoundError(stop)
     try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
-            body = response.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ResultNotFoundError(
-            f"committed result {rel!r} not found: tried {where}, the cache {cached.parent} and "
-            f"{url} ({exc}). Check the path (it is relative to the repository root), or run the "
-            f"notebook inside a clone of {REPOSITORY_URL}."
-        ) from exc
-    with atomic_path(cached) as tmp:
-        tmp.write_bytes(body)
+        sums = _given_registry(registry) or read_registry(cache / REGISTRY)
+    except (OSError, ValueError):
+        raise ResultNotFoundError(stop + " (the cache holds no registry to check it)") from None
+    if sums.get(rel) != sha256_file(cached):
+        raise ResultVerificationError(
+            f"the cached copy {cached} does not match the registry of committed results; "
+            "delete it and run again with network access (unset SESSREC_OFFLINE)"
+        )
     return cached
+
+
+def _fetch(rel: str, sums: Mapping[str, str], cache: Path, branch: str, where: str) -> Path:
+    """Fetch ``rel`` into ``cache`` with pooch, checked against ``sums``."""
+    import pooch
+
+    from .data.download import _quiet_pooch, sweep_cache
+
+    url = raw_url(rel, branch=branch)
+    sweep_cache((cache / rel).parent)  # leftovers of a download killed outright
+    store = pooch.create(path=cache, base_url=url[: -len(rel)], registry=dict(sums))
+    try:
+        with _quiet_pooch():
+            return Path(store.fetch(rel, downloader=_download))
+    except ValueError as exc:  # pooch: the SHA-256 differs from the registry's
+        raise ResultVerificationError(
+            f"the download of committed result {rel!r} from {url} is not the committed file "
+            "(its SHA-256 differs from the registry's: an error page, another version or a "
+            f"damaged transfer); nothing was kept. Try again later, or run inside a clone of "
+            f"{REPOSITORY_URL}."
+        ) from exc
+    except _DownloadError as exc:
+        raise ResultNotFoundError(
+            f"committed result {rel!r} not found: tried {where}, the cache {cache} and {url} "
+            f"({exc}). Try again later, or run the notebook inside a clone of {REPOSITORY_URL}."
+        ) from None
+    except OSError as exc:
+        raise ResultNotFoundError(
+            f"cannot keep committed result {rel!r} in the cache {cache}: {exc}"
+        ) from None
+
+
+class _DownloadError(Exception):
+    """A download failed (HTTP error, no connection, too slow, too large, cut short)."""
+
+
+def _download(url: str, output_file: str, pooch: object = None, check_only: bool = False) -> bool:
+    """A pooch downloader with a total time limit and a size limit (urllib, no pickle).
+
+    Parameters follow pooch's downloader protocol; ``output_file`` is the path pooch
+    verifies and moves into place. Raises :class:`_DownloadError` with the reason.
+    """
+    if check_only:
+        return True
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "sessrec"})
+        with urllib.request.urlopen(request, timeout=min(_STALL_S, TIMEOUT_S)) as response:
+            declared = response.headers.get("Content-Length")
+            expected = int(declared) if declared and declared.isdigit() else None
+            if expected is not None and expected > MAX_BYTES:
+                raise _DownloadError(f"{expected:,} bytes, more than the {MAX_BYTES:,} allowed")
+            got = 0
+            with open(output_file, "wb") as fh:
+                while block := response.read1(1 << 16):
+                    got += len(block)
+                    if got > MAX_BYTES:
+                        raise _DownloadError(f"more than the {MAX_BYTES:,} bytes allowed")
+                    if time.monotonic() > deadline:
+                        raise _DownloadError(f"not complete after {TIMEOUT_S:g} s")
+                    fh.write(block)
+            if expected is not None and got != expected:
+                raise _DownloadError(f"the connection closed after {got:,} of {expected:,} bytes")
+    except urllib.error.HTTPError as exc:
+        raise _DownloadError(f"HTTP Error {exc.code}: {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise _DownloadError(f"no connection: {exc.reason}") from None
+    except TimeoutError:
+        raise _DownloadError(f"no data for {min(_STALL_S, TIMEOUT_S):g} s") from None
+    except (http.client.HTTPException, ConnectionError) as exc:
+        raise _DownloadError(f"the transfer broke off: {type(exc).__name__} {exc}") from None
+    except ValueError as exc:  # urllib: not a URL it can fetch (check SESSREC_RESULTS_URL)
+        raise _DownloadError(f"cannot fetch {url!r}: {exc}") from None
+    return True
+
+
+def read_registry(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a registry file: ``<relpath> <sha256>`` per line; ``#`` starts a comment.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    dict
+        ``{relpath: sha256}``.
+
+    Raises
+    ------
+    ValueError
+        If a line is not a repository-relative path and a SHA-256 (e.g. an HTML error page).
+    OSError
+        If the file cannot be read.
+    """
+    return _parse_registry(Path(path).read_bytes(), str(path))
+
+
+def _parse_registry(blob: bytes, name: str) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{name} is not a registry of committed results (not text)") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not _SHA256.match(parts[1]):
+            raise ValueError(
+                f"{name} is not a registry of committed results (line {number} is not "
+                "'<path> <sha256>')"
+            )
+        sums[_check_relpath(parts[0])] = parts[1]
+    if not sums:
+        raise ValueError(f"{name} is not a registry of committed results (no entries)")
+    return sums
+
+
+def _given_registry(
+    registry: Mapping[str, str] | str | os.PathLike[str] | None,
+) -> dict[str, str] | None:
+    """The registry the caller or ``SESSREC_RESULTS_REGISTRY`` names, or ``None``."""
+    if isinstance(registry, Mapping):
+        return {_check_relpath(k): str(v).lower() for k, v in registry.items()}
+    named = registry if registry is not None else os.environ.get("SESSREC_RESULTS_REGISTRY")
+    return read_registry(Path(named).expanduser()) if named else None
+
+
+def _registry(
+    registry: Mapping[str, str] | str | os.PathLike[str] | None,
+    branch: str,
+    cache: Path,
+    refresh: bool,
+) -> dict[str, str]:
+    """The registry to check downloads against: given, else downloaded once per process."""
+    try:
+        given = _given_registry(registry)
+    except (OSError, ValueError) as exc:
+        raise ResultNotFoundError(f"cannot read the registry of committed results: {exc}") from None
+    if given is not None:
+        return given
+    url = raw_url(REGISTRY, branch=branch)
+    if refresh or url not in _registries:
+        target = cache / REGISTRY
+        try:
+            with atomic_path(target) as tmp:
+                _download(url, str(tmp))
+                sums = _parse_registry(tmp.read_bytes(), url)
+        except _DownloadError as exc:
+            raise ResultNotFoundError(
+                f"cannot download the registry of committed results from {url} ({exc}); try "
+                f"again later, or run the notebook inside a clone of {REPOSITORY_URL}"
+            ) from None
+        except ValueError as exc:
+            raise ResultVerificationError(f"{exc}; nothing was kept. Try again later.") from None
+        except OSError as exc:
+            raise ResultNotFoundError(
+                f"cannot keep the registry in the cache {cache}: {exc}"
+            ) from None
+        _registries[url] = sums
+    return _registries[url]
+
+
+def make_registry(paths: Iterable[str], root: str | os.PathLike[str]) -> str:
+    """The registry text for the committed files ``paths`` of the work tree ``root``.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Repository-relative paths of the committed results.
+    root : path-like
+        The repository's work tree.
+
+    Returns
+    -------
+    str
+        One ``<relpath> <sha256>`` line per file, sorted by path (what :func:`read_registry`
+        reads and :func:`result_path` checks downloads against).
+    """
+    rels = sorted({_check_relpath(p) for p in paths})
+    return "".join(f"{rel} {sha256_file(Path(root) / rel)}\n" for rel in rels)
 
 
 def read_result_text(relpath: str, **kwargs: Any) -> str:

@@ -47,6 +47,21 @@ from gensim.models.callbacks import CallbackAny2Vec
 from sessrec import __version__
 from sessrec._checks import check_int, check_k
 from sessrec._io import atomic_path, sha256_file, write_text_atomic
+from sessrec._modelfiles import (
+    LEGACY_KV_FILE,
+    SIDECAR,
+    TXT_FILE,
+    ModelFolderError,
+    check_save_folder,
+    decode_id,
+    encode_id,
+    read_sidecar,
+    read_state,
+    read_vectors,
+    sidecar_items,
+    sidecar_record,
+    sidecar_version,
+)
 from sessrec.base import SessionRecommender, recency_weights
 from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
 from sessrec.sessions import Sessions
@@ -57,21 +72,51 @@ __all__ = ["EpochEvaluator", "Item2Vec", "ModelFolderError"]
 GENSIM3_NAMES: dict[str, str] = {"size": "vector_size", "iter": "epochs"}
 
 _FORMAT = "sessrec.Item2Vec"
-_FORMAT_VERSION = 1
-_SIDECAR = "item2vec.json"
-_KV_FILE = "vectors.kv"
-_TXT_FILE = "vectors.txt"
+#: 2: ids percent-encoded in vectors.txt, listed in the sidecar; no pickle-based vectors.kv.
+_FORMAT_VERSION = 2
+_STATE_VERSION = 1
 
-
-class ModelFolderError(ValueError):
-    """A saved model folder is missing, damaged or does not match its sidecar."""
+_INT32_MAX = 2**31 - 1
+#: Allowed range of each whole-number parameter. gensim's C kernel keeps them in 32-bit ints and
+#: adds ``window`` to positions (up to 10,000) and ``negative`` to 1, so those must stay well
+#: inside; the tighter caps keep one fit from running for days; ``seed`` seeds numpy's
+#: RandomState (32 bits). Memory for ``vector_size`` is checked against the vocabulary in fit.
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "vector_size": (1, _INT32_MAX),
+    "window": (1, 1_000_000),
+    "negative": (0, 1_000),
+    "epochs": (1, 1_000_000),
+    "min_count": (1, _INT32_MAX),
+    "workers": (1, 256),
+    "seed": (0, 2**32 - 1),
+}
+#: Allowed range of each real parameter (both ends included; ``alpha`` must also be > 0).
+#: gensim trains in float32: a learning rate above 1 can overflow the weights to inf/NaN, on
+#: which its C code crashes; ``count ** ns_exponent`` must stay finite in float64 for any count;
+#: ``sample`` above 1 is a count threshold that gensim turns into an int.
+_FLOAT_RANGES: dict[str, tuple[float, float]] = {
+    "ns_exponent": (-10.0, 10.0),
+    "alpha": (0.0, 1.0),
+    "min_alpha": (0.0, 1.0),
+    "sample": (0.0, 1e12),
+}
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
-    """Row-normalised float32 copy (zero rows stay zero)."""
+    """Row-normalised float32 copy (zero rows stay zero).
+
+    Norms are computed in float32; a row whose float32 norm overflows (entries beyond ~1e19)
+    is normalised in float64 instead, so that huge but finite vectors keep their direction.
+    """
     v = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=1, keepdims=True)
-    return v / np.where(norms > 0, norms, 1.0)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+    out = v / np.where(norms > 0, norms, 1.0)
+    big = ~np.isfinite(norms[:, 0])
+    if big.any():
+        v64 = v[big].astype(np.float64)
+        out[big] = (v64 / np.linalg.norm(v64, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def _stable(scores: np.ndarray) -> np.ndarray:
@@ -127,6 +172,13 @@ class Item2Vec(SessionRecommender):
     defaults (except ``workers``, see above). gensim-3 names (``size``, ``iter``) and unknown
     keys raise :class:`ValueError` naming the valid parameters.
 
+    Every value is checked against the range gensim's C kernel takes without crashing, hanging
+    or overflowing (32-bit ints, float32 weights): ``window`` <= 1,000,000, ``negative`` <=
+    1,000, ``alpha`` and ``min_alpha`` <= 1, ``|ns_exponent|`` <= 10, ``sample`` <= 1e12,
+    ``workers`` <= 256, ``seed`` < 2**32, ``vector_size`` and ``min_count`` < 2**31, ``epochs``
+    <= 1,000,000; :meth:`fit` also refuses weights (``vector_size`` times the vocabulary) that
+    would take more than half of the machine's memory.
+
     Attributes
     ----------
     history_ : pandas.DataFrame
@@ -162,19 +214,21 @@ class Item2Vec(SessionRecommender):
         super().__init__()
         if unknown:
             raise ValueError(self._unknown_message(unknown))
-        self.vector_size = check_int(vector_size, "vector_size", 1)
-        self.window = check_int(window, "window", 1)
-        self.negative = check_int(negative, "negative", 0)
+        self.vector_size = self._check_int(vector_size, "vector_size")
+        self.window = self._check_int(window, "window")
+        self.negative = self._check_int(negative, "negative")
         self.ns_exponent = self._check_float(ns_exponent, "ns_exponent")
-        self.alpha = self._check_float(alpha, "alpha", positive=True)
-        self.min_alpha = self._check_float(min_alpha, "min_alpha", non_negative=True)
-        self.epochs = check_int(epochs, "epochs", 1)
+        self.alpha = self._check_float(alpha, "alpha")
+        self.min_alpha = self._check_float(min_alpha, "min_alpha")
+        self.epochs = self._check_int(epochs, "epochs")
         self.sg = self._check_flag(sg, "sg")
         self.hs = self._check_flag(hs, "hs")
-        self.min_count = check_int(min_count, "min_count", 1)
-        self.sample = self._check_float(sample, "sample", non_negative=True)
-        self.workers = check_int(workers, "workers", 1)
-        self.seed = check_int(seed, "seed", 0)
+        self.min_count = self._check_int(min_count, "min_count")
+        self.sample = self._check_float(sample, "sample")
+        self.workers = self._check_int(workers, "workers")
+        self.seed = self._check_int(seed, "seed")
+        if self.alpha <= 0 or np.float32(self.alpha) == 0:
+            raise ValueError(f"alpha must be > 0 (and not 0 in float32), got {alpha!r}")
         if self.negative == 0 and self.hs == 0:
             raise ValueError("negative=0 needs hs=1 (otherwise nothing is trained)")
         if self.min_alpha > self.alpha:
@@ -198,18 +252,24 @@ class Item2Vec(SessionRecommender):
         )
 
     @staticmethod
-    def _check_float(
-        value: object, name: str, positive: bool = False, non_negative: bool = False
-    ) -> float:
+    def _check_int(value: object, name: str) -> int:
+        lo, hi = _INT_RANGES[name]
+        v = check_int(value, name, lo)
+        if v > hi:
+            raise ValueError(f"{name} must be an int from {lo} to {hi:,}, got {value!r}")
+        return v
+
+    @staticmethod
+    def _check_float(value: object, name: str) -> float:
+        lo, hi = _FLOAT_RANGES[name]
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
             raise ValueError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
         v = float(value)
         if not math.isfinite(v):
             raise ValueError(f"{name} must be finite, got {value!r}")
-        if positive and v <= 0:
-            raise ValueError(f"{name} must be > 0, got {value!r}")
-        if non_negative and v < 0:
-            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if not lo <= v <= hi:
+            lower = "> 0" if name == "alpha" else f">= {lo:g}"
+            raise ValueError(f"{name} must be {lower} and <= {hi:g}, got {value!r}")
         return v
 
     @staticmethod
@@ -293,6 +353,10 @@ class Item2Vec(SessionRecommender):
             stop_after = min(check_int(stop_after, "stop_after", 1), self.epochs)
         if resume_from is not None and patience is not None:
             raise ValueError("early stopping (patience=...) cannot resume a training state")
+        if checkpoint_dir is not None:
+            checkpoint_dir = check_save_folder(checkpoint_dir)  # before training, not after
+        if isinstance(train, Sessions):
+            self._check_memory(train.n_items)
         evaluator = None
         if valid is not None:
             evaluator = EpochEvaluator(valid, k=k, metrics=metrics)
@@ -432,13 +496,28 @@ class Item2Vec(SessionRecommender):
         if opts["save_state"] is not None:
             self._save_state(model, epoch + 1, opts["save_state"])  # epoch = first - 1 if none ran
 
+    def _check_memory(self, n_items: int) -> None:
+        """Refuse weights that would take more than half of this machine's memory."""
+        layers = 1 + (self.negative > 0) + self.hs  # vectors, syn1neg, syn1
+        need = 4 * n_items * self.vector_size * layers
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):  # not on this platform
+            return
+        if need > total // 2:
+            raise ValueError(
+                f"vector_size={self.vector_size:,} needs {need / 2**30:,.1f} GiB for the "
+                f"weights of up to {n_items:,} items, more than half of this machine's memory "
+                f"({total / 2**30:,.1f} GiB); lower vector_size"
+            )
+
     # ------------------------------------------------------------------ training state
     def _state_meta(self) -> dict[str, Any]:
         params = self.get_params()
         params.pop("workers")  # threads change speed, not the state (bit-exact only with 1)
         return {
             "format": f"{_FORMAT}.state",
-            "version": _FORMAT_VERSION,
+            "version": _STATE_VERSION,
             "params": params,
             "train_fingerprint": self._train_fingerprint,
         }
@@ -464,35 +543,27 @@ class Item2Vec(SessionRecommender):
     def _load_state(self, model: Word2Vec, path: Path) -> int:
         """Put a saved training state into a freshly built ``model``; return its epochs done."""
         hint = "delete it to train from the start"
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                data = {key: z[key] for key in z.files}
-            meta = json.loads(str(data["meta"]))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no training state at {path}") from None
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelFolderError(
-                f"{path} is not a readable training state ({exc}); {hint}"
-            ) from exc
-        own = self._state_meta()
-        for key in ("format", "params", "train_fingerprint"):
+        targets = {"vectors": model.wv.vectors}
+        targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
+        state = read_state(path, {k: v.shape for k, v in targets.items()}, hint)
+        meta, own = state["meta"], self._state_meta()
+        for key in ("format", "version", "params", "train_fingerprint"):
             if meta.get(key) != own[key]:
                 raise ModelFolderError(
                     f"the training state {path} was written for other {key.replace('_', ' ')} "
                     f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
                 )
-        targets = {"vectors": model.wv.vectors}
-        targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
+        done = state["epochs_done"]
+        if done > self.epochs:
+            raise ModelFolderError(
+                f"the training state {path} has {done} epochs done, more than epochs="
+                f"{self.epochs}; {hint}"
+            )
         for key, target in targets.items():
-            if key not in data or data[key].shape != target.shape:
-                raise ModelFolderError(f"{path}: {key} does not fit this model; {hint}")
-            target[:] = data[key]
-        pos, has_gauss = (int(v) for v in data["rng_rest"])
-        model.random.set_state(
-            (meta["rng"], data["rng_keys"], pos, has_gauss, float(data["rng_gauss"][0]))
-        )
+            target[:] = state[key]
+        model.random.set_state(state["rng"])
         model.wv.fill_norms(force=True)
-        return min(int(data["epochs_done"]), self.epochs)
+        return done
 
     def _adopt(self, wv: KeyedVectors, counts: pd.Series) -> None:
         """Take gensim's vectors: vocabulary = the items gensim kept, in sorted order."""
@@ -505,6 +576,11 @@ class Item2Vec(SessionRecommender):
             vocab = keys[order]
             self._set_vocab(vocab, counts.reindex(vocab).to_numpy(dtype=np.int64))
             self._adopted_keys = (wv.index_to_key, counts, order)
+        if not np.isfinite(wv.vectors).all():
+            raise ValueError(
+                "word2vec produced NaN or infinite vectors (too high a learning rate, or "
+                "damaged weights); lower alpha"
+            )
         self._unit_vectors = _unit(wv.vectors[order])
         self._unit64 = self._unit_vectors.astype(np.float64)
         self.wv = wv
@@ -558,47 +634,74 @@ class Item2Vec(SessionRecommender):
         return scores
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model to a folder.
+    @staticmethod
+    def check_save_folder(path: str | os.PathLike[str]) -> Path:
+        """Check, before training, that :meth:`save` can write to ``path``.
 
-        The folder holds ``vectors.kv`` (gensim's ``KeyedVectors`` format, for
-        ``KeyedVectors.load``), ``vectors.txt`` (the word2vec text format, readable by other
-        tools; unit-normalised vectors are *not* stored, the raw ones are) and
-        ``item2vec.json`` (parameters, versions, a fingerprint of the training sessions, the
-        item counts used for the popularity fallback, the history and the files' sha256).
-        Each file is written atomically; the sidecar last, so a folder whose sidecar exists is
-        complete.
+        The folder must be new, empty, or an earlier model folder (a sessrec ``item2vec.json``
+        in it); its nearest existing parent must be writable. :meth:`save` and the
+        ``checkpoint_dir`` of :meth:`fit` check the same.
 
         Parameters
         ----------
         path : path-like
-            Folder (created if needed; existing model files are replaced).
 
         Returns
         -------
         pathlib.Path
+            The folder, ``~`` expanded.
+
+        Raises
+        ------
+        ModelFolderError
+            If ``path`` is empty, a file, a folder with other content, or not writable.
+        """
+        return check_save_folder(path)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model to a folder; nothing in it needs pickle to read.
+
+        The folder holds ``vectors.txt``, the word2vec text format (``KeyedVectors.
+        load_word2vec_format`` in gensim and other tools; raw vectors, not unit-normalised),
+        whose tokens are the item ids percent-encoded (``BANK CHARGES`` is ``BANK%20CHARGES``;
+        ``urllib.parse.unquote`` reverses it), and ``item2vec.json`` (parameters, versions, a
+        fingerprint of the training sessions, the ids in row order with their counts for the
+        popularity fallback, the history and the SHA-256 of ``vectors.txt``). Each file is
+        written atomically, the sidecar last, so a folder whose sidecar matches is complete.
+
+        Parameters
+        ----------
+        path : path-like
+            A new or empty folder, or an earlier model folder (whose model files are replaced;
+            a pickle-based ``vectors.kv`` of format version 1 is removed).
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        ModelFolderError
+            If ``path`` is empty, a file, a folder with other content, or not writable.
         """
         import gensim
 
         self._check_fitted()
         assert self.wv is not None and self.vocab is not None and self.item_counts_ is not None
-        spaced = [x for x in self.vocab.tolist() if any(ch.isspace() for ch in x)]
-        if spaced:
-            raise ValueError(
-                f"item id {spaced[0]!r} contains whitespace, which the word2vec text format "
-                "cannot store; map item ids to codes without spaces before training"
-            )
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = check_save_folder(path)
+        # rows by count, most frequent first (the word2vec convention), ties by id
+        order = np.lexsort((np.arange(self.vocab.size), -self.item_counts_))
+        items = self.vocab[order].tolist()
+        counts = self.item_counts_[order].tolist()
         kv = KeyedVectors(self.vector_size, dtype=np.float32)
-        order = [self.wv.get_index(key) for key in self.vocab.tolist()]
-        kv.add_vectors(list(self.vocab), self.wv.vectors[order])
-        for key, count in zip(self.vocab.tolist(), self.item_counts_.tolist(), strict=True):
-            kv.set_vecattr(key, "count", int(count))
-        with atomic_path(folder / _KV_FILE) as tmp:
-            kv.save(str(tmp))
-        with atomic_path(folder / _TXT_FILE) as tmp:
+        kv.add_vectors(
+            [encode_id(x) for x in items], self.wv.vectors[[self.wv.get_index(x) for x in items]]
+        )
+        for row, count in enumerate(counts):
+            kv.set_vecattr(row, "count", int(count))  # gensim's stable sort keeps this order
+        with atomic_path(folder / TXT_FILE) as tmp:
             kv.save_word2vec_format(str(tmp), binary=False, write_header=True)
+        (folder / LEGACY_KV_FILE).unlink(missing_ok=True)
         history = self.history_.replace({np.nan: None}).to_dict(orient="records")
         sidecar = {
             "format": _FORMAT,
@@ -606,18 +709,22 @@ class Item2Vec(SessionRecommender):
             "params": self.get_params(),
             "versions": {"sessrec": __version__, "gensim": gensim.__version__},
             "train_fingerprint": self._train_fingerprint,
-            "n_items": int(self.vocab.size),
-            "counts": dict(zip(self.vocab.tolist(), self.item_counts_.tolist(), strict=True)),
+            "n_items": len(items),
+            "items": items,
+            "counts": counts,
             "best_epoch": self.best_epoch_,
             "history": history,
-            "files": {name: sha256_file(folder / name) for name in (_KV_FILE, _TXT_FILE)},
+            "files": {TXT_FILE: sha256_file(folder / TXT_FILE)},
         }
-        write_text_atomic(folder / _SIDECAR, json.dumps(sidecar, indent=1))
+        write_text_atomic(folder / SIDECAR, json.dumps(sidecar, indent=1))
         return folder
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Item2Vec:
         """Read a folder written by :meth:`save` (no pickle: the vectors come from the text file).
+
+        Folders of format version 1 (ids stored unencoded, a ``vectors.kv`` that is not read)
+        are read too.
 
         Parameters
         ----------
@@ -632,58 +739,51 @@ class Item2Vec(SessionRecommender):
         ------
         ModelFolderError
             If the folder, a file or the sidecar is missing, damaged, from another format
-            version, or does not match the vectors.
+            version, holds NaN or infinite vectors, or does not match the vectors.
         """
         folder = Path(path)
-        side = folder / _SIDECAR
-        if not folder.is_dir():
+        side = folder / SIDECAR
+        if not os.fspath(path) or not folder.is_dir():
             raise ModelFolderError(f"no model folder at {folder}; save one with Item2Vec.save")
         if not side.is_file():
             raise ModelFolderError(
-                f"{folder} has no {_SIDECAR}: not a sessrec word2vec folder, or its save was "
+                f"{folder} has no {SIDECAR}: not a sessrec word2vec folder, or its save was "
                 "interrupted; save the model again"
             )
-        try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelFolderError(f"{side} is damaged (not JSON: {exc}); save again") from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ModelFolderError(f"{side} is not a sessrec word2vec sidecar")
-        if meta.get("format_version", 0) > _FORMAT_VERSION:
-            raise ModelFolderError(
-                f"{side} has format version {meta.get('format_version')}; this sessrec reads "
-                f"<= {_FORMAT_VERSION}: upgrade sessrec"
-            )
-        txt = folder / _TXT_FILE
+        meta = read_sidecar(side)
+        version = sidecar_version(meta, side, _FORMAT, _FORMAT_VERSION)
+        txt = folder / TXT_FILE
+        files = meta.get("files")
+        if not isinstance(files, dict) or not isinstance(files.get(TXT_FILE), str):
+            raise ModelFolderError(f"{side} lacks the checksum of {TXT_FILE}; save the model again")
         if not txt.is_file():
             raise ModelFolderError(f"{txt} is missing; save the model again")
-        expected = meta.get("files", {}).get(_TXT_FILE)
-        if expected != sha256_file(txt):
+        if files[TXT_FILE] != sha256_file(txt):
             raise ModelFolderError(
-                f"{txt} does not match the checksum in {_SIDECAR} (changed or damaged since it "
+                f"{txt} does not match the checksum in {SIDECAR} (changed or damaged since it "
                 "was saved); save the model again"
             )
+        params = meta.get("params")
         try:
-            model = cls(**meta["params"])
-        except (KeyError, TypeError, ValueError) as exc:
+            model = cls(**params) if isinstance(params, dict) else None
+        except (TypeError, ValueError) as exc:
             raise ModelFolderError(f"{side} holds invalid parameters: {exc}") from None
+        if model is None:
+            raise ModelFolderError(f"{side}: 'params' must be an object of parameters")
+        items, counts = sidecar_items(meta, side, version)
+        tokens, vectors = read_vectors(txt, len(items), model.vector_size)
         try:
-            wv = KeyedVectors.load_word2vec_format(str(txt), binary=False)
-        except (ValueError, UnicodeDecodeError, EOFError) as exc:
-            raise ModelFolderError(f"{txt} is damaged: {exc}") from None
-        counts = meta.get("counts")
-        if (
-            not isinstance(counts, dict)
-            or set(counts) != set(wv.index_to_key)
-            or wv.vector_size != model.vector_size
-        ):
+            keys = [decode_id(t) for t in tokens] if version >= 2 else tokens
+        except UnicodeDecodeError:
+            keys = []
+        if keys != items:
             raise ModelFolderError(
-                f"{txt} and {_SIDECAR} disagree (items or vector size); save the model again"
+                f"{txt} and {SIDECAR} list different items; save the model again"
             )
-        model._adopt(wv, pd.Series(counts, dtype=np.int64))
-        model.history_ = pd.DataFrame(meta.get("history") or [])
-        model.best_epoch_ = meta.get("best_epoch")
-        model._train_fingerprint = meta.get("train_fingerprint")
+        wv = KeyedVectors(model.vector_size, dtype=np.float32)
+        wv.add_vectors(keys, vectors)
+        model._adopt(wv, pd.Series(counts, index=pd.Index(items, dtype=object), dtype=np.int64))
+        model.history_, model.best_epoch_, model._train_fingerprint = sidecar_record(meta, side)
         return model
 
     @property

@@ -56,6 +56,19 @@ def test_defaults_are_the_tutorials_baseline() -> None:
         ({"negative": 0}, "negative=0 needs hs=1"),
         ({"min_alpha": 0.5}, "must not exceed alpha"),
         ({"workers": 0}, "workers must be an int >= 1"),
+        # the ranges gensim's C kernel (32-bit ints, float32 weights) takes without crashing
+        ({"alpha": 1e39}, r"alpha must be > 0 and <= 1, got 1e\+39"),
+        ({"alpha": 1e-50}, "not 0 in float32"),
+        ({"window": 2**31}, "window must be an int from 1 to 1,000,000, got 2147483648"),
+        ({"negative": 2**31 - 1}, "negative must be an int from 0 to 1,000"),
+        ({"ns_exponent": 1000}, "ns_exponent must be >= -10 and <= 10"),
+        ({"ns_exponent": -11}, "ns_exponent must be >= -10"),
+        ({"sample": 1e308}, "sample must be >= 0 and <= 1e"),
+        ({"min_alpha": -1e-9}, "min_alpha must be >= 0"),
+        ({"vector_size": 2**31}, "vector_size must be an int from 1 to 2,147,483,647"),
+        ({"epochs": 10**7}, "epochs must be an int from 1 to 1,000,000"),
+        ({"seed": 2**32}, "seed must be an int from 0 to 4,294,967,295"),
+        ({"workers": 10**5}, "workers must be an int from 1 to 256"),
     ],
 )
 def test_parameter_validation(params: dict, message: str) -> None:
@@ -199,7 +212,7 @@ def test_recommend_session_recency_weighted(fitted: Item2Vec) -> None:
 # --------------------------------------------------------------------------- save / load
 def test_save_load_round_trip(fitted: Item2Vec, split, tmp_path) -> None:
     folder = fitted.save(tmp_path / "model")
-    assert {p.name for p in folder.iterdir()} == {"vectors.kv", "vectors.txt", "item2vec.json"}
+    assert {p.name for p in folder.iterdir()} == {"vectors.txt", "item2vec.json"}  # no pickle
     loaded = Item2Vec.load(folder)
     assert np.array_equal(loaded.vectors.to_numpy(), fitted.vectors.to_numpy())  # exact
     queries = split.test[:, 0]
@@ -209,10 +222,10 @@ def test_save_load_round_trip(fitted: Item2Vec, split, tmp_path) -> None:
     assert loaded.get_params() == fitted.get_params()
     pd.testing.assert_frame_equal(loaded.history_, fitted.history_)
     assert loaded.train_fingerprint == split.train.compact().fingerprint()
-    # the gensim formats are readable by gensim itself
+    # the word2vec text format is readable by gensim itself, most frequent item first
     kv = KeyedVectors.load_word2vec_format(str(folder / "vectors.txt"))
     assert set(kv.index_to_key) == set(fitted.vocab)
-    assert KeyedVectors.load(str(folder / "vectors.kv")).get_vecattr(fitted.vocab[0], "count") > 0
+    assert kv.index_to_key[0] == fitted.vocab[np.argmax(fitted.item_counts_)]
     meta = json.loads((folder / "item2vec.json").read_text())
     assert meta["versions"]["sessrec"] and meta["params"]["epochs"] == 8
 

@@ -125,7 +125,10 @@ def _write_entry(folder: Path, key: str, source_sha: str, df: pd.DataFrame, extr
     # older copies of the same source (earlier loader versions) are of no further use
     for old in folder.glob(f"{source_sha[:32]}-*{_SUFFIX}"):
         if old != entry:
-            old.unlink(missing_ok=True)
+            try:
+                old.unlink(missing_ok=True)
+            except OSError:  # not ours to remove (a folder, read-only): it is never read
+                pass
 
 
 def _parse(data: bytes, path: Path, date_order: str | None) -> tuple[pd.DataFrame, list[str]]:
@@ -173,22 +176,11 @@ def load_parsed(
     folder = parsed_dir(cache) if cache is not None else None
     if folder is not None:
         sweep_stale_temp(folder)
-        for entry in sorted(folder.glob(f"{key}.*{_SUFFIX}")):
-            try:
-                df, meta = _read_entry(entry, key, source_sha)
-            except Exception as exc:  # any failure to read it back means it is damaged
-                _notice(
-                    f"the parsed copy of {path.name} in the cache was damaged ({exc}); "
-                    "rebuilding it from the file."
-                )
-                entry.unlink(missing_ok=True)
-                continue
-            for note in meta.get("notes", []):
-                warnings.warn(note, _date_warning(), stacklevel=3)
-            df.attrs.update(
-                source=str(path), form=meta.get("form"), date_order=meta.get("date_order")
-            )
-            return df
+        found = _read_cached(folder, key, source_sha, path)
+        if found is None:
+            folder = None  # a damaged copy that cannot be removed: parse, keep nothing
+        elif isinstance(found, pd.DataFrame):
+            return found
     df, notes = _parse(data, path, order)
     df.attrs["source"] = str(path)
     if folder is not None:
@@ -202,6 +194,39 @@ def load_parsed(
                     f"cannot keep a parsed copy in {folder} ({exc}); every load parses the file."
                 )
     return df
+
+
+def _read_cached(folder: Path, key: str, source_sha: str, path: Path) -> pd.DataFrame | bool | None:
+    """The verified parsed copy in ``folder``; ``False`` if there is none (damaged ones are
+    removed, with a notice); ``None`` if a damaged one cannot be removed (read-only cache, or a
+    folder in its place), after a one-line notice: then the file is parsed and nothing kept.
+    """
+    try:
+        entries = sorted(folder.glob(f"{key}.*{_SUFFIX}"))
+    except OSError:
+        entries = []
+    for entry in entries:
+        try:
+            df, meta = _read_entry(entry, key, source_sha)
+        except Exception as exc:  # any failure to read it back means it is damaged
+            why = f"the parsed copy of {path.name} in the cache was damaged ({exc})"
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    raise IsADirectoryError(f"{entry} is a folder")
+                entry.unlink(missing_ok=True)
+            except OSError as err:
+                _notice(
+                    f"{why} and cannot be removed ({err}); parsing the file instead. Point "
+                    "SESSREC_CACHE at a writable folder to keep a parsed copy."
+                )
+                return None
+            _notice(f"{why}; rebuilding it from the file.")
+            continue
+        for note in meta.get("notes", []):
+            warnings.warn(note, _date_warning(), stacklevel=4)
+        df.attrs.update(source=str(path), form=meta.get("form"), date_order=meta.get("date_order"))
+        return df
+    return False
 
 
 def _date_warning() -> type[Warning]:
