@@ -193,7 +193,17 @@ def test_book_build_is_strict():
     assert "jupyter-book build . -W -n --keep-going" in makefile
 
 
-# ------------------------------------------------------------------ bibliography style
+# ------------------------------------------------------------------ front and back matter
+def test_back_matter_has_glossary_performance_and_index():
+    docs = [doc for _n, doc, _t in EXT.toc_chapters(ROOT)]
+    for page in ("book/glossary", "book/performance", "book/reproduce", "book/references"):
+        assert page in docs, f"_toc.yml does not list {page}"
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    assert "```{glossary}" in glossary and "<genindex>" in glossary
+    for term in ("session", "query", "truth", "Recall@k", "MRR@k", "NDCG@k", "epoch", "rung"):
+        assert re.search(rf"^{re.escape(term)}$", glossary, re.M), f"glossary lacks {term!r}"
+
+
 def test_bibliography_is_author_year():
     import yaml
 
