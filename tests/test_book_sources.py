@@ -204,6 +204,21 @@ def test_back_matter_has_glossary_performance_and_index():
         assert re.search(rf"^{re.escape(term)}$", glossary, re.M), f"glossary lacks {term!r}"
 
 
+def test_every_glossary_term_a_chapter_links_is_defined():
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    block = glossary.split("```{glossary}")[1].split("```")[0]
+    defined = {line.strip().lower() for line in block.splitlines() if re.match(r"^\S", line)}
+    used = {
+        (target or text).strip().lower()
+        for md in SOURCES
+        for text, target in re.findall(
+            r"\{term\}`([^<`]+?)(?:\s*<([^>]+)>)?`", md.read_text(encoding="utf-8")
+        )
+    }
+    assert used, "no chapter links a glossary term"
+    assert not used - defined, f"{{term}} links to undefined glossary terms: {used - defined}"
+
+
 def test_bibliography_is_author_year():
     import yaml
 
