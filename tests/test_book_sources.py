@@ -194,6 +194,13 @@ def test_book_build_is_strict():
 
 
 # ------------------------------------------------------------------ front and back matter
+def test_intro_says_whom_the_book_is_for_and_what_it_assumes():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "## Who this book is for" in intro
+    for prerequisite in ("Python", "pandas", "probability"):
+        assert prerequisite in intro, f"the intro does not say it assumes {prerequisite}"
+
+
 def test_back_matter_has_glossary_performance_and_index():
     docs = [doc for _n, doc, _t in EXT.toc_chapters(ROOT)]
     for page in ("book/glossary", "book/performance", "book/reproduce", "book/references"):
