@@ -10,6 +10,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ def _load_ext():
         "sessrec_book", ROOT / "book" / "_ext" / "sessrec_book.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("sessrec_book", module)  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -190,3 +192,77 @@ def test_every_bibliography_entry_is_cited():
 def test_book_build_is_strict():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "jupyter-book build . -W -n --keep-going" in makefile
+
+
+# ------------------------------------------------------------------ front and back matter
+def test_intro_says_whom_the_book_is_for_and_what_it_assumes():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "## Who this book is for" in intro
+    for prerequisite in ("Python", "pandas", "probability"):
+        assert prerequisite in intro, f"the intro does not say it assumes {prerequisite}"
+
+
+def test_back_matter_has_glossary_performance_and_index():
+    docs = [doc for _n, doc, _t in EXT.toc_chapters(ROOT)]
+    for page in ("book/glossary", "book/performance", "book/reproduce", "book/references"):
+        assert page in docs, f"_toc.yml does not list {page}"
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    assert "```{glossary}" in glossary and "<genindex>" in glossary
+    for term in ("session", "query", "truth", "Recall@k", "MRR@k", "NDCG@k", "epoch", "rung"):
+        assert re.search(rf"^{re.escape(term)}$", glossary, re.M), f"glossary lacks {term!r}"
+
+
+def test_every_glossary_term_a_chapter_links_is_defined():
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    block = glossary.split("```{glossary}")[1].split("```")[0]
+    defined = {line.strip().lower() for line in block.splitlines() if re.match(r"^\S", line)}
+    used = {
+        (target or text).strip().lower()
+        for md in SOURCES
+        for text, target in re.findall(
+            r"\{term\}`([^<`]+?)(?:\s*<([^>]+)>)?`", md.read_text(encoding="utf-8")
+        )
+    }
+    assert used, "no chapter links a glossary term"
+    assert not used - defined, f"{{term}} links to undefined glossary terms: {used - defined}"
+
+
+def test_bibliography_is_author_year():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    assert config["bibtex_reference_style"] == EXT.CITE_STYLE
+    assert config["bibtex_default_style"] == EXT.BIB_STYLE
+    EXT._register_bibliography_style()
+    from sphinxcontrib.bibtex.plugin import find_plugin
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    style = find_plugin("sphinxcontrib.bibtex.style.referencing", EXT.CITE_STYLE)()
+    assert isinstance(style, AuthorYearReferenceStyle)
+    assert style.bracket_parenthetical.left == "(" and style.bracket_parenthetical.sep == "; "
+
+
+def test_author_year_labels():
+    from pybtex.database import Person
+
+    def label(*names: str, year: str = "2018") -> str:
+        return EXT.author_year_label([Person(n) for n in names], year)
+
+    assert label("Chen, Daqing", year="2015") == "Chen, 2015"
+    assert label("Ludewig, Malte", "Jannach, Dietmar") == "Ludewig and Jannach, 2018"
+    assert label("Li, Liam", "Jamieson, Kevin", "Recht, Ben") == "Li et al., 2018"
+    assert label("{\\v R}eh{\\r u}{\\v r}ek, Radim", "Sojka, Petr", year="2010") == (
+        "Řehůřek and Sojka, 2010"
+    )
+    assert label("van der Maaten, Laurens", "Hinton, G.", year="2008") == (
+        "van der Maaten and Hinton, 2008"
+    )
+    assert label("{Cloudera Fast Forward}", year="2021") == "Cloudera Fast Forward, 2021"
+
+
+def test_equal_author_year_labels_get_letters():
+    from pybtex.database import Person
+
+    mikolov = [Person("Mikolov, Tomas"), Person("Chen, Kai"), Person("Dean, J.")]
+    labels = EXT.author_year_labels([(mikolov, "2013"), (mikolov, "2013"), (mikolov, "2014")])
+    assert labels == ["Mikolov et al., 2013a", "Mikolov et al., 2013b", "Mikolov et al., 2014"]

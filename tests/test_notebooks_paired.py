@@ -234,3 +234,172 @@ def test_committed_files_are_read_through_sessrec_results(md: Path):
         "sessrec.results.read_result_json / read_result_text / result_path, which also work "
         "on Colab"
     )
+
+
+# ------------------------------------------------------------- the book standard (GUIDE.md)
+#: Chapters written to the book standard: methods from scratch, no visible machinery, exercises
+#: with answers that run. Add a chapter here when it is rewritten to the standard.
+BOOK_STANDARD_CHAPTERS = ["01_data", "02_sessions", "03_baselines"]
+STANDARD = [NOTEBOOKS / f"{name}.md" for name in BOOK_STANDARD_CHAPTERS]
+#: Longest code line that shows without horizontal scrolling in the content column at 1,280 px.
+MAX_CODE_LINE = 78
+
+
+def _meta_cells(path: Path) -> list[tuple[str, str, list[str], dict]]:
+    """(cell type, source, tags, mystnb metadata) of every cell."""
+    nb = jupytext.read(path)
+    return [
+        (
+            cell.cell_type,
+            _source(cell).strip(),
+            sorted(cell.metadata.get("tags", [])),
+            dict(cell.metadata.get("mystnb", {})),
+        )
+        for cell in nb.cells
+    ]
+
+
+def _glue_calls(source: str) -> list[ast.Call]:
+    return [node for node in ast.walk(_code_ast(source)) if _call_name(node) == "glue"]
+
+
+def test_standard_chapters_exist():
+    for md in STANDARD:
+        assert md.is_file(), f"BOOK_STANDARD_CHAPTERS lists {md.name}, which does not exist"
+
+
+@pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
+def test_no_visible_cell_glues(md: Path):
+    """Cells that glue numbers for the prose are machinery: they are removed from the page."""
+    bad = [
+        i
+        for i, (kind, source, tags, _m) in enumerate(_meta_cells(md))
+        if kind == "code" and "remove-cell" not in tags and _glue_calls(source)
+    ]
+    assert not bad, f"{md.name}: code cells {bad} call glue(...) but are not tagged remove-cell"
+
+
+@pytest.mark.parametrize("md", MARKDOWN, ids=lambda p: p.name)
+def test_no_prose_assembled_by_if_else(md: Path):
+    """Prose is written, not chosen by code: a claim is backed by a hidden assert instead."""
+    if md.stem not in BOOK_STANDARD_CHAPTERS:
+        pytest.skip("chapter not yet rewritten to the book standard")
+    bad = [
+        ast.unparse(call)[:80]
+        for kind, source, _t, _m in _meta_cells(md)
+        if kind == "code"
+        for call in _glue_calls(source)
+        if any(isinstance(node, ast.IfExp) for arg in call.args[1:] for node in ast.walk(arg))
+    ]
+    assert not bad, f"{md.name} glues text chosen by if/else: {bad}"
+
+
+@pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
+def test_visible_code_lines_fit_the_page(md: Path):
+    long = [
+        line
+        for kind, source, tags, _m in _meta_cells(md)
+        if kind == "code" and "remove-cell" not in tags
+        for line in source.splitlines()
+        if len(line) > MAX_CODE_LINE
+    ]
+    assert not long, f"{md.name}: visible code lines over {MAX_CODE_LINE} characters: {long}"
+
+
+# A number in a caption or heading is typed by hand; metric names (Recall@10) and model names
+# (word2vec) are not numbers.
+_NOT_NUMBERS = re.compile(r"@\d+|@k|word2vec|\{[a-z]+\}`[^`]*`", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
+def test_figures_have_alt_text_and_captions_without_numbers(md: Path):
+    cells = _meta_cells(md)
+    figures = [meta for kind, _s, _t, meta in cells if kind == "code" and "figure" in meta]
+    assert figures, f"{md.name} has no captioned figure"
+    for meta in figures:
+        name = meta["figure"].get("name", "?")
+        caption = meta["figure"].get("caption", "")
+        alt = meta.get("image", {}).get("alt", "")
+        assert caption.strip() and alt.strip(), f"{md.name} {name}: a caption and alt text"
+        assert "/" not in alt.split()[0] and len(alt.split()) >= 8, f"{name}: describe the figure"
+        assert not re.search(r"\d", _NOT_NUMBERS.sub("", caption)), f"{name}: number in caption"
+        assert re.search(r"\b(look|see|note)\b", caption, re.IGNORECASE), (
+            f"{md.name} {name}: the caption should say what to look at"
+        )
+
+
+@pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
+def test_headings_carry_no_numbers(md: Path):
+    headings = [
+        line
+        for kind, source, _t, _m in _meta_cells(md)
+        if kind == "markdown"
+        for line in source.splitlines()
+        if line.startswith("#")
+    ]
+    bad = [h for h in headings if re.search(r"\d", _NOT_NUMBERS.sub("", h))]
+    assert not bad, f"{md.name}: headings with numbers typed by hand: {bad}"
+
+
+def _exercises(md: Path) -> list[list[tuple[str, str, list[str], dict]]]:
+    """The cells of each exercise, from its numbered question to the next question.
+
+    A markdown cell may end one exercise (its answer) and start the next (the question): it is
+    split at every line that starts with a number and a full stop.
+    """
+    cells = _meta_cells(md)
+    start = next(
+        i
+        for i, (kind, source, _t, _m) in enumerate(cells)
+        if kind == "markdown" and re.search(r"^## Exercises\s*$", source, re.M)
+    )
+    exercises: list[list[tuple[str, str, list[str], dict]]] = []
+    for kind, source, tags, meta in cells[start:]:
+        if kind != "markdown":
+            if exercises:
+                exercises[-1].append((kind, source, tags, meta))
+            continue
+        text = source.split("## Exercises")[-1]
+        first, *questions = re.split(r"(?m)^(?=\d+\.\s)", text)
+        if exercises and first.strip():
+            exercises[-1].append((kind, first, tags, meta))
+        for question in questions:
+            exercises.append([(kind, question, tags, meta)])
+    return exercises
+
+
+@pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
+def test_exercises_have_solutions_that_run_and_answers_with_numbers(md: Path):
+    exercises = _exercises(md)
+    assert len(exercises) >= 3, f"{md.name}: {len(exercises)} exercises, expected at least 3"
+    implement = 0
+    for n, cells in enumerate(exercises, start=1):
+        solutions = [
+            (source, meta)
+            for kind, source, tags, meta in cells
+            if kind == "code" and "hide-cell" in tags
+        ]
+        assert len(solutions) == 1, f"{md.name} exercise {n}: one solution cell tagged hide-cell"
+        source, meta = solutions[0]
+        assert meta.get("code_prompt_show") == "Show the solution", f"{md.name} exercise {n}"
+        last = _code_ast(source).body[-1]
+        assert isinstance(last, ast.Expr) and _call_name(last.value) != "glue", (
+            f"{md.name} exercise {n}: the solution must end by showing its result"
+        )
+        answers = [
+            source
+            for kind, source, _t, _m in cells
+            if kind == "markdown" and re.search(r":::\{dropdown\} Answer", source)
+        ]
+        assert answers and GLUE_REF.search(answers[0]), (
+            f"{md.name} exercise {n}: an Answer dropdown stating the result with a glued number"
+        )
+        if "*Implement it yourself.*" in cells[0][1]:
+            implement += 1
+            checks = [
+                source
+                for kind, source, tags, _m in cells
+                if kind == "code" and "remove-cell" in tags and "assert" in source
+            ]
+            assert checks, f"{md.name} exercise {n}: a hidden assert checks the implementation"
+    assert implement >= 1, f"{md.name}: no '*Implement it yourself.*' exercise"

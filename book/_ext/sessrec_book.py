@@ -6,7 +6,12 @@ Sphinx side (loaded through ``sphinx.local_extensions`` in ``_config.yml``):
 - a banner at the top of every page when the chapters run on the synthetic stand-in, and
   ``_static/sessrec-build.json`` saying which data the build used (the browser test reads it);
 - the ``results-registry`` directive: the committed results listed in ``book/results.toml``, each
-  with the command that regenerates it (``book/reproduce.md``).
+  with the command that regenerates it (``book/reproduce.md``);
+- the site's style sheet and script (``book/_static/site/``: numbers that do not wrap, tables
+  and equations that fit or scroll);
+- the bibliography and citation styles ``sessrec_author_year``: entries labelled and sorted by
+  author and year ("Ludewig and Jannach, 2018"), and citations in the text that read the same,
+  in parentheses.
 
 Command line: ``python book/_ext/sessrec_book.py --readme`` rewrites the chapter list between the
 ``<!-- chapters -->`` markers of ``README.md`` from ``_toc.yml``, and the leaderboard's headline
@@ -37,6 +42,13 @@ LEADERBOARD = "benchmarks/results/leaderboard"
 _SESSIONS_TEXT = {"customer": "customer", "invoice": "invoice", "gap": "30-min gap"}
 _PROTOCOL_TEXT = {"last": "last item", "prefix": "session prefix"}
 BUILD_INFO = "sessrec-build.json"
+#: Static files of the website (copied to ``_build/html/_static``).
+SITE_STATIC = ROOT / "book" / "_static" / "site"
+#: The pybtex formatting style of the bibliography (``bibtex_default_style`` in ``_config.yml``).
+BIB_STYLE = "sessrec_author_year"
+#: The citation style in the text (``bibtex_reference_style``): sphinxcontrib-bibtex's
+#: ``author_year`` in parentheses, "(Ludewig and Jannach, 2018; Ludewig et al., 2021)".
+CITE_STYLE = "sessrec_author_year"
 SYNTHETIC_BANNER = (
     "This copy of the book was built on <strong>synthetic data</strong>: the real Online Retail "
     "file could not be found or downloaded, so every number and figure describes an invented "
@@ -238,10 +250,131 @@ def setup(app: Any) -> dict[str, Any]:
             return container.children
 
     app.add_directive("results-registry", ResultsRegistry)
+    _register_bibliography_style()
+    app.connect("builder-inited", _add_site_static)
+    app.add_css_file("sessrec.css")
+    app.add_js_file("sessrec.js")
     app.connect("builder-inited", _decide_dataset)
     app.connect("html-page-context", _page_context)
     app.connect("build-finished", _write_build_info)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _add_site_static(app: Any) -> None:
+    if str(SITE_STATIC) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(SITE_STATIC))
+
+
+def author_year_label(persons: list[Any], year: str) -> str:
+    """The label of a bibliography entry: "Chen, 2015", "Ludewig and Jannach, 2018", "Li et al.".
+
+    Parameters
+    ----------
+    persons : list of pybtex.database.Person
+        The entry's authors (or editors), in order.
+    year : str
+
+    Returns
+    -------
+    str
+    """
+    from pybtex.richtext import Text
+
+    def last(person: Any) -> str:
+        name = " ".join(person.prelast_names + person.last_names)
+        return str(Text.from_latex(name).render_as("text"))
+
+    names = [last(p) for p in persons]
+    if not names:
+        who = "Anonymous"
+    elif len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} and {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    return f"{who}, {year}" if year else who
+
+
+def _persons(entry: Any) -> list[Any]:
+    return entry.persons.get("author") or entry.persons.get("editor") or []
+
+
+def author_year_labels(entries: list[tuple[list[Any], str]]) -> list[str]:
+    """Labels of entries in bibliography order; equal labels get "a", "b", ... after the year.
+
+    Parameters
+    ----------
+    entries : list of (persons, year)
+
+    Returns
+    -------
+    list of str
+    """
+    labels = [author_year_label(persons, year) for persons, year in entries]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        if label in repeated:
+            seen[label] = seen.get(label, 0) + 1
+            label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+        out.append(label)
+    return out
+
+
+def _sort_text(text: str) -> str:
+    """``text`` without accents, case-folded: "Řehůřek" sorts with "Rehurek"."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
+def _register_bibliography_style() -> None:
+    """Register :data:`BIB_STYLE`: pybtex's ``unsrt`` entries, author-year labels and order."""
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+    from pybtex.style.labels import BaseLabelStyle
+    from pybtex.style.sorting import BaseSortingStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries: Any) -> Any:
+            entries = [(_persons(e), e.fields.get("year", "")) for e in sorted_entries]
+            yield from author_year_labels(entries)
+
+    class AuthorYearOrder(BaseSortingStyle):
+        def sorting_key(self, entry: Any) -> tuple[str, str, str]:
+            label = author_year_label(_persons(entry), "")
+            return _sort_text(label), entry.fields.get("year", ""), entry.fields.get("title", "")
+
+    class AuthorYearStyle(UnsrtStyle):
+        default_label_style = AuthorYearLabels
+        default_sorting_style = AuthorYearOrder
+
+    register_plugin("pybtex.style.formatting", BIB_STYLE, AuthorYearStyle, force=True)
+    _register_citation_style()
+
+
+def _register_citation_style() -> None:
+    """Register :data:`CITE_STYLE`: author-year citations in parentheses, separated by "; "."""
+    from dataclasses import dataclass, field
+
+    from sphinxcontrib.bibtex.plugin import register_plugin
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    def parentheses() -> BracketStyle:
+        return BracketStyle(left="(", right=")", sep="; ")
+
+    @dataclass
+    class AuthorYearInParentheses(AuthorYearReferenceStyle):
+        bracket_parenthetical: BracketStyle = field(default_factory=parentheses)
+        bracket_textual: BracketStyle = field(default_factory=parentheses)
+
+    register_plugin(
+        "sphinxcontrib.bibtex.style.referencing", CITE_STYLE, AuthorYearInParentheses, force=True
+    )
 
 
 def _container() -> Any:
