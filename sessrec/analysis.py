@@ -2,12 +2,12 @@
 
 A sweep folder written by :func:`sessrec.tune.run_sweep` (or ``sessrec sweep``) holds one row
 per trial, one row per (trial, epoch) and a manifest; :func:`sessrec.sweeps.read_sweep` reads
-it. The functions here answer the questions chapter 6 asks of it:
+it. The functions here answer the questions one asks of a sweep:
 
 * which configuration is best (:func:`best_trial`, :func:`top_trials`) and how the best trials
   learned (:func:`learning_curves`);
 * how the metric depends on pairs of hyperparameters (:func:`panel_table`, one heatmap panel
-  per pair of :data:`PANELS`, drawn by :func:`sessrec.plots.plot_sweep_panels`);
+  per pair, drawn by :func:`sessrec.plots.plot_sweep_panels`);
 * whether ASHA's early rungs rank configurations as the final epoch does
   (:func:`rung_correlation`, :func:`first_rung_rank`), and what two sweeps of the same grid
   with different schedulers cost and found (:func:`compare_sweeps`);
@@ -16,31 +16,23 @@ it. The functions here answer the questions chapter 6 asks of it:
   pairs of run sets retrained with several seeds (:func:`retrain_params`,
   :func:`retrain_commands`, :mod:`sessrec.runs`).
 
-:func:`write_report` writes the figures and a markdown summary of a sweep folder (the
-``sessrec sweep-report`` command).
+The figures and markdown summary of ``sessrec sweep-report`` are :mod:`sessrec.report`'s.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sessrec._io import write_text_atomic
 from sessrec.runs import RunSet
-from sessrec.sweeps import SweepResults, read_sweep
+from sessrec.sweeps import SweepResults
 from sessrec.word2vec import Item2Vec
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = [
     "GENSIM_DEFAULT_EPOCHS",
-    "PANELS",
     "asha_expected_epochs",
     "best_trial",
     "compare_runs",
@@ -52,8 +44,6 @@ __all__ = [
     "gain_from_runs",
     "grid_position",
     "learning_curves",
-    "load_committed_runs",
-    "load_committed_sweep",
     "panel_table",
     "retrain_commands",
     "retrain_names",
@@ -62,76 +52,12 @@ __all__ = [
     "sweep_rung_correlation",
     "sweep_summary",
     "top_trials",
-    "write_report",
 ]
-
-#: The three heatmap panels as (x parameter, y parameter): the FF19 report's three views of
-#: its grid, each averaged over the third parameter.
-PANELS: tuple[tuple[str, str], ...] = (
-    ("ns_exponent", "negative"),
-    ("ns_exponent", "window"),
-    ("window", "negative"),
-)
 
 #: gensim's default number of training epochs (the first step of :func:`gain_decomposition`).
 GENSIM_DEFAULT_EPOCHS: int = int(Item2Vec().epochs)
 
-#: Where committed results live, relative to the repository root.
 
-
-# --------------------------------------------------------------------------- loading
-def load_committed_sweep(name: str = "report") -> SweepResults:
-    """Read the committed sweep ``benchmarks/results/sweeps/<name>``, locally or downloaded.
-
-    Goes through :func:`sessrec.results.result_path`: the files come from the clone this code
-    runs in, or (on Colab) from the repository's URL.
-
-    Parameters
-    ----------
-    name : str, default "report"
-
-    Returns
-    -------
-    SweepResults
-
-    Raises
-    ------
-    FileNotFoundError
-        If the sweep has not been committed (yet) and cannot be downloaded.
-    """
-    from sessrec.results import result_path
-
-    rel = f"benchmarks/results/sweeps/{name}"
-    folder = result_path(f"{rel}/manifest.json").parent
-    for table in ("trials", "history"):
-        result_path(f"{rel}/{table}.parquet")  # same folder: the cache mirrors the repository
-    return read_sweep(folder)
-
-
-def load_committed_runs(name: str, group: str = "word2vec") -> RunSet:
-    """Read the committed run set ``benchmarks/results/<group>/<name>`` (see :mod:`sessrec.runs`).
-
-    Parameters
-    ----------
-    name : str
-        Run-set name, e.g. ``"default"``.
-    group : str, default "word2vec"
-
-    Returns
-    -------
-    RunSet
-
-    Raises
-    ------
-    FileNotFoundError
-        If the run set has not been committed (yet) and cannot be downloaded.
-    """
-    from sessrec.runs import read_committed_runs
-
-    return read_committed_runs(f"benchmarks/results/{group}/{name}")
-
-
-# --------------------------------------------------------------------------- trials
 def _metric(results: SweepResults, metric: str | None) -> str:
     metric = metric or results.metric
     if metric not in results.history.columns:
@@ -671,7 +597,7 @@ def retrain_commands(
     results: SweepResults,
     names: tuple[str, str] | None = None,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
-    out: str = "benchmarks/results/word2vec",
+    out: str | None = None,
 ) -> list[str]:
     """``sessrec train-runs`` commands retraining the best configuration and the default.
 
@@ -684,7 +610,8 @@ def retrain_commands(
         Run-set names of the best and the long-trained default (default: those of
         :func:`retrain_names`).
     seeds : sequence of int, default 0..4
-    out : str, default "benchmarks/results/word2vec"
+    out : str, optional
+        The commands' ``--out`` (none: the command's default folder).
 
     Returns
     -------
@@ -704,7 +631,8 @@ def retrain_commands(
             if defaults.get(k) != params[k] or k == "epochs"
         )
         seed_text = " ".join(str(s) for s in seeds)
-        commands.append(f"sessrec train-runs {name} {shown} --split-seeds {seed_text} --out {out}")
+        to = "" if out is None else f" --out {out}"
+        commands.append(f"sessrec train-runs {name} {shown} --split-seeds {seed_text}{to}")
     return commands
 
 
@@ -840,157 +768,3 @@ def compare_sweeps(sweeps: Mapping[str, SweepResults]) -> pd.DataFrame:
             "best_epoch": s["best_epoch"],
         }
     return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _scheduler_text(sched: Mapping[str, Any]) -> str:
-    """``asha, grace period 1, reduction factor 3, rungs 1, 3, 9`` (and the survivors of sha)."""
-    if sched.get("name") not in ("asha", "sha"):
-        return str(sched.get("name", "none"))
-    text = (
-        f"{sched['name']}, grace period {sched['grace_period']}, reduction factor "
-        f"{sched['reduction_factor']:g}, rungs at epochs "
-        + ", ".join(map(str, sched.get("rungs", [])))
-    )
-    if "survivors" in sched:
-        text += " (configurations per rung: " + ", ".join(map(str, sched["survivors"])) + ")"
-    return text
-
-
-def _md_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    """A small GitHub-flavoured markdown table (no optional dependency).
-
-    Metric columns (``recall@10``, ``spearman``...) use ``floatfmt``, parameters ``g``.
-    """
-
-    def cell(v: Any, col: str) -> str:
-        if isinstance(v, float | np.floating):
-            return "" if np.isnan(v) else format(v, floatfmt if col in measured else "g")
-        return str(v)
-
-    measured = {c for c in df.columns if "@" in str(c) or c in ("spearman", "top_overlap")}
-
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = [
-        "| " + " | ".join(cell(v, c) for v, c in zip(row, df.columns, strict=True)) + " |"
-        for row in df.itertuples(index=False)
-    ]
-    return "\n".join([head, rule, *body])
-
-
-def _save(fig: Figure, path: Path) -> None:
-    from sessrec._io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-
-
-def write_report(
-    results_dir: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str] | None = None,
-    top: int = 5,
-) -> Path:
-    """Write a sweep's figures (PNG) and a markdown summary.
-
-    Files: ``panels.png`` (the three heatmaps of :data:`PANELS`, for the pairs that were
-    swept), ``curves.png`` (learning curves of the ``top`` best trials), ``rungs.png``
-    (trials reaching each ASHA rung), ``rung_correlation.csv`` and ``summary.md`` (counts,
-    best configuration, top trials, rung correlation, the commands that retrain the best
-    configuration and the default).
-
-    Parameters
-    ----------
-    results_dir : path-like
-        A sweep folder (see :func:`sessrec.sweeps.read_sweep`).
-    out_dir : path-like, optional
-        Default ``<results_dir>/report``.
-    top : int, default 5
-
-    Returns
-    -------
-    pathlib.Path
-        The path of ``summary.md``.
-    """
-    import matplotlib.pyplot as plt
-
-    from sessrec.plots import sweep as sp
-
-    results = read_sweep(results_dir)
-    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    s = sweep_summary(results)
-    metric = results.metric
-    figures: list[tuple[str, str]] = []
-    try:
-        axes = sp.plot_sweep_panels(results)
-        _save(axes[0].figure, out / "panels.png")
-        figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
-    except ValueError:  # fewer than two swept parameters: no panel to draw
-        pass
-    ax = sp.plot_learning_curves(results, n=top)
-    _save(ax.figure, out / "curves.png")
-    figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
-    sched = results.manifest.get("scheduler", {})
-    if sched.get("name") == "asha":
-        ax = sp.plot_asha_rungs(
-            s["n_configs"],
-            s["max_epochs"],
-            int(sched["grace_period"]),
-            float(sched["reduction_factor"]),
-            observed=results.trials,
-        )
-        _save(ax.figure, out / "rungs.png")
-        figures.append(("rungs.png", "Trials reaching each ASHA rung"))
-    plt.close("all")
-    corr = sweep_rung_correlation(results)
-    write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
-    cols = ["trial_id", *results.params, f"best_{metric}", "best_epoch", "epochs", "status"]
-    lines = [
-        f"# Sweep report: {s['name']}",
-        "",
-        f"- space `{s['space']}`: {s['n_configs']} configurations of "
-        + ", ".join(f"`{p}`" for p in results.params),
-        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
-        f"{s['failed']} failed"
-        + (
-            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
-            "only what it has trained so far"
-            if s["unfinished"]
-            else ""
-        )
-        + f"), up to {s['max_epochs']} epochs",
-        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
-        f"stopping ({s['epochs_saved_share']:.0%} saved)",
-        f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
-        f"- scheduler: {_scheduler_text(sched)}",
-        "",
-        "## Best configuration",
-        "",
-        f"{metric} {s['best_value']:.4f} (validation) at epoch {s['best_epoch']} of "
-        f"{s['best_trial_epochs']}: "
-        + ", ".join(f"`{k}={v}`" for k, v in s["best_config"].items()),
-        "",
-        f"## Top {top} trials",
-        "",
-        _md_table(top_trials(results, top)[cols]),
-        "",
-        "## Do early rungs rank like the last epoch?",
-        "",
-        f"Spearman correlation of {metric} at each rung with {metric} at the last epoch, over "
-        "the trials that reached both (the trials the scheduler promoted, so the best ones).",
-        "",
-        _md_table(corr, ".3f"),
-        "",
-        "## Retrain on the test pairs",
-        "",
-        "```",
-        *retrain_commands(results),
-        "```",
-        "",
-        "## Figures",
-        "",
-        *[f"![{caption}]({name})\n" for name, caption in figures],
-    ]
-    path = out / "summary.md"
-    write_text_atomic(path, "\n".join(lines))
-    return path

@@ -533,7 +533,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep_report(args: argparse.Namespace) -> None:
-    from .analysis import write_report
+    from .report import write_report
 
     path = write_report(args.results_dir, args.out, top=args.top)
     print(f"wrote {path} and its figures")

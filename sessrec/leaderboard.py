@@ -59,7 +59,6 @@ __all__ = [
     "default_seeds",
     "export_leaderboard",
     "leaderboard_entries",
-    "load_committed_leaderboard",
     "make_sessionizations",
     "paired_tests",
     "plan_cells",
@@ -702,7 +701,8 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
     -------
     Leaderboard
         ``cells`` has one row per cell file in ``cells/``; a folder with the exported tables
-        only (a committed one) gets one row per cell rebuilt from the ranks (rank metrics).
+        only (e.g. fetched with :func:`sessrec.results.result_folder`) gets one row per cell
+        rebuilt from the ranks (rank metrics).
 
     Raises
     ------
@@ -738,22 +738,3 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
         cells = cells.unstack().reset_index()
     table = pd.read_parquet(path / "leaderboard.parquet")
     return Leaderboard(cells, ranks, table, pd.read_csv(path / "paired.csv"), manifest)
-
-
-def load_committed_leaderboard(relfolder: str) -> Leaderboard:
-    """:func:`read_leaderboard` of a committed folder, from this clone or downloaded.
-
-    Parameters
-    ----------
-    relfolder : str
-        The folder relative to the repository root (see :func:`sessrec.results.result_path`).
-
-    Returns
-    -------
-    Leaderboard
-    """
-    from sessrec.results import result_path
-
-    for name in ("leaderboard.parquet", "ranks.parquet", "paired.csv"):
-        result_path(f"{relfolder}/{name}")  # same folder: the cache mirrors the repository
-    return read_leaderboard(result_path(f"{relfolder}/manifest.json").parent)

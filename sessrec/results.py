@@ -63,6 +63,7 @@ __all__ = [
     "read_registry",
     "read_result_text",
     "repository_url",
+    "result_folder",
     "result_path",
 ]
 
@@ -400,6 +401,60 @@ def make_registry(paths: Iterable[str], root: str | os.PathLike[str]) -> str:
     """
     rels = sorted({_check_relpath(p) for p in paths})
     return "".join(f"{rel} {sha256_file(Path(root) / rel)}\n" for rel in rels)
+
+
+def result_folder(
+    relfolder: str,
+    *,
+    refresh: bool = False,
+    branch: str = BRANCH,
+    registry: Mapping[str, str] | str | os.PathLike[str] | None = None,
+) -> Path:
+    """Return a local folder holding every committed file under ``relfolder``.
+
+    The work tree's folder when this code runs in a clone; otherwise every file the registry
+    lists under ``relfolder`` is fetched as :func:`result_path` fetches one (verified, cached)
+    and the cache's copy of the folder is returned.
+
+    Parameters
+    ----------
+    relfolder : str
+        A folder relative to the repository root.
+    refresh, branch, registry
+        As for :func:`result_path`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ResultNotFoundError
+        If the registry lists no file under ``relfolder`` (or cannot be had).
+    """
+    rel = _check_relpath(relfolder).rstrip("/")
+    root = local_root()
+    if root is not None and (root / rel).is_dir():
+        return root / rel
+    from .data.download import cache_dir, offline
+
+    cache = cache_dir() / "results" / branch
+    if offline():
+        try:
+            sums = _given_registry(registry) or read_registry(cache / REGISTRY)
+        except (OSError, ValueError):
+            sums = {}
+    else:
+        sums = _registry(registry, branch, cache, refresh)
+    names = sorted(name for name in sums if name.startswith(f"{rel}/"))
+    if not names:
+        raise ResultNotFoundError(
+            f"no committed results under {rel!r}: the registry of committed results lists none "
+            f"(check the folder, or run the notebook inside a clone of {REPOSITORY_URL})"
+        )
+    for name in names:
+        result_path(name, refresh=refresh, branch=branch, registry=registry)
+    return cache / rel
 
 
 def read_result_text(relpath: str, **kwargs: Any) -> str:

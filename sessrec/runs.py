@@ -38,7 +38,7 @@ from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
 from sessrec.store import RunStore, StoreError, read_manifest
 
-__all__ = ["RunSet", "RunSetError", "read_committed_runs", "read_runs", "train_runs"]
+__all__ = ["RunSet", "RunSetError", "read_runs", "train_runs"]
 
 _FORMAT = "sessrec.runs"
 
@@ -289,29 +289,3 @@ def read_runs(folder: str | os.PathLike[str]) -> RunSet:
     hist_path = folder / "history.csv"
     history = pd.read_csv(hist_path) if hist_path.stat().st_size > 1 else pd.DataFrame()
     return RunSet(history, test, manifest)
-
-
-def read_committed_runs(relfolder: str) -> RunSet:
-    """Read a run set committed to the repository, locally or downloaded (e.g. on Colab).
-
-    Parameters
-    ----------
-    relfolder : str
-        The run set's folder relative to the repository root, e.g.
-        ``"benchmarks/results/word2vec/report-best"``.
-
-    Returns
-    -------
-    RunSet
-
-    Raises
-    ------
-    sessrec.results.ResultNotFoundError
-        If the files are neither in the work tree nor downloadable.
-    """
-    from sessrec.results import result_path
-
-    folder = result_path(f"{relfolder}/manifest.json").parent
-    for name in ("test.csv", "history.csv"):
-        result_path(f"{relfolder}/{name}")  # same folder: the cache mirrors the repository
-    return read_runs(folder)

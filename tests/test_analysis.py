@@ -17,6 +17,8 @@ import pytest  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from sessrec import analysis, plots  # noqa: E402
+from sessrec.report import write_report  # noqa: E402
+from sessrec.results import ResultNotFoundError, result_folder  # noqa: E402
 from sessrec.runs import (
     RunSet,  # noqa: E402
     read_runs,
@@ -158,12 +160,18 @@ def _marker(ax, label):
     return float(lines[0].get_xdata()[0]), float(lines[0].get_ydata()[0])
 
 
+PANELS = [("ns_exponent", "negative"), ("ns_exponent", "window"), ("window", "negative")]
+
+
 def test_panels_axes_labels_ticks_and_markers(sweep):
-    axes = plots.plot_sweep_panels(sweep)
+    axes = plots.plot_sweep_panels(sweep, PANELS)
     assert len(axes) == 3
+    assert [(a.get_xlabel(), a.get_ylabel()) for a in plots.plot_sweep_panels(sweep)] == list(
+        itertools.combinations(sweep.params, 2)
+    )  # by default every pair of swept parameters
     default = {"window": 5, "ns_exponent": 0.75, "negative": 5}
     best = {"window": 7, "ns_exponent": 1.0, "negative": 1}
-    for ax, (x, y) in zip(axes, analysis.PANELS, strict=True):
+    for ax, (x, y) in zip(axes, PANELS, strict=True):
         assert (ax.get_xlabel(), ax.get_ylabel()) == (x, y)
         xt = [float(t.get_text()) for t in ax.get_xticklabels()]
         yt = [float(t.get_text()) for t in ax.get_yticklabels()]
@@ -366,7 +374,7 @@ def test_retrain_params_and_commands(sweep):
         "more_epochs": "default-9ep",
         "tuned": "sweep-synthetic-best",
     }
-    cmds = analysis.retrain_commands(sweep)
+    cmds = analysis.retrain_commands(sweep, out="benchmarks/results/word2vec")
     assert cmds[0] == (
         "sessrec train-runs sweep-synthetic-best --param window=7 --param ns_exponent=1.0 "
         "--param negative=1 --param epochs=9 --split-seeds 0 1 2 3 4 "
@@ -391,7 +399,7 @@ def test_sweep_summary(sweep):
 def test_write_report(sweep, tmp_path):
     folder = tmp_path / "sweeps" / "synthetic"
     write_sweep(sweep, folder)
-    summary = analysis.write_report(folder, tmp_path / "report")
+    summary = write_report(folder, tmp_path / "report")
     assert summary == tmp_path / "report" / "summary.md"
     for name in ("panels.png", "curves.png", "rungs.png"):
         assert (tmp_path / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -406,7 +414,7 @@ def test_write_report(sweep, tmp_path):
     assert "not finished" not in text
     assert "- scheduler: asha, grace period 1, reduction factor 3, rungs at epochs 1, 3\n" in text
     # default output folder: <results>/report
-    assert analysis.write_report(folder).parent == folder / "report"
+    assert write_report(folder).parent == folder / "report"
 
 
 def test_report_of_a_sweep_that_is_not_over(sweep, tmp_path):
@@ -415,21 +423,19 @@ def test_report_of_a_sweep_that_is_not_over(sweep, tmp_path):
     part = SweepResults(trials, sweep.history, sweep.manifest)
     assert analysis.sweep_summary(part)["unfinished"] == 2
     write_sweep(part, tmp_path / "part")
-    text = analysis.write_report(tmp_path / "part", tmp_path / "r").read_text()
+    text = write_report(tmp_path / "part", tmp_path / "r").read_text()
     assert "2 not finished: the sweep is not over" in text
 
 
-def test_load_committed(monkeypatch):
+def test_committed_folders_are_found_in_the_clone(monkeypatch):
     root = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-    loaded = analysis.load_committed_sweep("report")
+    loaded = read_sweep(result_folder("benchmarks/results/sweeps/report"))
     pd.testing.assert_frame_equal(loaded.trials, read_sweep(root / "sweeps" / "report").trials)
-    runs = analysis.load_committed_runs("default")
+    runs = read_runs(result_folder("benchmarks/results/word2vec/default"))
     pd.testing.assert_frame_equal(runs.test, read_runs(root / "word2vec" / "default").test)
     monkeypatch.setenv("SESSREC_OFFLINE", "1")
-    with pytest.raises(FileNotFoundError, match="not found"):
-        analysis.load_committed_sweep("no-such-sweep")
-    with pytest.raises(FileNotFoundError, match="not found"):
-        analysis.load_committed_runs("no-such-runs")
+    with pytest.raises(ResultNotFoundError, match="no committed results under"):
+        result_folder("benchmarks/results/sweeps/no-such-sweep")
 
 
 def test_failed_trial_without_config_keeps_integer_parameters(sweep):
@@ -451,7 +457,7 @@ def test_failed_trial_without_config_keeps_integer_parameters(sweep):
         "ns_exponent": 0.5,
         "negative": 7,
     }
-    axes = plots.plot_sweep_panels(broken)
+    axes = plots.plot_sweep_panels(broken, PANELS)
     assert [t.get_text() for t in axes[2].get_xticklabels()] == ["1", "4", "7"]
 
 
@@ -519,7 +525,7 @@ def test_first_rung_rank(sweep):
 
 def test_report_of_a_synchronous_sweep(tmp_path):
     write_sweep(make_sha_sweep(), tmp_path / "sha")
-    text = analysis.write_report(tmp_path / "sha", tmp_path / "r").read_text()
+    text = write_report(tmp_path / "sha", tmp_path / "r").read_text()
     line = "- scheduler: sha, grace period 1, reduction factor 6, rungs at epochs 1, 6"
     assert line + " (configurations per rung: 18, 3, 1)\n" in text
     assert not (tmp_path / "r" / "rungs.png").exists()  # ASHA's expected rungs do not apply

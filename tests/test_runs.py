@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from test_models import clustered_sessions
 
-from sessrec.runs import RunSetError, read_committed_runs, read_runs, train_runs
+from sessrec.results import result_folder
+from sessrec.runs import RunSetError, read_runs, train_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +59,7 @@ def test_committed_word2vec_runs_are_readable() -> None:
     folder = ROOT / "benchmarks" / "results" / "word2vec" / "default"
     if not (folder / "manifest.json").is_file():
         pytest.skip("no committed word2vec runs in this checkout")
-    runs = read_committed_runs("benchmarks/results/word2vec/default")
+    runs = read_runs(result_folder("benchmarks/results/word2vec/default"))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert runs.manifest == manifest
     assert len(runs.test) == len(manifest["split_seeds"])

@@ -1,4 +1,4 @@
-"""Figures of hyperparameter sweeps (chapters 5 and 6).
+"""Figures of hyperparameter sweeps.
 
 Every function draws on Matplotlib axes and returns them (see :mod:`sessrec.plots.core`);
 the numbers come from :mod:`sessrec.analysis`, which these functions only draw.
@@ -6,12 +6,14 @@ the numbers come from :mod:`sessrec.analysis`, which these functions only draw.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sessrec import analysis
 from sessrec.plots.core import _new_axes
 
 if TYPE_CHECKING:
@@ -96,8 +98,6 @@ def plot_sweep_panel(
     """
     import seaborn as sns
 
-    from sessrec import analysis
-
     x, y = table.columns.name, table.index.name
     if x is None or y is None:
         raise ValueError("the table's index and columns must be named after the parameters")
@@ -139,7 +139,7 @@ def plot_sweep_panels(
     cmap: str = "viridis",
     annot: bool = False,
 ) -> np.ndarray:
-    """The three heatmaps of a sweep: the mean metric over each pair of parameters.
+    """Heatmaps of a sweep: the mean metric over each pair of parameters.
 
     All panels share one colour scale; gensim's default is a star, the best configuration a
     circle. Pairs whose parameters were not both swept are skipped.
@@ -148,7 +148,7 @@ def plot_sweep_panels(
     ----------
     results : SweepResults
     panels : sequence of (x, y), optional
-        Default :data:`sessrec.analysis.PANELS`.
+        The pairs to draw (default: every pair of swept parameters, in the order swept).
     value : str, optional
         Trials column averaged (default ``best_<metric>``).
     cmap : str, default "viridis"
@@ -166,10 +166,8 @@ def plot_sweep_panels(
     """
     import matplotlib.pyplot as plt
 
-    from sessrec import analysis
-
     swept = set(results.params)
-    panels = list(panels or analysis.PANELS)
+    panels = list(panels or itertools.combinations(results.params, 2))
     todo = [(x, y) for x, y in panels if x in swept and y in swept]
     if not todo:
         raise ValueError(f"no panel of {list(panels)} has both parameters swept ({sorted(swept)})")
@@ -236,7 +234,6 @@ def plot_learning_curves(
     -------
     Axes
     """
-    from sessrec import analysis
 
     metric = metric or results.metric
     top = analysis.top_trials(results, n)

@@ -1,0 +1,177 @@
+"""``sessrec sweep-report``: a sweep's figures (PNG) and a markdown summary.
+
+Above both :mod:`sessrec.analysis` (the numbers) and :mod:`sessrec.plots` (the figures), so
+that neither imports the other's way back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sessrec._io import atomic_path, write_text_atomic
+from sessrec.analysis import retrain_commands, sweep_rung_correlation, sweep_summary, top_trials
+from sessrec.sweeps import read_sweep
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["write_report"]
+
+
+def _scheduler_text(sched: Mapping[str, Any]) -> str:
+    """``asha, grace period 1, reduction factor 3, rungs 1, 3, 9`` (and the survivors of sha)."""
+    if sched.get("name") not in ("asha", "sha"):
+        return str(sched.get("name", "none"))
+    text = (
+        f"{sched['name']}, grace period {sched['grace_period']}, reduction factor "
+        f"{sched['reduction_factor']:g}, rungs at epochs "
+        + ", ".join(map(str, sched.get("rungs", [])))
+    )
+    if "survivors" in sched:
+        text += " (configurations per rung: " + ", ".join(map(str, sched["survivors"])) + ")"
+    return text
+
+
+def _md_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
+    """A small GitHub-flavoured markdown table (no optional dependency).
+
+    Metric columns (``recall@10``, ``spearman``...) use ``floatfmt``, parameters ``g``.
+    """
+
+    def cell(v: Any, col: str) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if np.isnan(v) else format(v, floatfmt if col in measured else "g")
+        return str(v)
+
+    measured = {c for c in df.columns if "@" in str(c) or c in ("spearman", "top_overlap")}
+
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = [
+        "| " + " | ".join(cell(v, c) for v, c in zip(row, df.columns, strict=True)) + " |"
+        for row in df.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body])
+
+
+def _save(fig: Figure, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+
+
+def write_report(
+    results_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    top: int = 5,
+) -> Path:
+    """Write a sweep's figures (PNG) and a markdown summary.
+
+    Files: ``panels.png`` (a heatmap per pair of swept parameters, at most three),
+    ``curves.png`` (learning curves of the ``top`` best trials), ``rungs.png``
+    (trials reaching each ASHA rung), ``rung_correlation.csv`` and ``summary.md`` (counts,
+    best configuration, top trials, rung correlation, the commands that retrain the best
+    configuration and the default).
+
+    Parameters
+    ----------
+    results_dir : path-like
+        A sweep folder (see :func:`sessrec.sweeps.read_sweep`).
+    out_dir : path-like, optional
+        Default ``<results_dir>/report``.
+    top : int, default 5
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``summary.md``.
+    """
+    import matplotlib.pyplot as plt
+
+    from sessrec.plots import sweep as sp
+
+    results = read_sweep(results_dir)
+    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    s = sweep_summary(results)
+    metric = results.metric
+    figures: list[tuple[str, str]] = []
+    try:
+        axes = sp.plot_sweep_panels(results, list(itertools.combinations(results.params, 2))[:3])
+        _save(axes[0].figure, out / "panels.png")
+        figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
+    except ValueError:  # fewer than two swept parameters: no panel to draw
+        pass
+    ax = sp.plot_learning_curves(results, n=top)
+    _save(ax.figure, out / "curves.png")
+    figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
+    sched = results.manifest.get("scheduler", {})
+    if sched.get("name") == "asha":
+        ax = sp.plot_asha_rungs(
+            s["n_configs"],
+            s["max_epochs"],
+            int(sched["grace_period"]),
+            float(sched["reduction_factor"]),
+            observed=results.trials,
+        )
+        _save(ax.figure, out / "rungs.png")
+        figures.append(("rungs.png", "Trials reaching each ASHA rung"))
+    plt.close("all")
+    corr = sweep_rung_correlation(results)
+    write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
+    cols = ["trial_id", *results.params, f"best_{metric}", "best_epoch", "epochs", "status"]
+    lines = [
+        f"# Sweep report: {s['name']}",
+        "",
+        f"- space `{s['space']}`: {s['n_configs']} configurations of "
+        + ", ".join(f"`{p}`" for p in results.params),
+        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
+        f"{s['failed']} failed"
+        + (
+            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
+            "only what it has trained so far"
+            if s["unfinished"]
+            else ""
+        )
+        + f"), up to {s['max_epochs']} epochs",
+        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
+        f"stopping ({s['epochs_saved_share']:.0%} saved)",
+        f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
+        f"- scheduler: {_scheduler_text(sched)}",
+        "",
+        "## Best configuration",
+        "",
+        f"{metric} {s['best_value']:.4f} (validation) at epoch {s['best_epoch']} of "
+        f"{s['best_trial_epochs']}: "
+        + ", ".join(f"`{k}={v}`" for k, v in s["best_config"].items()),
+        "",
+        f"## Top {top} trials",
+        "",
+        _md_table(top_trials(results, top)[cols]),
+        "",
+        "## Do early rungs rank like the last epoch?",
+        "",
+        f"Spearman correlation of {metric} at each rung with {metric} at the last epoch, over "
+        "the trials that reached both (the trials the scheduler promoted, so the best ones).",
+        "",
+        _md_table(corr, ".3f"),
+        "",
+        "## Retrain on the test pairs",
+        "",
+        "```",
+        *retrain_commands(results),
+        "```",
+        "",
+        "## Figures",
+        "",
+        *[f"![{caption}]({name})\n" for name, caption in figures],
+    ]
+    path = out / "summary.md"
+    write_text_atomic(path, "\n".join(lines))
+    return path
