@@ -25,6 +25,7 @@ import pandas as pd
 from sessrec._io import sha256_file, write_text_atomic
 from sessrec.sessions import Sessions
 from sessrec.store import StoreError
+from sessrec.training import Callback, Report, StopAfter, TrainingState
 from sessrec.word2vec import Item2Vec
 
 if TYPE_CHECKING:
@@ -71,16 +72,18 @@ def trial(
         tune.report(metrics)
 
     state = f"config-{cid}.npz"
-    model.fit(
-        train,
-        valid,
-        k=spec.k,
-        metrics=("recall", "mrr") if key == "recall" else (key, "recall"),
-        report=report,
-        stop_after=stop_epoch,
-        resume_from=None if resume_from is None else Path(resume_from) / state,
-        save_state=None if save_state is None else Path(save_state) / state,
-    )
+    callbacks: list[Callback] = [Report(report)]
+    if stop_epoch is not None:
+        callbacks.append(StopAfter(stop_epoch))
+    if resume_from is not None or save_state is not None:
+        callbacks.append(
+            TrainingState(
+                None if resume_from is None else Path(resume_from) / state,
+                None if save_state is None else Path(save_state) / state,
+            )
+        )
+    metrics = ("recall", "mrr") if key == "recall" else (key, "recall")
+    model.fit(train, valid, k=spec.k, metrics=metrics, callbacks=callbacks)
 
 
 # --------------------------------------------------------------------------- bookkeeping

@@ -411,8 +411,13 @@ def _cmd_train(args: argparse.Namespace) -> None:
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if "@" in k)
             print(f"epoch {row['epoch']:>3}  {metrics}  loss {row['loss']:.4g}", flush=True)
 
+    from .training import EarlyStopping, Progress, Report
+
     k = _cap_k(args.k, split.train.compact().n_items)
-    model.fit(split.train, split.validation, k=k, report=report, patience=args.patience)
+    callbacks = [Report(report)] + ([Progress()] if args.json and Progress.wanted() else [])
+    if args.patience is not None:
+        callbacks.insert(0, EarlyStopping(args.patience))
+    model.fit(split.train, split.validation, k=k, callbacks=callbacks)
     folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}

@@ -37,6 +37,7 @@ from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
 from sessrec.store import RunStore, StoreError, read_manifest
+from sessrec.training import IterativeRecommender, Report
 
 __all__ = ["RunSet", "RunSetError", "read_runs", "train_runs"]
 
@@ -209,13 +210,13 @@ def _run(
         say(f"{name} seed {seed}: {shown}")
 
     t0 = time.perf_counter()
-    if hasattr(est, "history_"):
-        est.fit(split.train, split.validation, k=k, metrics=metrics, report=report)
+    history, best_epoch, epochs = [], None, None
+    if isinstance(est, IterativeRecommender):  # trained by epochs: validation history
+        est.fit(split.train, split.validation, k=k, metrics=metrics, callbacks=[Report(report)])
         history = est.history_.to_dict(orient="records")
         best_epoch, epochs = est.best_epoch_, len(history)
     else:
         est.fit(split.train)
-        history, best_epoch, epochs = [], None, None
     fit_seconds = time.perf_counter() - t0
     ev = evaluate_queries(est, split.test, k, [*metrics, "coverage", "popularity"])
     assert est.vocab is not None

@@ -5,11 +5,11 @@ vector per product such that products bought close together in a session get sim
 (Grbovic et al. 2015; Barkan & Koenigstein 2016; Caselles-Dupré et al. 2018). A query item is
 answered with the items whose unit vectors have the largest cosine with its own.
 
-:class:`Item2Vec` trains epoch by epoch (one ``Word2Vec.train`` call per epoch, with the learning
-rate of gensim's linear schedule over all epochs), so that it can evaluate after every epoch,
-stop early and write checkpoints. :class:`EpochEvaluator` is the per-epoch evaluation as a gensim
-callback: it scores validation pairs through :mod:`sessrec.metrics` on the live vectors and
-never copies the model (the original tutorial deep-copied the whole model every epoch).
+:class:`Item2Vec` is an :class:`~sessrec.training.IterativeRecommender`: a
+:class:`~sessrec.training.Trainer` runs its epochs (one ``Word2Vec.train`` call per epoch, with
+the learning rate of gensim's linear schedule over all epochs), and callbacks evaluate after
+every epoch on the live vectors (the original tutorial deep-copied the whole model every epoch),
+stop early, write checkpoints or a training state to continue from.
 
 Reproducibility
 ---------------
@@ -33,19 +33,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors, Word2Vec
-from gensim.models.callbacks import CallbackAny2Vec
 
 from sessrec import __version__
-from sessrec._checks import check_int, check_k
+from sessrec._checks import check_int
 from sessrec._io import atomic_path, sha256_file, write_text_atomic
 from sessrec._modelfiles import (
     LEGACY_KV_FILE,
@@ -62,11 +59,11 @@ from sessrec._modelfiles import (
     sidecar_record,
     sidecar_version,
 )
-from sessrec.base import SessionRecommender, recency_weights
-from sessrec.metrics import PER_QUERY_METRICS, check_pairs, evaluate
+from sessrec.base import recency_weights
 from sessrec.sessions import Sessions
+from sessrec.training import IterativeRecommender
 
-__all__ = ["EpochEvaluator", "Item2Vec", "ModelFolderError"]
+__all__ = ["Item2Vec", "ModelFolderError"]
 
 #: gensim-3 parameter names the original tutorial used -> their gensim-4 names.
 GENSIM3_NAMES: dict[str, str] = {"size": "vector_size", "iter": "epochs"}
@@ -132,7 +129,7 @@ def _stable(scores: np.ndarray) -> np.ndarray:
     return scores.astype(np.float32)
 
 
-class Item2Vec(SessionRecommender):
+class Item2Vec(IterativeRecommender):
     """Skip-gram word2vec on sessions (gensim 4), recommending by cosine similarity.
 
     Parameters
@@ -183,10 +180,11 @@ class Item2Vec(SessionRecommender):
     ----------
     history_ : pandas.DataFrame
         One row per trained epoch: ``epoch``, ``seconds`` (training only), ``loss``,
-        ``words_per_second`` and, when validation pairs were given to :meth:`fit`, one column
-        per metric (``recall@10``, ``mrr@10``, ...).
+        ``words_per_second`` and, when validation pairs were given to
+        :meth:`~sessrec.training.IterativeRecommender.fit`, one column per metric
+        (``recall@10``, ``mrr@10``, ...) and ``eval_seconds``.
     best_epoch_ : int or None
-        With early stopping, the epoch whose vectors were kept.
+        With :class:`~sessrec.training.EarlyStopping`, the epoch whose vectors were kept.
     wv : gensim.models.KeyedVectors
         The trained vectors (gensim's object, e.g. for ``most_similar``).
     """
@@ -233,8 +231,6 @@ class Item2Vec(SessionRecommender):
             raise ValueError("negative=0 needs hs=1 (otherwise nothing is trained)")
         if self.min_alpha > self.alpha:
             raise ValueError(f"min_alpha={self.min_alpha} must not exceed alpha={self.alpha}")
-        self.history_: pd.DataFrame = pd.DataFrame()
-        self.best_epoch_: int | None = None
         self.wv: KeyedVectors | None = None
         self._unit_vectors: np.ndarray | None = None
         self._unit64: np.ndarray | None = None
@@ -280,108 +276,10 @@ class Item2Vec(SessionRecommender):
         return v
 
     # ------------------------------------------------------------------ training
-    def fit(
-        self,
-        train: Sessions,
-        valid: np.ndarray | Sequence[Sequence[str]] | None = None,
-        *,
-        k: int = 10,
-        metrics: Sequence[str] = ("recall", "mrr"),
-        report: Callable[[dict[str, Any]], None] | None = None,
-        patience: int | None = None,
-        monitor: str | None = None,
-        checkpoint_dir: str | os.PathLike[str] | None = None,
-        checkpoint_every: int = 10,
-        progress: bool | None = None,
-        callbacks: Iterable[CallbackAny2Vec] = (),
-        stop_after: int | None = None,
-        resume_from: str | os.PathLike[str] | None = None,
-        save_state: str | os.PathLike[str] | None = None,
-    ) -> Item2Vec:
-        """Train on sessions, optionally evaluating after every epoch.
-
-        Parameters
-        ----------
-        train : Sessions
-            Training sessions (each iterates as a list of item-id strings, a gensim sentence).
-        valid : array-like, shape (n, 2), optional
-            ``[query, truth]`` validation pairs, scored after every epoch by an
-            :class:`EpochEvaluator`; the metrics join :attr:`history_`.
-        k : int, default 10
-            List length of the per-epoch evaluation.
-        metrics : sequence of str, default ("recall", "mrr")
-            Per-query metric names of :data:`sessrec.metrics.METRICS`.
-        report : callable, optional
-            Called after every epoch with that epoch's row of :attr:`history_` as a dict
-            (e.g. to forward it to Ray Tune).
-        patience : int, optional
-            Early stopping: stop after ``patience`` epochs without improvement of
-            ``monitor`` and keep the vectors of the best epoch. Needs ``valid``.
-        monitor : str, optional
-            History column to watch (default ``"<first metric>@<k>"``, e.g. ``"recall@10"``).
-        checkpoint_dir : path-like, optional
-            Save the model (see :meth:`save`) there every ``checkpoint_every`` epochs and at
-            the end, atomically.
-        checkpoint_every : int, default 10
-        progress : bool, optional
-            Show a tqdm bar (epoch, latest metric); default: only when stderr is a terminal.
-        callbacks : iterable of gensim callbacks
-            Extra ``CallbackAny2Vec`` objects; called once per epoch.
-        stop_after : int, optional
-            Train only the first ``stop_after`` epochs of the ``epochs``-long learning-rate
-            schedule (e.g. to recompute the start of a long run exactly).
-        resume_from : path-like, optional
-            A training state written by ``save_state`` (same parameters, same training
-            sessions): continue the schedule from the epoch it ends at instead of starting
-            over. With ``workers=1`` the result is bit-identical to one uninterrupted fit;
-            :attr:`history_` then holds the new epochs only.
-        save_state : path-like, optional
-            After the last epoch, write the training state (input and output weights, the
-            random generator, the epoch; a numpy ``.npz`` read without pickle) there,
-            atomically, for a later ``resume_from``.
-
-        Returns
-        -------
-        self
-        """
-        if patience is not None:
-            patience = check_int(patience, "patience", 1)
-            if valid is None:
-                raise ValueError("early stopping (patience=...) needs validation pairs: valid=")
-        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
-        if stop_after is not None:
-            stop_after = min(check_int(stop_after, "stop_after", 1), self.epochs)
-        if resume_from is not None and patience is not None:
-            raise ValueError("early stopping (patience=...) cannot resume a training state")
-        if checkpoint_dir is not None:
-            checkpoint_dir = check_save_folder(checkpoint_dir)  # before training, not after
-        if isinstance(train, Sessions):
-            self._check_memory(train.n_items)
-        evaluator = None
-        if valid is not None:
-            evaluator = EpochEvaluator(valid, k=k, metrics=metrics)
-        self._fit_options = {
-            "evaluator": evaluator,
-            "report": report,
-            "patience": patience,
-            "monitor": monitor,
-            "checkpoint_dir": None if checkpoint_dir is None else Path(checkpoint_dir),
-            "checkpoint_every": checkpoint_every,
-            "progress": sys.stderr.isatty() if progress is None else bool(progress),
-            "callbacks": list(callbacks),
-            "stop_after": self.epochs if stop_after is None else stop_after,
-            "resume_from": None if resume_from is None else Path(resume_from),
-            "save_state": None if save_state is None else Path(save_state),
-        }
-        try:
-            super().fit(train)
-        finally:
-            del self._fit_options
-        return self
-
+    # ------------------------------------------------------------------ training
     def _fit(self, train: Sessions) -> None:
-        opts = self._fit_options
-        evaluator: EpochEvaluator | None = opts["evaluator"]
+        """Build gensim's model and its vocabulary (the :class:`Trainer` runs the epochs)."""
+        self._check_memory(train.n_items)
         self._train_fingerprint = train.fingerprint()
         model = Word2Vec(
             vector_size=self.vector_size,
@@ -399,102 +297,59 @@ class Item2Vec(SessionRecommender):
             seed=self.seed,
             compute_loss=True,
         )
-        corpus = list(train)
-        model.build_vocab(corpus)
+        self._corpus = list(train)
+        model.build_vocab(self._corpus)
         if len(model.wv) == 0:
             raise ValueError(
                 f"no item occurs at least min_count={self.min_count} times in the training "
                 "sessions; lower min_count"
             )
-        counts = pd.Series(self.item_counts_, index=pd.Index(self.vocab, dtype=object))
-        callbacks = list(opts["callbacks"])
-        if evaluator is not None:
-            evaluator.bind(self)
-            callbacks.append(evaluator)
-        monitor = opts["monitor"]
-        if evaluator is not None and monitor is None:
-            monitor = evaluator.columns[0]
-        for cb in callbacks:
-            cb.on_train_begin(model)
-        bar = None
-        if opts["progress"]:
-            from tqdm.auto import tqdm
+        self._w2v = model
+        self._counts = pd.Series(self.item_counts_, index=pd.Index(self.vocab, dtype=object))
+        self._adopt(model.wv, self._counts)
 
-            bar = tqdm(total=opts["stop_after"], desc="word2vec", unit="epoch", leave=False)
-        rows: list[dict[str, Any]] = []
-        best: tuple[float, int, np.ndarray] | None = None
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        """One ``Word2Vec.train`` call at this epoch's stretch of the learning-rate schedule."""
+        model = self._w2v
         span = self.alpha - self.min_alpha
-        first = 0
-        if opts["resume_from"] is not None:
-            first = self._load_state(model, opts["resume_from"])
-        epoch = first - 1
-        try:
-            for epoch in range(first, opts["stop_after"]):
-                start_alpha = self.alpha - span * epoch / self.epochs
-                end_alpha = self.alpha - span * (epoch + 1) / self.epochs
-                # gensim's train() reads ``start_alpha or self.alpha``: set both so that an
-                # end rate of exactly 0 is not replaced by the previous epoch's value
-                model.alpha, model.min_alpha = start_alpha, end_alpha
-                for cb in callbacks:
-                    cb.on_epoch_begin(model)
-                t0 = time.perf_counter()
-                _, raw_words = model.train(
-                    corpus,
-                    total_examples=model.corpus_count,
-                    epochs=1,
-                    start_alpha=start_alpha,
-                    end_alpha=end_alpha,
-                    compute_loss=True,
-                )
-                seconds = time.perf_counter() - t0
-                row: dict[str, Any] = {
-                    "epoch": epoch + 1,
-                    "seconds": seconds,
-                    "loss": float(model.get_latest_training_loss()),
-                    "words_per_second": raw_words / seconds if seconds > 0 else float("nan"),
-                }
-                t1 = time.perf_counter()
-                for cb in callbacks:  # after the timing, so evaluation is not counted as training
-                    cb.on_epoch_end(model)
-                if evaluator is not None:
-                    row.update(evaluator.latest)
-                    row["eval_seconds"] = time.perf_counter() - t1
-                rows.append(row)
-                if opts["report"] is not None:
-                    opts["report"](dict(row))
-                if bar is not None:
-                    bar.update(1)
-                    if monitor is not None:
-                        bar.set_postfix({monitor: f"{row[monitor]:.4f}"})
-                stop = False
-                if monitor is not None and opts["patience"] is not None:
-                    value = float(row[monitor])
-                    if best is None or value > best[0]:
-                        best = (value, epoch + 1, model.wv.vectors.copy())
-                    elif epoch + 1 - best[1] >= opts["patience"]:
-                        stop = True
-                self.history_ = pd.DataFrame(rows)
-                self._adopt(model.wv, counts)
-                ckpt = opts["checkpoint_dir"]
-                if ckpt is not None and (epoch + 1) % opts["checkpoint_every"] == 0:
-                    self.save(ckpt)
-                if stop:
-                    break
-        finally:
-            if bar is not None:
-                bar.close()
-        for cb in callbacks:
-            cb.on_train_end(model)
-        if best is not None and best[1] != len(rows):
-            model.wv.vectors[:] = best[2]
-            model.wv.fill_norms(force=True)
-        self.best_epoch_ = None if best is None else best[1]
-        self.history_ = pd.DataFrame(rows)
-        self._adopt(model.wv, counts)
-        if opts["checkpoint_dir"] is not None:
-            self.save(opts["checkpoint_dir"])
-        if opts["save_state"] is not None:
-            self._save_state(model, epoch + 1, opts["save_state"])  # epoch = first - 1 if none ran
+        start_alpha = self.alpha - span * epoch / self.epochs
+        end_alpha = self.alpha - span * (epoch + 1) / self.epochs
+        # gensim's train() reads ``start_alpha or self.alpha``: set both so that an end rate of
+        # exactly 0 is not replaced by the previous epoch's value
+        model.alpha, model.min_alpha = start_alpha, end_alpha
+        t0 = time.perf_counter()
+        _, raw_words = model.train(
+            self._corpus,
+            total_examples=model.corpus_count,
+            epochs=1,
+            start_alpha=start_alpha,
+            end_alpha=end_alpha,
+            compute_loss=True,
+        )
+        seconds = time.perf_counter() - t0
+        self._adopt(model.wv, self._counts)
+        return {
+            "seconds": seconds,
+            "loss": float(model.get_latest_training_loss()),
+            "words_per_second": raw_words / seconds if seconds > 0 else float("nan"),
+        }
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """A copy of the item vectors (what recommending reads)."""
+        assert self.wv is not None
+        return {"vectors": self.wv.vectors.copy()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Put back vectors of :meth:`get_weights`."""
+        assert self.wv is not None
+        self.wv.vectors[:] = weights["vectors"]
+        self.wv.fill_norms(force=True)
+        self._adopt(self.wv, self._counts)
+
+    def _end_training(self) -> None:
+        """Keep the vectors, drop gensim's model and the corpus."""
+        for name in ("_w2v", "_corpus"):
+            self.__dict__.pop(name, None)
 
     def _check_memory(self, n_items: int) -> None:
         """Refuse weights that would take more than half of this machine's memory."""
@@ -522,8 +377,13 @@ class Item2Vec(SessionRecommender):
             "train_fingerprint": self._train_fingerprint,
         }
 
-    def _save_state(self, model: Word2Vec, epochs_done: int, path: Path) -> None:
-        """Write what continuing the schedule needs: weights, RNG state, epochs done."""
+    def save_state(self, path: str | os.PathLike[str], epochs_done: int) -> None:
+        """Write what continuing the schedule needs: weights, RNG state, epochs done.
+
+        A numpy ``.npz`` (read without pickle), written atomically; see
+        :class:`~sessrec.training.TrainingState`.
+        """
+        model, path = self._w2v, Path(path)
         name, keys, pos, has_gauss, cached = model.random.get_state()
         arrays = {
             "vectors": model.wv.vectors,
@@ -540,9 +400,15 @@ class Item2Vec(SessionRecommender):
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
 
-    def _load_state(self, model: Word2Vec, path: Path) -> int:
-        """Put a saved training state into a freshly built ``model``; return its epochs done."""
-        hint = "delete it to train from the start"
+    def load_state(self, path: str | os.PathLike[str]) -> int:
+        """Put a saved training state into the prepared model; return its epochs done.
+
+        Raises
+        ------
+        ModelFolderError
+            If the state is damaged, or was written for other parameters or training sessions.
+        """
+        model, path, hint = self._w2v, Path(path), "delete it to train from the start"
         targets = {"vectors": model.wv.vectors}
         targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
         state = read_state(path, {k: v.shape for k, v in targets.items()}, hint)
@@ -563,6 +429,7 @@ class Item2Vec(SessionRecommender):
             target[:] = state[key]
         model.random.set_state(state["rng"])
         model.wv.fill_norms(force=True)
+        self._adopt(model.wv, self._counts)
         return done
 
     def _adopt(self, wv: KeyedVectors, counts: pd.Series) -> None:
@@ -786,82 +653,34 @@ class Item2Vec(SessionRecommender):
         model.history_, model.best_epoch_, model._train_fingerprint = sidecar_record(meta, side)
         return model
 
+    @classmethod
+    def from_keyed_vectors(cls, wv: KeyedVectors, counts: pd.Series | None = None) -> Item2Vec:
+        """A fitted :class:`Item2Vec` recommending from gensim vectors (e.g. a model trained
+        outside sessrec, or at the end of one of gensim's epochs).
+
+        Parameters
+        ----------
+        wv : gensim.models.KeyedVectors
+            Shared, not copied.
+        counts : pandas.Series, optional
+            Training occurrences by item (the popularity fallback); default gensim's counts.
+
+        Returns
+        -------
+        Item2Vec
+        """
+        if counts is None:
+            keys = list(wv.index_to_key)
+            counts = pd.Series(
+                [wv.get_vecattr(key, "count") for key in keys],
+                index=pd.Index(keys, dtype=object),
+                dtype=np.int64,
+            )
+        model = cls(vector_size=wv.vector_size)
+        model._adopt(wv, counts)
+        return model
+
     @property
     def train_fingerprint(self) -> str | None:
         """sha256 of the sessions the model was trained on (see ``Sessions.fingerprint``)."""
         return self._train_fingerprint
-
-
-class EpochEvaluator(CallbackAny2Vec):
-    """Per-epoch validation metrics for a word2vec model, without copying it.
-
-    At the end of each epoch the evaluator reads the live vectors of the gensim model,
-    normalises them (one ``(n_items, vector_size)`` array; no second model), recommends for
-    the validation queries exactly as :meth:`Item2Vec.recommend` would, and scores them with
-    :mod:`sessrec.metrics`. ``latest`` and ``history`` hold the results; ``report`` (a plain
-    callable, e.g. one that forwards to Ray Tune) receives each epoch's dict.
-
-    Parameters
-    ----------
-    pairs : array-like, shape (n, 2)
-        ``[query, truth]`` validation pairs.
-    k : int, default 10
-    metrics : sequence of str, default ("recall", "mrr")
-        Per-query metrics of :data:`sessrec.metrics.METRICS`.
-    report : callable, optional
-        Called with ``{"epoch": e, "recall@10": ..., ...}`` after every epoch.
-
-    Notes
-    -----
-    Used on its own with a gensim ``Word2Vec`` (``callbacks=[evaluator]``), the evaluator
-    builds an :class:`Item2Vec` view of the model's vectors each epoch: the popularity fallback
-    for unknown queries then uses gensim's vocabulary counts. Inside :meth:`Item2Vec.fit` it is
-    bound to the model being fitted and uses its training counts.
-    """
-
-    def __init__(
-        self,
-        pairs: np.ndarray | Sequence[Sequence[str]],
-        k: int = 10,
-        metrics: Sequence[str] = ("recall", "mrr"),
-        report: Callable[[dict[str, Any]], None] | None = None,
-    ) -> None:
-        self.pairs = check_pairs(pairs)
-        self.k = check_k(k)
-        self.metrics = list(metrics)
-        bad = [m for m in self.metrics if m not in PER_QUERY_METRICS]
-        if bad or not self.metrics:
-            raise ValueError(f"metrics must be names from {list(PER_QUERY_METRICS)}, got {bad}")
-        self.columns = [f"{m}@{self.k}" for m in self.metrics]
-        self.report = report
-        self.epoch = 0
-        self.latest: dict[str, float] = {}
-        self.history: list[dict[str, float]] = []
-        self._view: Item2Vec | None = None
-        self._counts: pd.Series | None = None
-
-    def bind(self, model: Item2Vec) -> None:
-        """Evaluate through ``model`` (the :class:`Item2Vec` being fitted)."""
-        self._view = model
-        self._counts = pd.Series(model.item_counts_, index=pd.Index(model.vocab, dtype=object))
-
-    def on_epoch_end(self, model: Word2Vec) -> None:
-        """Score the validation pairs on the current vectors (gensim callback hook)."""
-        if self._view is None:
-            self._view = Item2Vec()
-        if self._counts is None or self._view.vocab is None:
-            keys = list(model.wv.index_to_key)
-            self._counts = pd.Series(
-                [model.wv.get_vecattr(key, "count") for key in keys],
-                index=pd.Index(keys, dtype=object),
-                dtype=np.int64,
-            )
-        self._view._adopt(model.wv, self._counts)
-        values = evaluate(self._view, self.pairs, k=self.k, metrics=self.metrics)
-        self.epoch += 1
-        self.latest = {
-            col: float(values[m]) for col, m in zip(self.columns, self.metrics, strict=True)
-        }
-        self.history.append({"epoch": self.epoch, **self.latest})
-        if self.report is not None:
-            self.report({"epoch": self.epoch, **self.latest})

@@ -1,7 +1,7 @@
 """The word2vec benchmark compares like with like and writes a complete report.
 
 ``benchmarks/bench_word2vec.py`` times gensim training with no callback, with the original
-tutorial's deep-copy callback (re-implemented there) and with sessrec's ``EpochEvaluator``.
+tutorial's deep-copy callback (re-implemented there) and with sessrec's per-epoch evaluation.
 These tests check, on small generated data, that the re-implemented callback scores what
 sessrec scores, that neither callback changes the training, and that the quick mode writes
 the report and its JSON. They never assert a time.
@@ -19,7 +19,6 @@ from gensim.models import KeyedVectors, Word2Vec
 from benchmarks import bench_word2vec as bw
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
-from sessrec.word2vec import EpochEvaluator
 
 
 def _split(seed: int = 0) -> tuple[list[list[str]], np.ndarray]:
@@ -46,7 +45,7 @@ def test_seed_callback_does_not_change_training_and_scores_like_sessrec() -> Non
     plain = _model(corpus)
     plain.train(corpus, total_examples=plain.corpus_count, epochs=2)
     logger = bw.SeedRecallLogger(valid.tolist(), k=5)
-    evaluator = EpochEvaluator(valid, k=5, metrics=("recall",))
+    evaluator = bw.SessrecEvaluator(valid, k=5, metrics=("recall",))
     logged = _model(corpus)
     logged.train(
         corpus,

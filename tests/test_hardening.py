@@ -287,6 +287,7 @@ def test_ambiguous_dates_warn_again_from_the_cache(tmp_path: Path, clean_env: Pa
 
 def test_sigterm_becomes_an_interrupt_and_cleans_up(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
+    before = signal.getsignal(signal.SIGTERM)  # the default, or what an earlier test left
     with pytest.raises(Terminated) as info, terminate_as_interrupt():
         with atomic_path(target) as tmp:
             tmp.write_text("partial")
@@ -294,7 +295,7 @@ def test_sigterm_becomes_an_interrupt_and_cleans_up(tmp_path: Path) -> None:
             time.sleep(5)  # the signal arrives first
     assert info.value.signum == signal.SIGTERM and isinstance(info.value, KeyboardInterrupt)
     assert list(tmp_path.iterdir()) == []
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+    assert signal.getsignal(signal.SIGTERM) is before  # restored
 
 
 def test_stale_temp_files_are_swept(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from sessrec.cli import main
 from sessrec.data import cache as cache_mod
 from sessrec.data import load_online_retail, make_synthetic_retail, write_retail_csv
 from sessrec.sessions import Sessions
+from sessrec.training import Checkpoint, StopAfter, TrainingState
 from sessrec.word2vec import Item2Vec, ModelFolderError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,7 +208,9 @@ def test_huge_but_finite_vectors_keep_their_direction(model: Item2Vec, folder: P
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("state") / "state.npz"
-    Item2Vec(epochs=4, vector_size=8, seed=1).fit(_sessions(), stop_after=2, save_state=path)
+    Item2Vec(epochs=4, vector_size=8, seed=1).fit(
+        _sessions(), callbacks=[StopAfter(2), TrainingState(save_to=path)]
+    )
     return path
 
 
@@ -281,11 +284,13 @@ def test_damaged_state_is_a_model_folder_error(state: Path, tmp_path: Path, name
     make, message = STATES[name]
     bad = make(state, tmp_path / "bad.npz")
     with pytest.raises(ModelFolderError, match=message):
-        Item2Vec(epochs=4, vector_size=8, seed=1).fit(_sessions(), resume_from=bad)
+        Item2Vec(epochs=4, vector_size=8, seed=1).fit(_sessions(), callbacks=[TrainingState(bad)])
 
 
 def test_a_good_state_still_resumes(state: Path) -> None:
-    model = Item2Vec(epochs=4, vector_size=8, seed=1).fit(_sessions(), resume_from=state)
+    model = Item2Vec(epochs=4, vector_size=8, seed=1).fit(
+        _sessions(), callbacks=[TrainingState(state)]
+    )
     assert list(model.history_["epoch"]) == [3, 4]
 
 
@@ -363,7 +368,7 @@ def test_train_checks_its_folder_before_training(
 def test_checkpoint_folder_is_checked_before_training(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ModelFolderError, match="holds no sessrec word2vec model"):
-        Item2Vec(epochs=1, vector_size=8).fit(_sessions(), checkpoint_dir=tmp_path)
+        Item2Vec(epochs=1, vector_size=8).fit(_sessions(), callbacks=[Checkpoint(tmp_path)])
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Item2Vec and EpochEvaluator: parameters, reproducibility, evaluation, stopping, save/load."""
+"""Item2Vec and its training callbacks: parameters, reproducibility, evaluation, stopping,
+save/load."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ from sessrec.metrics import evaluate
 from sessrec.models import make_model
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split
-from sessrec.word2vec import EpochEvaluator, Item2Vec, ModelFolderError
+from sessrec.training import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    Report,
+    StopAfter,
+    Trainer,
+    TrainingState,
+)
+from sessrec.word2vec import Item2Vec, ModelFolderError
 
 
 @pytest.fixture(scope="module")
@@ -116,54 +126,61 @@ def test_evaluator_matches_evaluate_on_the_same_vectors(fitted: Item2Vec, split)
     assert last["mrr@10"] == pytest.approx(final["mrr"], abs=0)
 
 
-def test_evaluator_with_plain_gensim_holds_no_second_model(split) -> None:
-    reports: list[dict] = []
-    ev = EpochEvaluator(split.validation, k=5, metrics=["recall", "ndcg"], report=reports.append)
-    gensim_model = Word2Vec(
-        list(split.train), vector_size=8, min_count=1, sg=1, epochs=3, workers=1, callbacks=[ev]
+def test_training_holds_no_second_model(split) -> None:
+    """Per-epoch evaluation reads the live vectors: no copy of gensim's model is ever made,
+    and gensim's model is dropped once training ends (only the vectors stay)."""
+    counts: list[int] = []
+
+    class CountModels(Callback):
+        def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+            gc.collect()
+            counts.append(sum(isinstance(o, Word2Vec) for o in gc.get_objects()))
+
+    model = Item2Vec(epochs=3, vector_size=8).fit(
+        split.train, split.validation, callbacks=[CountModels()]
     )
-    assert [r["epoch"] for r in reports] == [1, 2, 3]
-    assert set(reports[0]) == {"epoch", "recall@5", "ndcg@5"}
-    # no copy: no Word2Vec object other than the one being trained exists, and the evaluator's
-    # view shares nothing but normalised vectors (an ndarray) with it
+    assert counts == [1, 1, 1]
     gc.collect()
-    models = [o for o in gc.get_objects() if isinstance(o, Word2Vec)]
-    assert models == [gensim_model]
-    assert not any(isinstance(v, Word2Vec) for v in vars(ev).values())
-    assert not any(isinstance(v, Word2Vec) for v in vars(ev._view).values())
-    # and its numbers are what evaluate() says of the same vectors
-    view = ev._view
-    assert evaluate(view, split.validation, k=5, metrics=["recall"])["recall"] == pytest.approx(
-        reports[-1]["recall@5"]
-    )
+    assert not any(isinstance(o, Word2Vec) for o in gc.get_objects())
+    assert model.wv is not None and len(model.history_) == 3
+
+
+def test_a_view_of_gensim_vectors_recommends_like_the_fitted_model(fitted, split) -> None:
+    view = Item2Vec.from_keyed_vectors(fitted.wv, pd.Series(fitted.item_counts_, fitted.vocab))
+    a = evaluate(view, split.validation, k=5, metrics=["recall", "ndcg"])
+    b = evaluate(fitted, split.validation, k=5, metrics=["recall", "ndcg"])
+    assert a == b
 
 
 def test_report_callback_receives_every_epoch(split) -> None:
     seen: list[dict] = []
-    Item2Vec(epochs=3, vector_size=8).fit(split.train, split.validation, report=seen.append)
+    Item2Vec(epochs=3, vector_size=8).fit(
+        split.train, split.validation, callbacks=[Report(seen.append)]
+    )
     assert [r["epoch"] for r in seen] == [1, 2, 3]
     assert {"loss", "seconds", "recall@10", "mrr@10"} <= set(seen[0])
 
 
-def test_early_stopping_keeps_the_best_epoch(split, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_early_stopping_keeps_the_best_epoch(split) -> None:
     scripted = iter([0.1, 0.3, 0.2, 0.25, 0.2, 0.9, 0.9])
-    original = EpochEvaluator.on_epoch_end
     vectors_at: dict[int, np.ndarray] = {}
 
-    def fake(self: EpochEvaluator, model: Word2Vec) -> None:
-        original(self, model)
-        self.latest["recall@10"] = next(scripted)
-        vectors_at[self.epoch] = model.wv.vectors.copy()
+    class Scripted(Callback):  # an evaluation whose scores we choose
+        def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+            row["recall@10"] = next(scripted)
+            vectors_at[row["epoch"]] = trainer.model.wv.vectors.copy()
 
-    monkeypatch.setattr(EpochEvaluator, "on_epoch_end", fake)
-    model = Item2Vec(epochs=7, vector_size=8).fit(split.train, split.validation, patience=3)
+    model = Item2Vec(epochs=7, vector_size=8).fit(
+        split.train, callbacks=[Scripted(), EarlyStopping(3, monitor="recall@10")]
+    )
     assert len(model.history_) == 5  # epochs 3, 4, 5 brought no gain over epoch 2
     assert model.best_epoch_ == 2
     key = model.vocab[0]
     row = model.wv.get_index(key)
     assert np.array_equal(model.wv.vectors[row], vectors_at[2][row])
+    assert model.recommend(key, 5).tolist() != []  # recommends with the kept vectors
     with pytest.raises(ValueError, match="needs validation pairs"):
-        Item2Vec().fit(split.train, patience=2)
+        Item2Vec().fit(split.train, callbacks=[EarlyStopping(2)])
 
 
 def test_min_count_drops_behave_as_unknown_items() -> None:
@@ -267,7 +284,7 @@ def test_load_missing_folder(tmp_path) -> None:
 
 def test_checkpoints(split, tmp_path) -> None:
     model = Item2Vec(epochs=4, vector_size=8).fit(
-        split.train, split.validation, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=2
+        split.train, split.validation, callbacks=[Checkpoint(tmp_path / "ckpt", every=2)]
     )
     loaded = Item2Vec.load(tmp_path / "ckpt")
     assert len(loaded.history_) == 4
@@ -277,7 +294,9 @@ def test_checkpoints(split, tmp_path) -> None:
 
 def test_stop_after_recomputes_the_start_of_a_long_run(split) -> None:
     full = Item2Vec(epochs=6, vector_size=8).fit(split.train, split.validation)
-    start = Item2Vec(epochs=6, vector_size=8).fit(split.train, split.validation, stop_after=2)
+    start = Item2Vec(epochs=6, vector_size=8).fit(
+        split.train, split.validation, callbacks=[StopAfter(2)]
+    )
     assert len(start.history_) == 2
     cols = ["loss", "recall@10", "mrr@10"]
     pd.testing.assert_frame_equal(start.history_[cols], full.history_[cols].iloc[:2])
@@ -288,11 +307,13 @@ def test_stop_after_recomputes_the_start_of_a_long_run(split) -> None:
 def test_resuming_a_saved_state_equals_one_uninterrupted_fit(split, tmp_path, hs) -> None:
     params = {"epochs": 10, "vector_size": 8, "seed": 4, "window": 3, "hs": hs}
     params["negative"] = 0 if hs else 5
-    whole = Item2Vec(**params).fit(split.train, split.validation, stop_after=7)
+    whole = Item2Vec(**params).fit(split.train, split.validation, callbacks=[StopAfter(7)])
     state = tmp_path / "a" / "state.npz"
-    first = Item2Vec(**params).fit(split.train, split.validation, stop_after=3, save_state=state)
+    first = Item2Vec(**params).fit(
+        split.train, split.validation, callbacks=[StopAfter(3), TrainingState(save_to=state)]
+    )
     rest = Item2Vec(**params).fit(
-        split.train, split.validation, stop_after=7, resume_from=state, save_state=state
+        split.train, split.validation, callbacks=[StopAfter(7), TrainingState(state, state)]
     )
     assert np.array_equal(rest.vectors.to_numpy(), whole.vectors.to_numpy())
     assert list(first.history_["epoch"]) == [1, 2, 3]
@@ -301,7 +322,7 @@ def test_resuming_a_saved_state_equals_one_uninterrupted_fit(split, tmp_path, hs
     joined = pd.concat([first.history_, rest.history_], ignore_index=True)
     pd.testing.assert_frame_equal(joined[cols], whole.history_[cols])
     # the state now ends at epoch 7: resuming it trains nothing more
-    again = Item2Vec(**params).fit(split.train, stop_after=7, resume_from=state)
+    again = Item2Vec(**params).fit(split.train, callbacks=[StopAfter(7), TrainingState(state)])
     assert again.history_.empty
     assert np.array_equal(again.vectors.to_numpy(), whole.vectors.to_numpy())
     assert [p.name for p in state.parent.iterdir()] == ["state.npz"]  # no temp file left
@@ -309,18 +330,28 @@ def test_resuming_a_saved_state_equals_one_uninterrupted_fit(split, tmp_path, hs
 
 def test_a_state_of_other_parameters_or_data_is_refused(split, tmp_path) -> None:
     state = tmp_path / "state.npz"
-    Item2Vec(epochs=4, vector_size=8, seed=1).fit(split.train, stop_after=2, save_state=state)
+    Item2Vec(epochs=4, vector_size=8, seed=1).fit(
+        split.train, callbacks=[StopAfter(2), TrainingState(save_to=state)]
+    )
     with pytest.raises(ModelFolderError, match=r"state\.npz was written for other params"):
-        Item2Vec(epochs=4, vector_size=8, seed=2).fit(split.train, resume_from=state)
+        Item2Vec(epochs=4, vector_size=8, seed=2).fit(split.train, callbacks=[TrainingState(state)])
     other = split.train.select(np.arange(len(split.train) - 5))
     with pytest.raises(ModelFolderError, match="other train fingerprint.*delete it"):
-        Item2Vec(epochs=4, vector_size=8, seed=1).fit(other, resume_from=state)
+        Item2Vec(epochs=4, vector_size=8, seed=1).fit(other, callbacks=[TrainingState(state)])
     # more threads change speed, not the state: allowed
-    Item2Vec(epochs=4, vector_size=8, seed=1, workers=2).fit(split.train, resume_from=state)
+    Item2Vec(epochs=4, vector_size=8, seed=1, workers=2).fit(
+        split.train, callbacks=[TrainingState(state)]
+    )
     (tmp_path / "bad.npz").write_bytes(b"not a state")
     with pytest.raises(ModelFolderError, match=r"bad\.npz is not a readable training state"):
-        Item2Vec(epochs=4, vector_size=8, seed=1).fit(split.train, resume_from=tmp_path / "bad.npz")
+        Item2Vec(epochs=4, vector_size=8, seed=1).fit(
+            split.train, callbacks=[TrainingState(tmp_path / "bad.npz")]
+        )
     with pytest.raises(FileNotFoundError, match="no training state"):
-        Item2Vec(epochs=4, vector_size=8).fit(split.train, resume_from=tmp_path / "none.npz")
+        Item2Vec(epochs=4, vector_size=8).fit(
+            split.train, callbacks=[TrainingState(tmp_path / "none.npz")]
+        )
     with pytest.raises(ValueError, match="cannot resume"):
-        Item2Vec(epochs=4).fit(split.train, split.validation, patience=2, resume_from=state)
+        Item2Vec(epochs=4).fit(
+            split.train, split.validation, callbacks=[EarlyStopping(2), TrainingState(state)]
+        )
