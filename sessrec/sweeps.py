@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int
-from sessrec.store import read_manifest
+from sessrec.store import StoreError, read_manifest
 from sessrec.word2vec import Item2Vec
 
 __all__ = [
@@ -299,7 +299,8 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
     Raises
     ------
     sessrec.store.StoreError
-        If the manifest is missing, damaged or not a sweep's.
+        If the manifest is missing, damaged or not a sweep's, or its metric is not the
+        tables'.
     FileNotFoundError
         If a table is missing.
     """
@@ -314,5 +315,13 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
             tables[name] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
         else:
             raise FileNotFoundError(f"{folder} lacks {name}.parquet/.csv")
+    metric = manifest.get("metric")
+    need = {"trial_id", "status", "error", f"best_{metric}"}
+    missing = sorted(need - set(tables["trials"].columns))
+    if not isinstance(metric, str) or missing or metric not in tables["history"].columns:
+        raise StoreError(
+            f"{folder} is damaged: its manifest's metric {metric!r} does not match its tables "
+            f"(missing {', '.join(missing) or metric!r}); export the sweep again"
+        )
     tables["trials"]["error"] = tables["trials"]["error"].fillna("")
     return SweepResults(tables["trials"], tables["history"], manifest)

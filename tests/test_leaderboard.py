@@ -304,6 +304,37 @@ def test_damaged_or_foreign_cells_are_reported(board_dir: Path, tmp_path: Path) 
         run_leaderboard(SESSIONS, out=out, entries=other, seeds=SEEDS, test_size=15)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["ranks"].__setitem__(0, 40_000), "not 15 whole numbers from 0 to 10"),
+        (lambda r: r["ranks"].pop(), "not 15 whole numbers from 0 to 10"),
+        (lambda r: r["ranks"].__setitem__(0, 1.5), "not 15 whole numbers from 0 to 10"),
+        (lambda r: r.pop("coverage"), "lacks coverage"),
+    ],
+    ids=["rank 40,000", "truncated", "not whole", "no coverage"],
+)
+def test_cells_with_impossible_ranks_or_fields_are_refused(
+    board_dir: Path, tmp_path: Path, change, message: str
+) -> None:
+    out = tmp_path / "copy"
+    shutil.copytree(board_dir, out)
+    cell = out / "cells/customer/last/seed-0/sr.json"
+    record = json.loads(cell.read_text(encoding="utf-8"))
+    change(record)
+    cell.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(LeaderboardError, match=rf"sr\.json .*{message}.*delete it"):
+        run_leaderboard(SESSIONS, out=out, entries=ENTRIES, seeds=SEEDS, test_size=15)
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path: Path) -> None:
+    from sessrec.store import FolderLock
+
+    with FolderLock(tmp_path / "board"):  # as another leaderboard running there
+        with pytest.raises(LeaderboardError, match=r"in use by another sessrec run \(PID"):
+            run_leaderboard(SESSIONS, out=tmp_path / "board", entries=ENTRIES, test_size=15)
+
+
 def test_bad_out_and_arguments(tmp_path: Path) -> None:
     f = tmp_path / "file.txt"
     f.write_text("x", encoding="utf-8")

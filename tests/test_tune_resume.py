@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_models import clustered_sessions
 
@@ -168,3 +169,77 @@ def test_sigterm_stops_a_sweep_with_one_line_and_records_its_time(tmp_path: Path
     (record,) = json.loads((out / ".invocations.json").read_text(encoding="utf-8"))
     assert record["interrupted"] and record["wall_seconds"] > 0
     assert not (out / ".lock").exists() and not (tmp_path / "ray" / "quick" / ".lock").exists()
+
+
+def test_a_damaged_rung_record_is_one_clear_error(tmp_path: Path) -> None:
+    from sessrec._raytune import run_sha
+
+    (tmp_path / "rung-0.json").write_text(json.dumps({"configs": [0, 1]}), encoding="utf-8")
+    with pytest.raises(StoreError, match=r"rung-0\.json is damaged .*delete"):
+        run_sha(
+            lambda **rung: None,
+            n_configs=2,
+            rungs=[1, 3],
+            reduction_factor=2,
+            metric="recall@10",
+            root=tmp_path,
+            trust_state=False,
+            progress=None,
+        )
+
+
+def test_a_run_killed_before_ray_saved_any_state_starts_afresh(tmp_path: Path) -> None:
+    from sessrec._raytune import _own, _restorable
+
+    experiment = tmp_path / "ray"
+    experiment.mkdir()
+    (experiment / "tuner.pkl").write_bytes(b"written by Tuner(), then the process was killed")
+    _own(experiment, "trials").write_text("{}", encoding="utf-8")
+    assert not _restorable(experiment)
+    assert not experiment.exists() and not _own(experiment, "trials").exists()
+
+
+def test_sweep_report_of_a_tampered_metric_is_one_line(split, tmp_path: Path, capsys) -> None:
+    from sessrec.cli import main
+    from sessrec.sweeps import SweepResults, read_sweep
+    from sessrec.tune import SweepSpec  # noqa: F401  (the module imports without Ray running)
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    trials = pd.DataFrame(
+        {"trial_id": [0], "window": [3], "best_recall@10": [0.2], "status": ["completed"]}
+    )
+    trials["error"] = ""
+    history = pd.DataFrame({"trial_id": [0], "epoch": [1], "recall@10": [0.2]})
+    manifest = {"format": "sessrec.sweep", "metric": "recall@10", "space_params": ["window"]}
+    trials.to_parquet(folder / "trials.parquet")
+    history.to_parquet(folder / "history.parquet")
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert isinstance(read_sweep(folder), SweepResults)
+    manifest["metric"] = "hit@5"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert main(["sweep-report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sessrec: error: ") and "metric 'hit@5'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@RAY
+def test_the_probe_s_relabelling_example_is_refused(tmp_path: Path, capsys) -> None:
+    """The reliability probe's example: the same name resumed with another space."""
+    from sessrec.cli import main
+    from sessrec.data import make_synthetic_retail, write_retail_csv
+
+    source = write_retail_csv(make_synthetic_retail(seed=1, scale=0.05), tmp_path / "r.csv")
+    common = ["--source", str(source), "--max-epochs", "2", "--test-size", "50"]
+    common += ["--num-cpus", "2", "--name", "q1", "--out", str(tmp_path / "out")]
+    common += ["--storage", str(tmp_path / "ray"), "--json"]
+    assert main(["sweep", "--space", "quick", *common]) == 0
+    before = (tmp_path / "out" / "manifest.json").read_bytes()
+    capsys.readouterr()
+    assert main(["sweep", "--space", "report", "--samples", "4", *common]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("sessrec: error: the sweep 'q1'") and "other configs, space" in err
+    assert main(["sweep", "--space", "quick", *common[:-1], "--seed", "1", "--json"]) == 2
+    assert "other data, validation_fingerprint" in capsys.readouterr().err  # same training
+    assert (tmp_path / "out" / "manifest.json").read_bytes() == before  # nothing relabelled
