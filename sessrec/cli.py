@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--split-seeds", type=_whole(0), nargs="+", default=[0, 1, 2, 3, 4])
     runs.add_argument("--test-size", type=_whole(1), default=1000)
     runs.add_argument("--k", type=_whole(1), default=10)
+    _add_tuning_arg(runs)
     _add_sessionization_args(runs)
     runs.add_argument(
         "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
     )
     lb.add_argument("--models", nargs="+", metavar="KEY", default=None, help="a subset of rows")
+    _add_tuning_arg(lb)
     lb.add_argument(
         "--runs",
         metavar="DIR",
@@ -238,6 +240,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", metavar="DIR", default=None, help="a folder saved by `sessrec train`"
     )
     return parser
+
+
+def _tuning_seed(text: str) -> int | None:
+    """An argparse type for ``--tuning-seed``: a whole number >= 0, or ``none``."""
+    return None if text == "none" else _whole(0)(text)
+
+
+def _add_tuning_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tuning-seed",
+        type=_tuning_seed,
+        default=0,
+        help="the tuning set (the validation sessions of the split with this seed, where a "
+        "sweep selects) is kept out of every test set (default 0; 'none': the original's "
+        "split, whose seeds' test and validation pairs overlap)",
+    )
 
 
 def _add_param_arg(p: argparse.ArgumentParser) -> None:
@@ -444,6 +462,7 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
         split_seeds=args.split_seeds,
         test_size=args.test_size,
         k=args.k,
+        tuning_seed=args.tuning_seed,
         data={
             **args.data_identity,
             "sessionization": args.by,
@@ -577,6 +596,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         protocols=args.protocols,
         seeds=_QUICK["seeds"] if args.quick else None,
         test_size=_QUICK["test_size"] if args.quick else 1000,
+        tuning_seed=args.tuning_seed,
         data={**args.data_identity, "quick": bool(args.quick)},
         reuse=runs,
         log=None if args.json else lambda line: print(line, flush=True),

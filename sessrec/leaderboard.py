@@ -43,7 +43,15 @@ from sessrec.base import SessionRecommender
 from sessrec.metrics import RANK_METRICS, evaluate_queries, scores_from_ranks
 from sessrec.models import Entry, leaderboard_entries, quick_entries
 from sessrec.sessions import Sessions
-from sessrec.split import PrefixQueries, held_out_split, next_event_split
+from sessrec.split import (
+    HeldOutSplit,
+    PrefixQueries,
+    Split,
+    held_out_split,
+    next_event_split,
+    split_identity,
+    tuning_sessions,
+)
 from sessrec.store import RunStore, StoreError, read_manifest
 from sessrec.summary import context_curve, paired_tests, summarize
 
@@ -145,6 +153,11 @@ class LeaderboardSpec:
     k : int
     n_boot : int
         Bootstrap resamples of the intervals and the paired test.
+    tuning_seed : int or None
+        Each sessionization's tuning set (:func:`~sessrec.split.tuning_sessions`: ``test_size``
+        sessions drawn with this seed) is kept out of every test set, so a model whose
+        settings were selected on it (the tuned word2vec) is not tested on what it was
+        selected on. None: no tuning set (the original's splits).
 
     Raises
     ------
@@ -159,6 +172,7 @@ class LeaderboardSpec:
     test_size: int = 1000
     k: int = 10
     n_boot: int = 1000
+    tuning_seed: int | None = 0
 
     def __post_init__(self) -> None:
         keys = [e.key for e in self.entries]
@@ -177,6 +191,8 @@ class LeaderboardSpec:
         check_k(self.k)
         check_int(self.test_size, "test_size", 1)
         check_int(self.n_boot, "n_boot", 0)
+        if self.tuning_seed is not None:
+            check_int(self.tuning_seed, "tuning_seed", 0)
 
     def manifest(self) -> dict[str, Any]:
         """The settings as the manifest records them (JSON types).
@@ -189,6 +205,7 @@ class LeaderboardSpec:
             "k": self.k,
             "test_size": self.test_size,
             "n_boot": self.n_boot,
+            "tuning_seed": self.tuning_seed,
             "protocols": {p: PROTOCOLS[p] for p in self.protocols},
             "seeds": {name: list(seeds) for name, seeds in self.seeds.items()},
             "models": [
@@ -256,6 +273,7 @@ class Unit:
     n_test: int
     k: int
     todo: tuple[tuple[Entry, dict[str, Any]], ...]
+    tuning_seed: int | None = 0
 
     def key(self, entry: Entry) -> str:
         """The store key of an entry's cell."""
@@ -305,7 +323,8 @@ def plan_cells(
         n_test = min(spec.test_size, (len(usable) - 1) // 2)
         for protocol in spec.protocols:
             for seed in seeds:
-                unit = Unit(sname, protocol, seed, usable, n_test, spec.k, ())
+                args = (sname, protocol, seed, usable, n_test, spec.k)
+                unit = Unit(*args, (), spec.tuning_seed)
                 todo = []
                 for entry in spec.entries:
                     settings = {
@@ -316,24 +335,25 @@ def plan_cells(
                         "params": entry.full_params(),
                         "test_size": n_test,
                         "k": spec.k,
+                        "tuning_seed": spec.tuning_seed,
                         "sessions_fingerprint": fingerprint,
                     }
                     if store is None or not store.done(unit.key(entry), settings):
                         todo.append((entry, settings))
                     elif log is not None:
                         log(f"{sname} {protocol} seed {seed} {entry.key}: done, skipped")
-                units.append(Unit(sname, protocol, seed, usable, n_test, spec.k, tuple(todo)))
+                units.append(replace(unit, todo=tuple(todo)))
     return units
 
 
 # --------------------------------------------------------------------------- compute
-def _split(unit: Unit) -> tuple[Sessions, np.ndarray | PrefixQueries]:
-    """Training sessions and test queries of a unit's protocol and seed."""
+def _split(unit: Unit) -> Split | HeldOutSplit:
+    """The split of a unit's protocol and seed (its tuning set kept out of the test set)."""
+    s, size, seed = unit.sessions, unit.n_test, unit.seed
+    tuning = None if unit.tuning_seed is None else tuning_sessions(s, size, unit.tuning_seed)
     if unit.protocol == "last":
-        s = next_event_split(unit.sessions, test_size=unit.n_test, seed=unit.seed, drop_short=True)
-        return s.train, s.test
-    held = held_out_split(unit.sessions, test_size=unit.n_test, validation_size=0, seed=unit.seed)
-    return held.train, held.test
+        return next_event_split(s, size, seed, drop_short=True, tuning=tuning)
+    return held_out_split(s, size, validation_size=0, seed=seed, tuning=tuning)
 
 
 def _cell_record(
@@ -369,7 +389,8 @@ def _run_unit(
     the last-item protocol trains on the same sessions for every split seed.
     """
     fitted = {} if fitted is None else fitted
-    train, queries = _split(unit)
+    split = _split(unit)
+    train, queries = split.train, split.test
     train_key = train.fingerprint()
     for entry, settings in unit.todo:
         model_key = json.dumps([entry.model, settings["params"], train_key], default=str)
@@ -400,19 +421,19 @@ def _unit_in_worker(task: tuple[Unit, str], emit: Callable[[str], None]) -> int:
 
 
 def _from_runs(
-    reuse: Sequence[str | os.PathLike[str]], unit: Unit, settings: Mapping[str, Any]
+    reuse: Sequence[str | os.PathLike[str]], unit: Unit, settings: Mapping[str, Any], ident: str
 ) -> dict[str, Any] | None:
-    """A last-item cell taken from a run set's run of the same model, data and split."""
-    wanted = {
-        key: settings[key] for key in ("model", "params", "test_size", "k", "sessions_fingerprint")
-    }
+    """A last-item cell taken from a run set's run of the same model, data and split (the
+    same test and validation pairs: ``ident`` is the unit's :func:`split_identity`)."""
+    keys = ("model", "params", "test_size", "k", "tuning_seed", "sessions_fingerprint")
+    wanted = {key: settings[key] for key in keys}
     for folder in reuse:
         path = Path(folder) / f"seed-{unit.seed}.json"
         try:
             run = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if run.get("settings") != wanted or "ranks" not in run:
+        if run.get("settings") != wanted or run.get("split_identity") != ident:
             continue
         ranks = np.asarray(run["ranks"], dtype=np.int64)
         return {
@@ -464,8 +485,9 @@ def compute_cells(
     left = []
     for unit in units:
         todo = []
+        ident = split_identity(_split(unit)) if reuse and unit.protocol == "last" else ""
         for entry, settings in unit.todo:
-            record = _from_runs(reuse, unit, settings) if unit.protocol == "last" else None
+            record = _from_runs(reuse, unit, settings, ident) if ident else None
             if record is None:
                 todo.append((entry, settings))
                 continue
@@ -623,6 +645,7 @@ def run_leaderboard(
     test_size: int = 1000,
     k: int = 10,
     n_boot: int = 1000,
+    tuning_seed: int | None = 0,
     data: Mapping[str, Any] | None = None,
     reuse: Sequence[str | os.PathLike[str]] = (),
     log: Callable[[str], None] | None = None,
@@ -649,6 +672,8 @@ def run_leaderboard(
     test_size : int, default 1000
     k : int, default 10
     n_boot : int, default 1000
+    tuning_seed : int or None, default 0
+        See :class:`LeaderboardSpec`.
     data : mapping, optional
         The data's identity for the manifest.
     reuse : sequence of path-like, default ()
@@ -679,6 +704,7 @@ def run_leaderboard(
         test_size,
         k,
         n_boot,
+        tuning_seed,
     )
     jobs = check_int(jobs, "jobs", 1)
     with RunStore(out, _FORMAT, cells="cells", what="the leaderboard folder") as store:

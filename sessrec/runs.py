@@ -35,7 +35,7 @@ from sessrec._checks import check_int, check_k
 from sessrec.metrics import evaluate_queries
 from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
-from sessrec.split import next_event_split
+from sessrec.split import next_event_split, split_identity, tuning_sessions
 from sessrec.store import RunStore, StoreError, read_manifest
 from sessrec.training import IterativeRecommender, Report
 
@@ -97,6 +97,7 @@ def train_runs(
     test_size: int = 1000,
     k: int = 10,
     metrics: Sequence[str] = ("recall", "mrr", "ndcg"),
+    tuning_seed: int | None = 0,
     data: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> RunSet:
@@ -125,6 +126,12 @@ def train_runs(
     k : int, default 10
     metrics : sequence of str
         Test metrics (and validation metrics, per epoch).
+    tuning_seed : int or None, default 0
+        The tuning set (:func:`~sessrec.split.tuning_sessions` of ``test_size`` sessions with
+        this seed) is every seed's validation set and never a test pair of any seed, so a
+        configuration selected on it (a sweep run on the split of that seed) is compared on
+        test pairs it never saw. None: the original's split, whose seeds' test and validation
+        sets overlap.
     data : dict, optional
         The data's identity for the manifest (:func:`sessrec.store.data_identity`) and what
         else to record about it (e.g. the sessionization).
@@ -148,6 +155,8 @@ def train_runs(
     k = check_k(k)
     test_size = check_int(test_size, "test_size", 1)
     seeds = [check_int(s, "split seed", 0) for s in split_seeds]
+    if tuning_seed is not None:
+        tuning_seed = check_int(tuning_seed, "tuning_seed", 0)
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"split_seeds must be distinct and non-empty, got {list(split_seeds)}")
     settings = {
@@ -155,6 +164,7 @@ def train_runs(
         "params": make_model(model, **(params or {})).get_params(),
         "test_size": test_size,
         "k": k,
+        "tuning_seed": tuning_seed,
         "sessions_fingerprint": sessions.fingerprint(),
     }
     say = log or (lambda line: None)
@@ -194,8 +204,9 @@ def _run(
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """Train and evaluate on one split seed; the cell's record."""
-    k = settings["k"]
-    split = next_event_split(sessions, test_size=settings["test_size"], seed=seed, drop_short=True)
+    k, size, tuning_seed = settings["k"], settings["test_size"], settings["tuning_seed"]
+    tuning = None if tuning_seed is None else tuning_sessions(sessions, size, tuning_seed)
+    split = next_event_split(sessions, size, seed=seed, drop_short=True, tuning=tuning)
     run_params = dict(settings["params"])
     if "seed" in run_params:
         run_params["seed"] = int(run_params["seed"]) + seed
@@ -234,6 +245,7 @@ def _run(
         "coverage": ev.values["coverage"],
         "popularity": ev.values["popularity"],
         "query_seconds_per_1000": ev.seconds * 1000.0 / len(split.test),
+        "split_identity": split_identity(split),
         "n_train_sessions": len(split.train),
         "n_items": int(est.vocab.size),
     }

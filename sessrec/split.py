@@ -10,6 +10,14 @@ original, the sample is drawn from ``numpy.random.default_rng(seed)`` (the origi
 (Ludewig & Jannach 2018): test and validation sessions are removed from training entirely, and
 each yields its *prefix* (every item but the last) as the query and its last item as the truth.
 
+Selection never touches test. A seed draws a new test set, but the training data of the
+last-item protocol is the same for every seed (all sessions minus their last item), so test sets
+of different seeds overlap each other's validation sets by chance: a configuration selected on
+seed 0's validation pairs and compared on seed 1's test pairs is partly scored on the pairs it
+was selected on. :func:`tuning_sessions` fixes one *tuning set* of sessions, the only pairs a
+selection (a sweep, early stopping, a chosen setting) may look at; given as ``tuning=`` to a
+split, it is kept out of that split's test set by construction, whatever the seed.
+
 The trade-off. The original protocol trains on (almost) everything -- including the early
 part of every test session, so a model has already seen the customer's history -- and asks about
 one query item. Held-out sessions are a cleaner test of generalisation to new sessions, give the
@@ -27,7 +35,15 @@ import numpy as np
 from sessrec._checks import check_int
 from sessrec.sessions import Sessions
 
-__all__ = ["HeldOutSplit", "PrefixQueries", "Split", "held_out_split", "next_event_split"]
+__all__ = [
+    "HeldOutSplit",
+    "PrefixQueries",
+    "Split",
+    "held_out_split",
+    "next_event_split",
+    "split_identity",
+    "tuning_sessions",
+]
 
 
 @dataclass(frozen=True)
@@ -95,11 +111,65 @@ def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.ndarray:
+    """The sessions of a tuning set: what selection may look at and no test set may contain.
+
+    They are the validation sessions of ``next_event_split(sessions, test_size=size,
+    seed=seed, drop_short=True)`` (so a sweep that selected on that split's validation pairs
+    selected on this tuning set). Give them as ``tuning=`` to :func:`next_event_split` (they
+    are its validation set and never test) or :func:`held_out_split` (never test or validation;
+    they stay in training).
+
+    Parameters
+    ----------
+    sessions : Sessions
+        Sessions shorter than two items are never chosen.
+    size : int, default 1000
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Indices into ``sessions``.
+    """
+    return next_event_split(sessions, size, seed, drop_short=True).validation_sessions
+
+
+def _tuning_positions(tuning: np.ndarray, kept: np.ndarray | None, n: int) -> np.ndarray:
+    """``tuning`` (indices into the sessions given) as positions among the usable sessions."""
+    idx = np.asarray(tuning, dtype=np.int64).ravel()
+    pos = idx if kept is None else np.searchsorted(kept, idx)
+    inside = (pos >= 0) & (pos < n)
+    if kept is not None:
+        inside &= kept[np.clip(pos, 0, max(n - 1, 0))] == idx
+    if not inside.all() or np.unique(idx).size != idx.size:
+        raise ValueError(
+            "tuning must hold distinct indices of sessions with at least two items "
+            "(from tuning_sessions on the same sessions)"
+        )
+    return pos
+
+
+def _draw(
+    rng: np.random.Generator, pool: np.ndarray, size: int | str, n_pool_note: str
+) -> np.ndarray:
+    """``size`` of ``pool`` without replacement (``"all"``: the whole pool, shuffled)."""
+    if isinstance(size, str):
+        return rng.permutation(pool)
+    if size > pool.size:
+        raise ValueError(
+            f"test_size={size} is more than the {pool.size} sessions {n_pool_note}; use "
+            f"test_size <= {pool.size}"
+        )
+    return np.asarray(rng.choice(pool, size, replace=False), dtype=np.int64)
+
+
 def next_event_split(
     sessions: Sessions,
     test_size: int | Literal["all"] = 1000,
     seed: int | None = 0,
     drop_short: bool = False,
+    tuning: np.ndarray | None = None,
 ) -> Split:
     """Split sessions for next-event prediction.
 
@@ -119,6 +189,11 @@ def next_event_split(
         validation) instead of refusing them; their number is ``Split.n_dropped``. Indices in
         ``test_sessions``/``validation_sessions`` still refer to ``sessions``. Without short
         sessions the split is the same either way.
+    tuning : array of int, optional
+        A tuning set (:func:`tuning_sessions`): these sessions' pairs are the validation set,
+        and the test pairs are drawn (``test_size`` of them, or ``"all"``) from the other
+        sessions with ``seed``. Every seed then has the same validation set and no test pair
+        of any seed is a validation pair.
 
     Returns
     -------
@@ -128,7 +203,8 @@ def next_event_split(
     ------
     ValueError
         If a session is shorter than two items (without ``drop_short``), ``test_size`` is not
-        a positive int or ``"all"``, or ``2 * test_size`` exceeds the number of sessions.
+        a positive int or ``"all"``, there are too few sessions, or ``tuning`` is not a set of
+        usable sessions.
     """
     if not isinstance(sessions, Sessions):
         raise TypeError(f"sessions must be a sessrec.sessions.Sessions, got {type(sessions)!r}")
@@ -141,10 +217,13 @@ def next_event_split(
     )
     n = len(sessions)
     short_note = f" ({short.size} shorter than 2 items were dropped)" if kept is not None else ""
+    test_size = _check_size(test_size)
     rng = np.random.default_rng(seed)
-    if isinstance(test_size, str):
-        if test_size != "all":
-            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
+    if tuning is not None:
+        val_idx = _tuning_positions(tuning, kept, n)
+        pool = np.setdiff1d(np.arange(n, dtype=np.int64), val_idx)
+        test_idx = _draw(rng, pool, test_size, f"outside the tuning set{short_note}")
+    elif isinstance(test_size, str):
         if n < 2:
             raise ValueError(
                 f"test_size='all' needs at least 2 sessions, got {n}{short_note}; the data "
@@ -154,9 +233,6 @@ def next_event_split(
         n_test = (n + 1) // 2
         test_idx, val_idx = perm[:n_test], perm[n_test:]
     else:
-        if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
-            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
-        test_size = check_int(test_size, "test_size", 1)
         if 2 * test_size > n:
             advice = (
                 f"use test_size <= {n // 2} or 'all'"
@@ -182,6 +258,42 @@ def next_event_split(
         validation_sessions=val_idx,
         n_dropped=int(short.size) if kept is not None else 0,
     )
+
+
+def _check_size(test_size: object) -> int | str:
+    if isinstance(test_size, str):
+        if test_size != "all":
+            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
+        return test_size
+    if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
+        raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
+    return check_int(test_size, "test_size", 1)
+
+
+def split_identity(split: Split | HeldOutSplit) -> str:
+    """A fingerprint that differs when a split's test or validation set differs.
+
+    Parameters
+    ----------
+    split : Split or HeldOutSplit
+
+    Returns
+    -------
+    str
+        SHA-256 (hex) of the test and validation sessions and their queries and truths.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    if isinstance(split, Split):
+        parts = [(split.test_sessions, split.test), (split.validation_sessions, split.validation)]
+    else:
+        parts = [(q.sessions, q.pairs) for q in (split.test, split.validation)]
+    for idx, pairs in parts:
+        h.update(np.asarray(idx, dtype=np.int64).tobytes())
+        h.update("\n".join("\t".join(map(str, row)) for row in pairs.tolist()).encode())
+        h.update(b"|")
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -262,6 +374,7 @@ def held_out_split(
     validation_size: int | None = None,
     seed: int | None = 0,
     drop_short: bool = False,
+    tuning: np.ndarray | None = None,
 ) -> HeldOutSplit:
     """Split whole sessions into training, test and validation sessions.
 
@@ -280,6 +393,9 @@ def held_out_split(
     drop_short : bool, default False
         Leave sessions with fewer than two items out (counted in ``n_dropped``) instead of
         refusing them.
+    tuning : array of int, optional
+        A tuning set (:func:`tuning_sessions`): these sessions are never test or validation
+        sessions (they stay in training), so nothing selected on them is tested on them.
 
     Returns
     -------
@@ -312,7 +428,11 @@ def held_out_split(
             "sizes."
         )
     rng = np.random.default_rng(seed)
-    chosen = np.asarray(rng.choice(n, need, replace=False), dtype=np.int64)
+    if tuning is None:
+        chosen = np.asarray(rng.choice(n, need, replace=False), dtype=np.int64)
+    else:
+        pool = np.setdiff1d(np.arange(n, dtype=np.int64), _tuning_positions(tuning, kept, n))
+        chosen = _draw(rng, pool, need, "outside the tuning set")
     test_idx, val_idx = chosen[:test_size], chosen[test_size:]
     train_mask = np.ones(n, dtype=bool)
     train_mask[chosen] = False

@@ -52,6 +52,7 @@ __all__ = [
     "FolderLock",
     "RunStore",
     "StoreError",
+    "code_identity",
     "data_identity",
     "package_versions",
     "provenance",
@@ -118,13 +119,25 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def provenance(data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def code_identity() -> dict[str, Any]:
+    """The git commit sessrec runs from (None outside a checkout) and whether tracked files
+    differ from it."""
+    commit = _git("rev-parse", "HEAD")
+    dirty = None if commit is None else bool(_git("status", "--porcelain", "--untracked-files=no"))
+    return {"commit": commit, "dirty": dirty}
+
+
+def provenance(
+    data: Mapping[str, Any] | None = None, code: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What identifies a result: the code, the versions, the machine and the data.
 
     Parameters
     ----------
     data : mapping, optional
         The data's identity (see :func:`data_identity`) and anything else to record about it.
+    code : mapping, optional
+        :func:`code_identity` taken when the run started (default: now).
 
     Returns
     -------
@@ -133,10 +146,8 @@ def provenance(data: Mapping[str, Any] | None = None) -> dict[str, Any]:
         and ``dirty``: whether tracked files differ from that commit), ``versions``
         (:func:`package_versions`), ``machine`` (CPU count, platform) and ``data``.
     """
-    commit = _git("rev-parse", "HEAD")
-    dirty = None if commit is None else bool(_git("status", "--porcelain", "--untracked-files=no"))
     return {
-        "code": {"commit": commit, "dirty": dirty},
+        "code": dict(code) if code is not None else code_identity(),
         "versions": package_versions(),
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -340,6 +351,7 @@ class RunStore:
         self.written = 0
         self.extra: dict[str, Any] = {}
         self._started: str | None = None
+        self._code: dict[str, Any] | None = None
         self._clock = (0.0, 0.0)
         self._recorded = False
 
@@ -356,6 +368,7 @@ class RunStore:
             raise StoreError(f"{self.what} {self.folder} is not writable")
         self.lock.acquire()
         self._started = _now()
+        self._code = code_identity()  # the code that runs, not what is checked out at the end
         self._clock = (time.perf_counter(), _cpu_seconds())
         self._recorded = False
         return self
@@ -393,6 +406,7 @@ class RunStore:
             "wall_seconds": time.perf_counter() - t0,
             "cpu_seconds": _cpu_seconds() - cpu0,
             "cells": self.written,
+            "code": self._code,
             **self.extra,
         }
         if interrupted:
@@ -515,7 +529,7 @@ class RunStore:
         manifest = {
             "format": self.fmt,
             **spec,
-            "provenance": provenance(data),
+            "provenance": provenance(data, self._code),
             "invocations": invocations,
             "first_started": min((i["started"] for i in invocations), default=self._started),
             "wall_seconds_total": float(sum(i["wall_seconds"] for i in invocations)),

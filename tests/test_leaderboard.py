@@ -28,7 +28,7 @@ from sessrec.leaderboard import (
 from sessrec.metrics import evaluate
 from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
-from sessrec.split import held_out_split, next_event_split
+from sessrec.split import held_out_split, next_event_split, tuning_sessions
 
 
 def chain_sessions(n: int, seed: int, length: tuple[int, int] = (3, 9)) -> Sessions:
@@ -112,20 +112,25 @@ def test_every_cell_and_the_export_schema(board_dir: Path) -> None:
 def test_cells_agree_with_evaluate(board_dir: Path) -> None:
     board = read_leaderboard(board_dir)
     s = SESSIONS["customer"]
-    split = next_event_split(s, test_size=15, seed=1)
+    tuning = tuning_sessions(s, 15, seed=0)  # the leaderboard keeps it out of every test set
+    split = next_event_split(s, test_size=15, seed=1, tuning=tuning)
     model = make_model("sr").fit(split.train)
     want = evaluate(model, split.test, k=10)
     row = board.cells.query("sessionization == 'customer' and protocol == 'last' and seed == 1")
     got = row.set_index("model").loc["sr"]
     for m in ("recall", "mrr", "ndcg", "coverage", "popularity"):
         assert got[m] == pytest.approx(want[m])
-    held = held_out_split(s, test_size=15, validation_size=0, seed=0)
+    held = held_out_split(s, test_size=15, validation_size=0, seed=0, tuning=tuning)
     model = make_model("sknn", k=20).fit(held.train)
     want = evaluate(model, held.test, k=10)
     row = board.cells.query("sessionization == 'customer' and protocol == 'prefix' and seed == 0")
     got = row.set_index("model").loc["sknn"]
     assert got["recall"] == pytest.approx(want["recall"])
     assert got["n_train_sessions"] == len(held.train)
+    # no test query of any seed is a tuning pair
+    for seed in (0, 1):
+        last = next_event_split(s, test_size=15, seed=seed, tuning=tuning)
+        assert not set(last.test_sessions) & set(tuning)
 
 
 def test_resume_computes_only_missing_cells(board_dir: Path, tmp_path: Path) -> None:

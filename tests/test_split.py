@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from sessrec.sessions import Sessions
-from sessrec.split import Split, next_event_split
+from sessrec.split import (
+    Split,
+    held_out_split,
+    next_event_split,
+    split_identity,
+    tuning_sessions,
+)
 
 
 def make_sessions(n: int = 50, seed: int = 0) -> Sessions:
@@ -74,3 +80,51 @@ def test_split_errors() -> None:
         next_event_split(short, test_size=1)
     with pytest.raises(TypeError):
         next_event_split([["a", "b"]], test_size=1)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- tuning set
+def _chain(n: int, seed: int) -> Sessions:
+    rng = np.random.default_rng(seed)
+    lists = [[f"p{x}" for x in rng.integers(0, 30, size=rng.integers(1, 7))] for _ in range(n)]
+    lists[3] = ["BANK CHARGES", "POST"]  # ids with spaces, non-products: just items here
+    return Sessions.from_lists(lists)
+
+
+def test_the_tuning_set_is_never_a_test_pair_whatever_the_seed() -> None:
+    s = _chain(400, 0)
+    tuning = tuning_sessions(s, size=50, seed=0)
+    # the tuning set is exactly what the original split with that seed used for validation
+    assert np.array_equal(tuning, next_event_split(s, 50, 0, drop_short=True).validation_sessions)
+    for seed in range(8):
+        split = next_event_split(s, 50, seed, drop_short=True, tuning=tuning)
+        assert np.array_equal(split.validation_sessions, tuning)
+        assert not set(split.test_sessions) & set(tuning)
+        assert len(split.test) == 50 and (s.lengths[split.test_sessions] >= 2).all()
+        held = held_out_split(s, 50, 0, seed=seed, drop_short=True, tuning=tuning)
+        assert not set(held.test.sessions) & set(tuning)
+        assert len(held.train) == (s.lengths >= 2).sum() - 50  # tuning sessions still train
+    # without a tuning set, seeds' test sets overlap other seeds' validation sets by chance:
+    # the leak the tuning set closes
+    a, b = (next_event_split(s, 100, seed, drop_short=True) for seed in (0, 1))
+    assert set(b.test_sessions) & set(a.validation_sessions)
+    every = next_event_split(s, "all", 1, drop_short=True, tuning=tuning)
+    assert len(every.test) == (s.lengths >= 2).sum() - 50
+
+
+def test_bad_tuning_sets_and_split_identity() -> None:
+    s = _chain(200, 1)
+    tuning = tuning_sessions(s, size=20, seed=0)
+    short = int(np.flatnonzero(s.lengths < 2)[0])
+    for bad in ([short], [0, 0], [10**6], [-1]):
+        with pytest.raises(ValueError, match="tuning must hold distinct indices"):
+            next_event_split(s, 20, 0, drop_short=True, tuning=np.asarray(bad))
+    with pytest.raises(ValueError, match="outside the tuning set"):
+        next_event_split(s, 1000, 0, drop_short=True, tuning=tuning)
+    one = next_event_split(s, 20, 0, drop_short=True, tuning=tuning)
+    assert split_identity(one) == split_identity(
+        next_event_split(s, 20, 0, drop_short=True, tuning=tuning)
+    )
+    assert split_identity(one) != split_identity(
+        next_event_split(s, 20, 1, drop_short=True, tuning=tuning)
+    )
+    assert split_identity(one) != split_identity(next_event_split(s, 20, 0, drop_short=True))
