@@ -349,8 +349,9 @@ rings.forEach((ring, m) => {
     `${inAll(j) ? ' class="sx-shared"' : ""}>${name(j)} <span class="sx-code">` +
     `${esc(d.item[j])}</span> <span class="sx-cos">${s.toFixed(3)}</span></li>`).join("");
   const also = others.length ? `; ${shared} of them also in the other panel (bold)` : "";
+  const bought = d.count[one].toLocaleString("en");
   lists[m].text = `<p class="sx-query" data-item="${esc(d.item[one])}"><b>${name(one)}</b> ` +
-    `(${esc(d.item[one])}, bought ${d.count[one]} times): its ${row.length} nearest ` +
+    `(${esc(d.item[one])}, bought ${bought} times): its ${row.length} nearest ` +
     `neighbours, with their cosines${also}</p>` +
     `<ol class="sx-neighbours" data-model="${esc(labels[m])}">${items}</ol>`;
 });
@@ -443,7 +444,7 @@ def _panel(
         TapTool(renderers=[dots]),
         HoverTool(
             renderers=[dots],
-            tooltips=[("product", "@name"), ("code", "@item"), ("bought", "@count times")],
+            tooltips=[("product", "@name"), ("code", "@item"), ("bought", "@count{0,0} times")],
         ),
     )
     ring = ColumnDataSource({"x": [], "y": [], "rank": []}, name=f"ring{m}")
