@@ -275,3 +275,17 @@ def test_explorer_of_the_real_catalogue_fits_in_5_mb():
     page = embedding_explorer(models, item_names(clean), coords=coords)
     assert len(page.iframe().encode("utf-8")) < 5_000_000
     assert "BANK CHARGES" in page.html and not _external(page.html)
+
+
+def test_embed_2d_is_reproducible_for_a_seed_and_refuses_bad_input(models):
+    from sessrec.plots import embed_2d
+
+    vectors = models["Defaults"].vectors
+    first, again = embed_2d(vectors, seed=3), embed_2d(vectors, seed=3)
+    pd.testing.assert_frame_equal(first, again)
+    assert list(first.columns) == ["x", "y"] and first.index.equals(vectors.index)
+    assert embed_2d(vectors, method="pca").shape == (len(vectors), 2)
+    with pytest.raises(ValueError, match="'tsne' or 'pca'"):
+        embed_2d(vectors, method="umap")
+    with pytest.raises(ValueError, match="at least 3 items"):
+        embed_2d(vectors.iloc[:2])
