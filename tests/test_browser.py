@@ -299,6 +299,10 @@ def test_explorer_finds_a_product_and_shows_its_similar_items(width: int, browse
         shown = frame.locator('ol.sx-neighbours[data-model="Defaults"] > li')
         shown.nth(9).wait_for(timeout=10_000)
         items = [li.get_attribute("data-item") for li in shown.all()]
+        lists = frame.locator("ol.sx-neighbours")  # one per panel, both for the chosen product
+        queries = [q.get_attribute("data-item") for q in frame.locator("p.sx-query").all()]
+        panels = [lists.nth(i).locator("> li").count() for i in range(lists.count())]
+        tab.wait_for_timeout(300)  # the frame resizes itself to its content (ResizeObserver)
         fit = frame.locator("#sx-root").evaluate(FRAME_FIT_JS)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.locator("iframe.sessrec-explorer").screenshot(
@@ -307,6 +311,7 @@ def test_explorer_finds_a_product_and_shows_its_similar_items(width: int, browse
     finally:
         tab.close()
     assert items == model.similar(item, 10)[0].tolist()
+    assert panels == [10, 10] and queries == [item, item]
     assert not errors, f"JavaScript errors: {errors}"
     assert not outside, f"the explorer requested other hosts: {outside}"
     assert fit["overflowX"] <= 0, f"the explorer is wider than the page at {width} px: {fit}"

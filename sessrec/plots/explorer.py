@@ -2,10 +2,10 @@
 
 :func:`embedding_explorer` draws every item of one or more fitted models as a point of a 2-D
 projection (t-SNE by default, see :func:`~sessrec.plots.word2vec.embed_2d`), one panel per model,
-side by side, coloured by popularity. A search box highlights the items whose name or id
-contains what the reader types; choosing one (from the list under the box, or by tapping a
-point) shows its ``k`` nearest neighbours in every panel, as a numbered list and as numbered
-rings on the map.
+side by side, coloured by popularity. A search box highlights the items whose name or id has
+what the reader types at the start of a word; choosing one (from the list under the box, or by
+tapping a point) shows its ``k`` nearest neighbours in every panel, as a numbered list and as
+numbered rings on the map.
 The panels share one selection, so the same item is highlighted in all of them.
 
 Everything is computed in Python and shipped with the page: the neighbours of every item
@@ -296,13 +296,15 @@ def _sources(
 
 
 # ---------------------------------------------------------------------- the page's JavaScript
-# Typing: highlight every item whose name or id contains the text, list the most bought of them.
-_SEARCH_JS = """
+# Typing: highlight every item whose name or id has the text at the start of a word ("sign"
+# finds SIGN and SIGNS, not DESIGN), list the most bought of them.
+_SEARCH_JS = r"""
 const q = search.value_input.trim().toUpperCase();
 const d = points.data;
 const hits = [];
 if (q.length >= 2) {
-  for (let i = 0; i < d.search.length; i++) if (d.search[i].includes(q)) hits.push(i);
+  const start = new RegExp("(^|[^A-Z0-9])" + q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  for (let i = 0; i < d.search.length; i++) if (start.test(d.search[i])) hits.push(i);
   hits.sort((a, b) => d.count[b] - d.count[a] || a - b);
 }
 const many = hits.length > max ? ` (the ${max} most bought listed)` : "";
@@ -380,10 +382,11 @@ _TEMPLATE = """{% from macros import embed %}
 {% block postamble %}
 <style>
   html, body { height: auto; }
-  body { margin: 0; padding: 4px; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+  body { margin: 0; padding: 4px; background: #fff; color: #1a1a1a;
+         font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
   #sx-root { display: flex; flex-direction: column; gap: 8px; }
   .sx-panels { display: flex; flex-wrap: wrap; gap: 16px; }
-  .sx-panel { flex: 1 1 320px; min-width: 0; }
+  .sx-panel { flex: 1 1 280px; min-width: 0; }
 </style>
 {% endblock %}
 {% block contents %}
@@ -421,7 +424,7 @@ def _panel(
     pop = np.asarray(points.data["pop"])
     mapper = LogColorMapper(palette=Viridis256, low=1, high=max(int(pop.max()), 2))
     fig = figure(
-        title=label, height=380, sizing_mode="stretch_width", min_width=280,
+        title=label, height=380, sizing_mode="stretch_width", min_width=260,
         tools="pan,wheel_zoom,zoom_in,zoom_out,reset", toolbar_location="above",
     )  # fmt: skip
     fig.toolbar.active_drag = None  # on a phone, dragging scrolls the page until pan is chosen
@@ -473,7 +476,8 @@ def _layout(
 
     hint = f"<p>Search a product, or tap a point: its {k} nearest neighbours appear here.</p>"
     search = TextInput(
-        title="Search a product: part of its name or code", placeholder="e.g. heart",
+        title="Search a product: the start of words of its name, or its code",
+        placeholder="e.g. hanging heart",
         sizing_mode="stretch_width", name="search",
     )  # fmt: skip
     pick = Select(
@@ -513,10 +517,10 @@ def embedding_explorer(
 
     Every item is a point of a 2-D projection, one panel per model, coloured by how often it
     was bought; hovering shows its id, name and count. Typing in the search box highlights
-    the items whose name or id contains the text (case ignored) in every panel; choosing one
-    from the list under the box, or tapping a point, shows its ``k`` nearest neighbours in
-    each panel as a list (with cosines; neighbours that every panel shares in bold) and as
-    numbered rings on the map.
+    the items whose name or id has the text at the start of a word (case ignored) in every
+    panel; choosing one from the list under the box, or tapping a point, shows its ``k``
+    nearest neighbours in each panel as a list (with cosines; neighbours that every panel
+    shares in bold) and as numbered rings on the map.
 
     Parameters
     ----------
