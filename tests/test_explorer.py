@@ -249,6 +249,8 @@ def test_explorer_of_one_model_projects_with_tsne(models, retail):
     _, names = retail
     page = embedding_explorer(models["Defaults"], names.to_dict(), k=5)
     assert "Word2vec" in page.html and page.nbytes < 5_000_000
+    unnamed = embedding_explorer(models["Defaults"], coords={"Word2vec": _xy(models["Defaults"])})
+    assert _shipped(unnamed.html)["points"]["name"][0] == ""  # no names: ids only
 
 
 def test_explorer_of_a_synthetic_catalogue_fits_in_5_mb():

@@ -38,7 +38,7 @@ from sessrec._io import write_text_atomic
 from sessrec.base import NotFittedError, SessionRecommender, top_k
 
 if TYPE_CHECKING:
-    from bokeh.models import ColumnDataSource, LayoutDOM
+    from bokeh.models import ColumnDataSource, Div, LayoutDOM
 
 __all__ = [
     "Explorer",
@@ -404,7 +404,7 @@ _TEMPLATE = """{% from macros import embed %}
 
 def _panel(
     label: str, m: int, points: ColumnDataSource, k: int, hint: str
-) -> tuple[LayoutDOM, ColumnDataSource, object]:
+) -> tuple[LayoutDOM, ColumnDataSource, Div]:
     """One model's map (coloured by popularity) and its neighbour list."""
     from bokeh.layouts import column
     from bokeh.models import (
@@ -476,7 +476,7 @@ def _layout(
 
     hint = f"<p>Search a product, or tap a point: its {k} nearest neighbours appear here.</p>"
     search = TextInput(
-        title="Search a product: the start of words of its name, or its code",
+        title="Search a product by name or code (the first letters of words are enough)",
         placeholder="e.g. hanging heart",
         sizing_mode="stretch_width", name="search",
     )  # fmt: skip
