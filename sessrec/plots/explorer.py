@@ -476,8 +476,8 @@ def _layout(
 
     hint = f"<p>Search a product, or tap a point: its {k} nearest neighbours appear here.</p>"
     search = TextInput(
-        title="Search a product by name or code (the first letters of words are enough)",
-        placeholder="e.g. hanging heart",
+        title="Search a product by name or code",
+        placeholder="e.g. hanging heart, or just hang hea",
         sizing_mode="stretch_width", name="search",
     )  # fmt: skip
     pick = Select(
