@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
+import numpy as np
 import pytest
 from site_checks import SCREENSHOTS, SITE, build_info, pages, require_site, skip_or_fail
 
@@ -242,3 +243,76 @@ def test_page_in_browser(page: str, browser, site_url: str):
     if build_info().get("dataset") == "synthetic" and "synthetic data" not in report["banner"]:
         problems.append("built on synthetic data, but no banner says so")
     assert not problems, f"{page}:\n- " + "\n- ".join(problems)
+
+
+# ------------------------------------------------------------------ chapter 4's explorer
+EXPLORER_PAGE = "notebooks/04_word2vec.html"
+# Inside the explorer's frame: is anything wider than the frame, or taller than its height?
+FRAME_FIT_JS = """
+(root) => ({
+  overflowX: document.documentElement.scrollWidth - window.innerWidth,
+  overflowY: document.documentElement.scrollHeight - window.innerHeight,
+  rootWidth: root.getBoundingClientRect().width,
+})
+"""
+
+
+@functools.cache
+def _chapter4_defaults():
+    """Chapter 4's default word2vec and product names, trained as the chapter trains them."""
+    from sessrec.data import load_dataset
+    from sessrec.plots import item_names
+    from sessrec.sessions import preprocess, sessionize
+    from sessrec.split import next_event_split
+    from sessrec.word2vec import Item2Vec
+
+    synthetic = build_info().get("dataset") == "synthetic"
+    raw = load_dataset("synthetic" if synthetic else os.environ.get("SESSREC_DATASET", "auto"))
+    if not synthetic and raw.attrs["source"] == "synthetic":
+        skip_or_fail("the site was built on the real data: set SESSREC_DATA to check its explorer")
+    clean = preprocess(raw)
+    seed = int(os.environ.get("SESSREC_SEED", "0"))
+    split = next_event_split(sessionize(clean), test_size=1000, seed=seed)
+    return Item2Vec(seed=1).fit(split.train), item_names(clean)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_explorer_finds_a_product_and_shows_its_similar_items(width: int, browser, site_url: str):
+    """Type part of the best seller's name, choose it: the list shows exactly similar(item, 10)."""
+    if EXPLORER_PAGE not in PAGES:
+        skip_or_fail(f"the built site has no {EXPLORER_PAGE}")
+    model, names = _chapter4_defaults()
+    item = model.vocab[np.argmax(model.item_counts_)]
+    name = names.get(item, item)
+    context, outside = browser
+    outside.clear()
+    errors: list[str] = []
+    tab = context.new_page()
+    tab.set_viewport_size({"width": width, "height": 860})
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        tab.goto(site_url + EXPLORER_PAGE, wait_until="load")
+        frame = tab.frame_locator("iframe.sessrec-explorer")
+        frame.locator("input[type=text]").fill(name[: max(3, len(name) // 2)].lower())
+        frame.locator("select").select_option(label=f"{name} ({item})")
+        shown = frame.locator('ol.sx-neighbours[data-model="Defaults"] > li')
+        shown.nth(9).wait_for(timeout=10_000)
+        items = [li.get_attribute("data-item") for li in shown.all()]
+        lists = frame.locator("ol.sx-neighbours")  # one per panel, both for the chosen product
+        queries = [q.get_attribute("data-item") for q in frame.locator("p.sx-query").all()]
+        panels = [lists.nth(i).locator("> li").count() for i in range(lists.count())]
+        tab.wait_for_timeout(300)  # the frame resizes itself to its content (ResizeObserver)
+        fit = frame.locator("#sx-root").evaluate(FRAME_FIT_JS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.locator("iframe.sessrec-explorer").screenshot(
+            path=str(SCREENSHOTS / f"explorer-{width}.png")
+        )
+    finally:
+        tab.close()
+    assert items == model.similar(item, 10)[0].tolist()
+    assert panels == [10, 10] and queries == [item, item]
+    assert not errors, f"JavaScript errors: {errors}"
+    assert not outside, f"the explorer requested other hosts: {outside}"
+    assert fit["overflowX"] <= 0, f"the explorer is wider than the page at {width} px: {fit}"
+    assert fit["overflowY"] <= 1, f"the explorer's frame does not fit its content: {fit}"

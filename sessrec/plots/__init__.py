@@ -2,7 +2,9 @@
 
 - :mod:`sessrec.plots.core`: data, sessions and metric figures and tables (chapters 1-3), and
   :func:`glue`;
-- :mod:`sessrec.plots.word2vec`: training curves and embedding maps (chapter 4);
+- :mod:`sessrec.plots.word2vec`: training curves and 2-D projections of embeddings (chapter 4);
+- :mod:`sessrec.plots.explorer`: an interactive, self-contained map of item embeddings with a
+  neighbour search (chapter 4);
 - :mod:`sessrec.plots.sweep`: sweep figures (chapters 5-6);
 - :mod:`sessrec.plots.leaderboard`: the leaderboard's figures and tables (chapter 7).
 
@@ -11,17 +13,28 @@ Everything public is re-exported here, so ``from sessrec import plots; plots.glu
 
 from sessrec.plots.core import *  # noqa: F403
 from sessrec.plots.core import __all__ as _core_all
+from sessrec.plots.explorer import (
+    Explorer,
+    embedding_explorer,
+    name_word_cohesion,
+    nearest_neighbours,
+    neighbour_overlap,
+)
 from sessrec.plots.leaderboard import *  # noqa: F403
 from sessrec.plots.leaderboard import __all__ as _leaderboard_all
 from sessrec.plots.sweep import *  # noqa: F403
 from sessrec.plots.sweep import __all__ as _sweep_all
-from sessrec.plots.word2vec import embed_2d, plot_embedding_map, plot_training_curves
+from sessrec.plots.word2vec import embed_2d, plot_training_curves
 
 __all__ = [
     *_core_all,
     *_leaderboard_all,
     *_sweep_all,
+    "Explorer",
     "embed_2d",
-    "plot_embedding_map",
+    "embedding_explorer",
+    "name_word_cohesion",
+    "nearest_neighbours",
+    "neighbour_overlap",
     "plot_training_curves",
 ]

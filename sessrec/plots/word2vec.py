@@ -1,9 +1,9 @@
-"""Figures of the word2vec chapter: training curves and a 2-D map of the item vectors."""
+"""Figures of the word2vec chapter: training curves, and the 2-D projection of item vectors."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from sessrec._checks import check_int
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["embed_2d", "plot_embedding_map", "plot_training_curves"]
+__all__ = ["embed_2d", "plot_training_curves"]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -138,56 +138,3 @@ def embed_2d(
     else:
         raise ValueError(f"method must be 'tsne' or 'pca', got {method!r}")
     return pd.DataFrame(xy, index=vectors.index, columns=["x", "y"])
-
-
-def plot_embedding_map(
-    coords: pd.DataFrame,
-    popularity: pd.Series,
-    labels: Mapping[str, str] | None = None,
-    ax: Axes | None = None,
-    **scatter: Any,
-) -> Axes:
-    """Scatter of a 2-D item map coloured by log popularity.
-
-    Parameters
-    ----------
-    coords : pandas.DataFrame
-        ``x`` and ``y`` per item (see :func:`embed_2d`).
-    popularity : pandas.Series
-        Training occurrences per item (aligned by item id; missing items count as 0).
-    labels : mapping item -> text, optional
-        Items to annotate (e.g. a few best sellers by name).
-    ax : matplotlib Axes, optional
-    **scatter
-        Passed to ``Axes.scatter``.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    from matplotlib.colors import LogNorm
-
-    ax = _axes(ax, (7.0, 6.0))
-    pop = popularity.reindex(coords.index).fillna(0).to_numpy() + 1
-    order = np.argsort(pop, kind="stable")  # popular items drawn last, on top
-    sc = ax.scatter(
-        coords["x"].to_numpy()[order],
-        coords["y"].to_numpy()[order],
-        c=pop[order],
-        norm=LogNorm(vmin=pop.min(), vmax=pop.max()),
-        cmap=scatter.pop("cmap", "viridis"),
-        s=scatter.pop("s", 6),
-        lw=0,
-        **scatter,
-    )
-    ax.figure.colorbar(sc, ax=ax, label="training occurrences + 1 (log scale)")
-    for item, text in (labels or {}).items():
-        if item in coords.index:
-            x, y = coords.loc[item, ["x", "y"]]
-            ax.annotate(text, (x, y), fontsize="x-small", xytext=(4, 4), textcoords="offset points")
-            ax.scatter([x], [y], s=30, facecolors="none", edgecolors="red", lw=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("t-SNE 1")
-    ax.set_ylabel("t-SNE 2")
-    return ax
