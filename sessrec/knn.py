@@ -15,6 +15,8 @@ and Ludewig & Jannach (2018).
   similarity is the sum of the weights of the shared items, and an item's score can be boosted
   by its inverse document frequency (rare items count more).
 
+:mod:`sessrec.stan` builds STAN and VSTAN on the same machinery (:class:`_SessionKNN`).
+
 For both, the *candidate* neighbours are the training sessions that share at least one item
 with the query. If there are more than ``sample_size`` of them, only ``sample_size`` are kept
 before similarities are ranked (see "Sampling" below); of those, the ``k`` most similar are the
@@ -163,8 +165,35 @@ def _latest_positions(
     return indptr, codes[last], pos[last], lengths
 
 
+def _recency_ranks(
+    codes: np.ndarray, offsets: np.ndarray, n_items: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Query x item matrix of recency ranks ``r = L - p + 1`` and the query lengths ``L``.
+
+    ``p`` is the 1-based position of an item's latest occurrence in the query, so the most
+    recent item has rank 1, the one before it rank 2, and so on (repeats count as positions).
+    Stored entries are the query's distinct items, ascending within a row; ranks are >= 1.
+    """
+    indptr, indices, pos, lengths = _latest_positions(codes, offsets, n_items)
+    rank = (np.repeat(lengths, np.diff(indptr)) - pos + 1).astype(np.float64)
+    return sp.csr_matrix((rank, indices, indptr), shape=(lengths.size, n_items)), lengths
+
+
+def _idf(x: sp.csr_matrix, session_sizes: np.ndarray) -> np.ndarray:
+    """``log(N / n_i)``: ``N`` non-empty training sessions, ``n_i`` of them contain item ``i``."""
+    n_sessions = int(np.count_nonzero(session_sizes))
+    df = np.bincount(x.indices, minlength=x.shape[1]).astype(np.float64)
+    return np.log(n_sessions / df)  # every vocabulary item occurs, so df >= 1
+
+
 class _SessionKNN(SessionRecommender):
-    """Neighbour search and scoring shared by :class:`SKNN` and :class:`VSKNN`."""
+    """Neighbour search and scoring shared by the session-kNN models.
+
+    Subclasses define the query vector (:meth:`_query_matrix`) and the similarity
+    (:meth:`_similarity_values`); :class:`~sessrec.stan.STAN` also weighs neighbours by
+    recency (:meth:`_weighted_by_session`) and scores items by position
+    (:meth:`_score_block`).
+    """
 
     #: ``recommend_session`` uses a prefix's items all together (its default ``last``).
     session_items: int | None = None
@@ -198,9 +227,13 @@ class _SessionKNN(SessionRecommender):
 
     # ----------------------------------------------------------------- subclass hooks
     def _query_matrix(
-        self, codes: np.ndarray, offsets: np.ndarray
+        self, rank: sp.csr_matrix, lengths: np.ndarray
     ) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Query x item weights and a per-query divisor of the similarity."""
+        """Query x item weights and a per-query divisor of the similarity.
+
+        ``rank`` holds the recency rank of each distinct query item (:func:`_recency_ranks`),
+        ``lengths`` the query lengths.
+        """
         raise NotImplementedError
 
     def _similarity_values(
@@ -208,6 +241,18 @@ class _SessionKNN(SessionRecommender):
     ) -> np.ndarray:
         """Similarities of the stored (query, session) pairs from their ``Q @ X.T`` entries."""
         raise NotImplementedError
+
+    def _weighted_by_session(
+        self, sims: np.ndarray, rows: np.ndarray, cols: np.ndarray, m: int
+    ) -> np.ndarray:
+        """Similarities of the candidate pairs times a per-session weight (none by default)."""
+        return sims
+
+    def _score_block(
+        self, q: sp.csr_matrix, scale: np.ndarray, rank: sp.csr_matrix
+    ) -> sp.csr_matrix:
+        """Item scores of a block of queries: the neighbours' weights times ``X`` (weighted)."""
+        return self._neighbours(q, scale) @ self._xw
 
     # ----------------------------------------------------------------- scoring
     def _score_rows(self, codes: np.ndarray) -> sp.csr_matrix:
@@ -241,10 +286,13 @@ class _SessionKNN(SessionRecommender):
         n = offsets.size - 1
         n_items = int(self.vocab.size)
         n_sessions = self._x.shape[0]
-        q, scale = self._query_matrix(codes, offsets)
+        rank, lengths = _recency_ranks(codes, offsets, n_items)
+        q, scale = self._query_matrix(rank, lengths)
         step = max(1, self.max_chunk_elements // max(n_sessions, 1))
         blocks = [
-            self._neighbours(q[start : start + step], scale[start : start + step]) @ self._xw
+            self._score_block(
+                q[start : start + step], scale[start : start + step], rank[start : start + step]
+            )
             for start in range(0, n, step)
         ]
         if not blocks:
@@ -261,10 +309,15 @@ class _SessionKNN(SessionRecommender):
         data = overlap.data
         pos = data > 0  # every weight is positive; guards against explicit zeros
         rows, cols, data = rows[pos], cols[pos], data[pos]
-        sims = self._similarity_values(data, rows, cols, scale)
+        sims = self._weighted_by_session(
+            self._similarity_values(data, rows, cols, scale), rows, cols, m
+        )
         if self.sample_size is not None:
             keep = self._sampled(rows, cols, m)
             rows, cols, sims = rows[keep], cols[keep], sims[keep]
+        # a session weight that underflowed to 0 makes no neighbour (SKNN, V-SKNN: all > 0)
+        keep = sims > 0
+        rows, cols, sims = rows[keep], cols[keep], sims[keep]
         block = np.full((m, n_sessions), -np.inf)
         block[rows, cols] = sims
         nb_cols, nb_vals = top_k(block, self.k)
@@ -344,15 +397,10 @@ class SKNN(_SessionKNN):
         self._init_common(k, sample_size, seed)
 
     def _query_matrix(
-        self, codes: np.ndarray, offsets: np.ndarray
+        self, rank: sp.csr_matrix, lengths: np.ndarray
     ) -> tuple[sp.csr_matrix, np.ndarray]:
-        assert self.vocab is not None
-        n_items = int(self.vocab.size)
-        indptr, indices, _, _ = _latest_positions(codes, offsets, n_items)
-        q = sp.csr_matrix(
-            (np.ones(indices.size), indices, indptr), shape=(offsets.size - 1, n_items)
-        )
-        return q, np.diff(indptr).astype(np.float64)  # |q|: distinct items per query
+        q = sp.csr_matrix((np.ones(rank.indices.size), rank.indices, rank.indptr), shape=rank.shape)
+        return q, np.diff(rank.indptr).astype(np.float64)  # |q|: distinct items per query
 
     def _similarity_values(
         self, overlap: np.ndarray, rows: np.ndarray, cols: np.ndarray, scale: np.ndarray
@@ -438,22 +486,17 @@ class VSKNN(_SessionKNN):
         self.idf_: np.ndarray | None = None
 
     def _item_weighted(self, x: sp.csr_matrix) -> sp.csr_matrix:
-        n_sessions = int(np.count_nonzero(self._session_sizes))
-        df = np.bincount(x.indices, minlength=x.shape[1]).astype(np.float64)
-        self.idf_ = np.log(n_sessions / df)  # every vocabulary item occurs, so df >= 1
+        self.idf_ = _idf(x, self._session_sizes)
         factor = 1.0 + self.idf_weighting * self.idf_
         xw = x.copy()
         xw.data = factor[xw.indices]  # X diag(factor): neighbour weight times factor per item
         return xw
 
     def _query_matrix(
-        self, codes: np.ndarray, offsets: np.ndarray
+        self, rank: sp.csr_matrix, lengths: np.ndarray
     ) -> tuple[sp.csr_matrix, np.ndarray]:
-        assert self.vocab is not None
-        n_items = int(self.vocab.size)
-        indptr, indices, pos, lengths = _latest_positions(codes, offsets, n_items)
-        length = np.repeat(lengths, np.diff(indptr)).astype(np.float64)
-        p = pos.astype(np.float64)
+        length = np.repeat(lengths, np.diff(rank.indptr)).astype(np.float64)
+        p = length - rank.data + 1.0  # latest 1-based position: exact small integers
         scale = np.ones(lengths.size)
         if self.weighting == "linear":
             # integer positions, summed exactly, divided by L once (in _similarity_values)
@@ -465,7 +508,7 @@ class VSKNN(_SessionKNN):
             w = 1.0 / (length - p + 1.0)
         else:  # "log"
             w = 1.0 / np.log2(length - p + 2.0)
-        q = sp.csr_matrix((w, indices, indptr), shape=(lengths.size, n_items))
+        q = sp.csr_matrix((w, rank.indices, rank.indptr), shape=rank.shape)
         return q, scale
 
     def _similarity_values(

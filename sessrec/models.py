@@ -24,6 +24,7 @@ from sessrec.baselines import (
     WindowCooccurrence,
 )
 from sessrec.knn import SKNN, VSKNN
+from sessrec.stan import STAN, VSTAN
 from sessrec.word2vec import Item2Vec
 
 __all__ = ["BASELINES", "MODELS", "Entry", "leaderboard_entries", "make_model", "quick_entries"]
@@ -40,6 +41,8 @@ MODELS: dict[str, type[SessionRecommender]] = {
         WindowCooccurrence,
         SKNN,
         VSKNN,
+        STAN,
+        VSTAN,
         Item2Vec,
     )
 }

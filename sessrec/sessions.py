@@ -191,6 +191,18 @@ def _vocab_codes(items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return vocab, remap[np.asarray(codes)]
 
 
+def _event_seconds(df: pd.DataFrame) -> np.ndarray | None:
+    """``InvoiceDate`` as int64 seconds since the Unix epoch (None unless complete datetimes)."""
+    if "InvoiceDate" not in df.columns or not pd.api.types.is_datetime64_any_dtype(
+        df["InvoiceDate"]
+    ):
+        return None
+    ns = df["InvoiceDate"].to_numpy(dtype="datetime64[ns]")
+    if np.isnat(ns).any():
+        return None
+    return ns.view(np.int64) // 1_000_000_000
+
+
 def _str_at(col: pd.Series, positions: np.ndarray) -> np.ndarray:
     """``col`` values at integer ``positions`` as an object array of str."""
     return np.asarray(col.astype("string").iloc[positions].astype(object), dtype=object)
@@ -226,6 +238,9 @@ def sessionize(
     Sessions
         Session ids are the ``CustomerID`` (customer), ``InvoiceNo`` (invoice) or
         ``"<CustomerID>:<n>"`` with ``n`` counting that customer's sessions from 0 (gap).
+        Event times (:attr:`Sessions.times`) are the ``InvoiceDate`` in whole seconds when it
+        is a datetime column without missing values (as in every canonical frame); otherwise
+        the sessions carry no times.
 
     Raises
     ------
@@ -286,7 +301,9 @@ def sessionize(
         ids = np.array([f"{c}:{k}" for c, k in zip(cust_ids, sess_no, strict=True)], dtype=object)
     items = codes[order].astype(np.int32)
     offsets = np.r_[starts, n].astype(np.int64) if n else np.zeros(1, np.int64)
-    sessions = Sessions(vocab, items, offsets, ids)
+    seconds = _event_seconds(df)
+    times = None if seconds is None else seconds[order]
+    sessions = Sessions(vocab, items, offsets, ids, times)
     if min_length > 1:
         sessions = sessions.select(np.flatnonzero(sessions.lengths >= min_length))
     return sessions
@@ -337,20 +354,26 @@ class Sessions:
         ``items[offsets[i]:offsets[i + 1]]`` and ``offsets[0] == 0``.
     ids : numpy.ndarray or None, optional
         One key (``str``) per session, e.g. the ``CustomerID``.
+    times : numpy.ndarray or None, optional
+        When each event happened: integer seconds since the Unix epoch, one per entry of
+        ``items`` (:func:`sessionize` records the ``InvoiceDate``). Models that weigh
+        sessions by recency need them (:class:`~sessrec.stan.STAN`); the others ignore them.
 
     Notes
     -----
     Iterating yields one ``list[str]`` per session and can be repeated, which is what
     :class:`gensim.models.Word2Vec` needs. Arrays are read-only; transformations
-    (:meth:`drop_last`, :meth:`select`, :meth:`compact`) return new objects.
+    (:meth:`drop_last`, :meth:`select`, :meth:`compact`) return new objects and keep each
+    event's time with it.
     """
 
-    __slots__ = ("vocab", "items", "offsets", "ids", "_index")
+    __slots__ = ("vocab", "items", "offsets", "ids", "times", "_index")
 
     vocab: np.ndarray
     items: np.ndarray
     offsets: np.ndarray
     ids: np.ndarray | None
+    times: np.ndarray | None
 
     def __init__(
         self,
@@ -358,6 +381,7 @@ class Sessions:
         items: np.ndarray | Sequence[int],
         offsets: np.ndarray | Sequence[int],
         ids: np.ndarray | Sequence[str] | None = None,
+        times: np.ndarray | Sequence[int] | None = None,
     ) -> None:
         v = np.empty(len(vocab), dtype=object)
         v[:] = list(vocab)
@@ -388,10 +412,20 @@ class Sessions:
             ida = _readonly(ida)
         else:
             ida = None
+        tm = None
+        if times is not None:
+            tm = np.asarray(times)
+            if tm.shape != it.shape or (tm.size and not np.issubdtype(tm.dtype, np.integer)):
+                raise ValueError(
+                    "times must be a 1-D integer array of event times (seconds since the Unix "
+                    f"epoch), one per item: {it.size}; got shape {tm.shape} and dtype {tm.dtype}"
+                )
+            tm = _readonly(tm.astype(np.int64, copy=False))
         object.__setattr__(self, "vocab", _readonly(v))
         object.__setattr__(self, "items", _readonly(it))
         object.__setattr__(self, "offsets", _readonly(off))
         object.__setattr__(self, "ids", ida)
+        object.__setattr__(self, "times", tm)
         object.__setattr__(self, "_index", None)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -465,8 +499,14 @@ class Sessions:
         same_ids = (self.ids is None and other.ids is None) or (
             self.ids is not None and other.ids is not None and np.array_equal(self.ids, other.ids)
         )
+        same_times = (self.times is None and other.times is None) or (
+            self.times is not None
+            and other.times is not None
+            and np.array_equal(self.times, other.times)
+        )
         return bool(
             same_ids
+            and same_times
             and np.array_equal(self.vocab, other.vocab)
             and np.array_equal(self.items, other.items)
             and np.array_equal(self.offsets, other.offsets)
@@ -477,7 +517,7 @@ class Sessions:
     def __reduce__(self) -> tuple[type[Sessions], tuple[Any, ...]]:
         # Rebuild through the constructor (copy.deepcopy, Ray's object store); slots plus the
         # immutability guard would otherwise defeat the default protocol.
-        return (Sessions, (self.vocab, self.items, self.offsets, self.ids))
+        return (Sessions, (self.vocab, self.items, self.offsets, self.ids, self.times))
 
     def __repr__(self) -> str:
         return f"Sessions(n_sessions={len(self)}, n_events={self.n_events}, n_items={self.n_items})"
@@ -512,7 +552,7 @@ class Sessions:
         return self.items[self.offsets[i] : self.offsets[i + 1]]
 
     def fingerprint(self) -> str:
-        """sha256 of the sessions' content (vocabulary, item codes, boundaries; not the ids).
+        """sha256 of the sessions' content (vocabulary, item codes, boundaries; not ids or times).
 
         Two ``Sessions`` with the same item sequences have the same fingerprint; manifests of
         trained models and committed results record it to say what they were computed on.
@@ -583,7 +623,7 @@ class Sessions:
         Returns
         -------
         Sessions
-            Same vocabulary and ids.
+            Same vocabulary, ids and event times.
         """
         n = check_int(n, "n", 0)
         lens = self.lengths
@@ -591,7 +631,8 @@ class Sessions:
         pos = np.arange(self.n_events, dtype=np.int64) - np.repeat(self.offsets[:-1], lens)
         keep = pos < np.repeat(new_lens, lens)
         offsets = np.r_[0, np.cumsum(new_lens)].astype(np.int64)
-        return Sessions(self.vocab, self.items[keep], offsets, self.ids)
+        times = None if self.times is None else self.times[keep]
+        return Sessions(self.vocab, self.items[keep], offsets, self.ids, times)
 
     def select(self, indices: Sequence[int] | np.ndarray) -> Sessions:
         """Keep the sessions at ``indices`` (in that order), same vocabulary.
@@ -620,7 +661,8 @@ class Sessions:
         within = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1], lens)
         take = np.repeat(starts, lens) + within
         ids = None if self.ids is None else self.ids[idx]
-        return Sessions(self.vocab, self.items[take], offsets, ids)
+        times = None if self.times is None else self.times[take]
+        return Sessions(self.vocab, self.items[take], offsets, ids, times)
 
     def compact(self) -> Sessions:
         """Drop vocabulary entries that never occur (codes are remapped).
@@ -634,15 +676,16 @@ class Sessions:
         if used.all():
             return self
         remap = np.cumsum(used) - 1
-        return Sessions(self.vocab[used], remap[self.items], self.offsets, self.ids)
+        return Sessions(self.vocab[used], remap[self.items], self.offsets, self.ids, self.times)
 
     # ------------------------------------------------------------------ persistence
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write to a Parquet file atomically (temporary file + ``os.replace``).
 
-        One row per session: ``id`` (string, null when there are no ids) and ``items``
-        (``large_list<int32>`` codes). The vocabulary is stored as JSON in the schema metadata
-        (key ``sessrec.vocab``), so vocabulary entries that do not occur survive a round trip.
+        One row per session: ``id`` (string, null when there are no ids), ``items``
+        (``large_list<int32>`` codes) and, when the sessions have them, ``times``
+        (``large_list<int64>``). The vocabulary is stored as JSON in the schema metadata (key
+        ``sessrec.vocab``), so vocabulary entries that do not occur survive a round trip.
 
         Parameters
         ----------
@@ -668,7 +711,12 @@ class Sessions:
             b"sessrec.vocab": json.dumps(self.vocab.tolist()).encode(),
             b"sessrec.has_ids": b"1" if self.ids is not None else b"0",
         }
-        table = pa.table({"id": ids, "items": lists}).replace_schema_metadata(meta)
+        columns = {"id": ids, "items": lists}
+        if self.times is not None:
+            columns["times"] = pa.LargeListArray.from_arrays(
+                pa.array(self.offsets, type=pa.int64()), pa.array(self.times, type=pa.int64())
+            )
+        table = pa.table(columns).replace_schema_metadata(meta)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         return path
@@ -718,4 +766,7 @@ class Sessions:
         offsets = offsets - offsets[0]
         items = col.flatten().to_numpy(zero_copy_only=False).astype(np.int32)
         ids = table.column("id").to_pylist() if meta.get(b"sessrec.has_ids") == b"1" else None
-        return cls(np.asarray(vocab, dtype=object), items, offsets, ids)
+        times = None
+        if "times" in table.column_names:
+            times = table.column("times").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        return cls(np.asarray(vocab, dtype=object), items, offsets, ids, times)

@@ -21,6 +21,10 @@ from sessrec.models import MODELS
 FACTORIES: dict[str, Callable[[], SessionRecommender]] = dict(MODELS.items())
 # word2vec: more epochs than the default 5 on tiny data; workers=1 for bit-reproducibility.
 FACTORIES["word2vec"] = lambda: MODELS["word2vec"](epochs=20, workers=1, seed=0)
+# STAN, VSTAN: the suite's sessions (Sessions.from_lists) carry no event times, so no decay by
+# neighbour age; tests/test_stan.py checks lambda_snh on timed sessions.
+FACTORIES["stan"] = lambda: MODELS["stan"](lambda_snh=None)
+FACTORIES["vstan"] = lambda: MODELS["vstan"](lambda_snh=None)
 
 #: Models expected to rank the known successor first on sessions cycling a -> b -> c -> ...
 SEQUENCE_AWARE: frozenset[str] = frozenset({"markov", "sr"})

@@ -281,3 +281,45 @@ def test_lookup_codes_marks_unknown_and_non_string_items():
     grid = lookup_codes(index, np.array([["a", "b"], ["x", "c"]], dtype=object))
     np.testing.assert_array_equal(grid, [[0, 1], [-1, 2]])
     assert lookup_codes(index, []).shape == (0,)
+
+
+# --------------------------------------------------------------------------- event times
+def test_sessionize_records_event_times(small: pd.DataFrame) -> None:
+    pre = preprocess(small)
+    base = pd.Timestamp("2011-01-01").value // 10**9  # seconds since the Unix epoch
+    # customer 9: C at minute 1, A at 2, E at 200, A at 300; customer 10: B, A at 0, D, POST
+    s = sessionize(pre)
+    assert s.times is not None and s.times.dtype == np.int64 and not s.times.flags.writeable
+    minutes = [[1, 2, 200, 300], [0, 0, 100, 301]]
+    per_session = [(s.times[s.offsets[i] : s.offsets[i + 1]] - base).tolist() for i in range(2)]
+    assert per_session == [[60 * m for m in ms] for ms in minutes]
+    # gap sessions order rows by time and keep each row's time with it
+    df = frame([("2", "B", "1", 10, 1), ("1", "A", "1", 0, 1)])
+    assert (sessionize(df, by="gap", gap="1h").times - base).tolist() == [0, 600]
+    assert (sessionize(small, by="invoice").times[:2] - base).tolist() == [0, 0]
+    # no usable dates, no times: the column missing, holding strings, or with a gap
+    assert sessionize(pre.drop(columns="InvoiceDate")).times is None
+    assert sessionize(pre.astype({"InvoiceDate": "string"})).times is None
+    holed = pre.copy()
+    holed.loc[0, "InvoiceDate"] = pd.NaT
+    assert sessionize(holed).times is None
+
+
+def test_sessions_transforms_keep_event_times(tmp_path) -> None:
+    s = Sessions.from_lists([["a", "b", "c"], ["c", "d"], ["e"]], ids=["1", "2", "3"])
+    t = Sessions(s.vocab, s.items, s.offsets, s.ids, times=[10, 20, 30, 40, 50, 60])
+    assert t != s and t == Sessions(s.vocab, s.items, s.offsets, s.ids, [10, 20, 30, 40, 50, 60])
+    assert t != Sessions(s.vocab, s.items, s.offsets, s.ids, [10, 20, 30, 40, 50, 61])
+    assert t.drop_last().times.tolist() == [10, 20, 40]
+    assert t.select([2, 0]).times.tolist() == [60, 10, 20, 30]
+    assert t.select([1]).compact().times.tolist() == [40, 50]
+    assert t.fingerprint() == s.fingerprint()  # the items, not the times
+    import copy
+
+    assert copy.deepcopy(t) == t
+    back = Sessions.from_parquet(t.drop_last().to_parquet(tmp_path / "t.parquet"))
+    assert back == t.drop_last() and back.times.tolist() == [10, 20, 40]
+    assert Sessions.from_parquet(s.to_parquet(tmp_path / "s.parquet")).times is None
+    for bad in ([1, 2], [1.5] * 6, [[1] * 6]):
+        with pytest.raises(ValueError, match="times must be a 1-D integer array"):
+            Sessions(s.vocab, s.items, s.offsets, times=bad)
