@@ -366,96 +366,115 @@ def run_sha(
 
     Rung ``i`` trains its configurations from the state rung ``i - 1`` saved (in
     ``root/states/rung-<i-1>``) to epoch ``rungs[i]`` and saves theirs; the best
-    ``floor(n / reduction_factor)`` (at least 1) by ``metric`` at that epoch go on. Saved states
-    are deleted once no rung can need them (those not promoted, and a finished rung's inputs),
-    so at most one state per configuration of a rung is on disk. A finished
-    rung is recorded in ``root/rung-<i>.json``, so a rerun skips it; an interrupted rung is
-    resumed by Ray (its unfinished trials start again from the previous rung's state). Stops
-    at the first unfinished rung (interrupted). Returns the records per configuration (see
-    :func:`_tables`) and how many configurations entered each rung run so far.
+    ``floor(n / reduction_factor)`` (at least 1) by ``metric`` at that epoch go on
+    (:func:`_promote`). Saved states are deleted once no rung can need them, so at most one
+    state per configuration of a rung is on disk. A finished rung is recorded in
+    ``root/rung-<i>.json``, so a rerun skips it; an interrupted rung is resumed by Ray (its
+    unfinished trials start again from the previous rung's state). Stops at the first
+    unfinished rung. Returns the records per configuration (see
+    :func:`sessrec.sweeps.sweep_tables`) and how many configurations entered each rung so far.
     """
-    from ray.tune.schedulers import FIFOScheduler
-
     records: dict[int, list[dict[str, Any]]] = {}
     survivors: list[int] = []
     alive = list(range(n_configs))
     for i, budget in enumerate(rungs):
         survivors.append(len(alive))
-        done_file = root / f"rung-{i}.json"
-        if done_file.is_file():
-            saved = read_json(done_file)
-            try:
-                assert saved["configs"] == alive
-                rung = {int(c): _record_from_json(r) for c, r in saved["records"].items()}
-            except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
-                raise StoreError(
-                    f"{done_file} is damaged or records other configurations than this sweep "
-                    f"promotes to rung {i}; delete {root} to start the sweep over"
-                ) from None
-        else:
-            experiment = root / f"rung-{i}"
-            if progress is not None:
-                print(
-                    f"rung {i + 1}/{len(rungs)}: {len(alive)} configurations to epoch {budget}",
-                    file=progress[1],
-                    flush=True,
-                )
-            run = trainable(
-                stop_epoch=budget,
-                resume_from=str(root / "states" / f"rung-{i - 1}") if i else None,
-                save_state=str(root / "states" / f"rung-{i}") if i + 1 < len(rungs) else None,
-            )
-            rung = run_tuner(
-                run,
-                FIFOScheduler(),
-                config_ids=alive,
-                metric=metric,
-                experiment=experiment,
-                trust_state=trust_state,
-                progress=progress,
-                prefix=f"rung {i + 1}/{len(rungs)} (epoch {budget}): ",
-            )
-        finished = all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
-        if finished and not done_file.is_file():
-            payload = {
-                "epoch": budget,
-                "configs": alive,
-                "records": {str(c): _record_to_json(r) for c, r in rung.items()},
-            }
-            write_text_atomic(done_file, json.dumps(payload))
+        rung = _rung(trainable, i, rungs, alive, metric, root, trust_state, progress)
         for cid, record in rung.items():
             records.setdefault(cid, []).append(record)
-        if not finished:
+        if not all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
             # interrupted: rerun to resume this rung. Until then every configuration of the
-            # rung is unfinished, also those that trained their part of it (not pruned: they
-            # may go on)
+            # rung is unfinished, also those that trained their part of it (they may go on)
             for cid in alive:
                 if rung.get(cid, {}).get("status") != "error":
                     pending = {"history": None, "status": "unfinished", "error": ""}
                     records.setdefault(cid, []).append(pending | {"cpu_seconds": np.nan})
             break
-        # rung i is over: the states rung i - 1 saved are no longer needed
-        if i:
+        if i:  # rung i is over: the states rung i - 1 saved are no longer needed
             shutil.rmtree(root / "states" / f"rung-{i - 1}", ignore_errors=True)
         if i + 1 == len(rungs):
             break
-        ranked = []
-        for cid in alive:
-            hist = rung[cid]["history"]
-            if rung[cid]["status"] != "done" or hist is None or hist.empty:
-                continue
-            if int(hist["epoch"].iloc[-1]) != budget:
-                raise RuntimeError(f"configuration {cid} stopped before epoch {budget}")
-            ranked.append((-float(hist[metric].iloc[-1]), cid))
-        keep = max(1, int(len(alive) // reduction_factor))
-        alive = [cid for _, cid in sorted(ranked)[:keep]]
-        promoted = set(alive)
-        for cid in rung:  # only the promoted go on from their saved state
-            if cid not in promoted:
-                (root / "states" / f"rung-{i}" / f"config-{cid}.npz").unlink(missing_ok=True)
+        alive = _promote(rung, alive, budget, metric, reduction_factor)
+        for cid in set(rung) - set(alive):  # only the promoted go on from their saved state
+            (root / "states" / f"rung-{i}" / f"config-{cid}.npz").unlink(missing_ok=True)
         if not alive:
             break  # every configuration failed
     return records, survivors
+
+
+def _rung(
+    trainable: Callable[..., Any],
+    i: int,
+    rungs: Sequence[int],
+    alive: list[int],
+    metric: str,
+    root: Path,
+    trust_state: bool,
+    progress: tuple[float, Any] | None,
+) -> dict[int, dict[str, Any]]:
+    """The records of rung ``i``: read back when it finished before, else run (or resumed)."""
+    done_file = root / f"rung-{i}.json"
+    if done_file.is_file():
+        saved = read_json(done_file)
+        try:
+            assert saved["configs"] == alive
+            return {int(c): _record_from_json(r) for c, r in saved["records"].items()}
+        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+            raise StoreError(
+                f"{done_file} is damaged or records other configurations than this sweep "
+                f"promotes to rung {i}; delete {root} to start the sweep over"
+            ) from None
+    from ray.tune.schedulers import FIFOScheduler
+
+    budget, label = rungs[i], f"rung {i + 1}/{len(rungs)}"
+    if progress is not None:
+        print(
+            f"{label}: {len(alive)} configurations to epoch {budget}", file=progress[1], flush=True
+        )
+    run = trainable(
+        stop_epoch=budget,
+        resume_from=str(root / "states" / f"rung-{i - 1}") if i else None,
+        save_state=str(root / "states" / f"rung-{i}") if i + 1 < len(rungs) else None,
+    )
+    rung = run_tuner(
+        run,
+        FIFOScheduler(),
+        config_ids=alive,
+        metric=metric,
+        experiment=root / f"rung-{i}",
+        trust_state=trust_state,
+        progress=progress,
+        prefix=f"{label} (epoch {budget}): ",
+    )
+    if all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
+        payload = {
+            "epoch": budget,
+            "configs": alive,
+            "records": {str(c): _record_to_json(r) for c, r in rung.items()},
+        }
+        write_text_atomic(done_file, json.dumps(payload))
+    return rung
+
+
+def _promote(
+    rung: Mapping[int, dict[str, Any]],
+    alive: Sequence[int],
+    budget: int,
+    metric: str,
+    reduction_factor: float,
+) -> list[int]:
+    """The best ``floor(len(alive) / reduction_factor)`` (at least one) of a finished rung,
+    by ``metric`` at epoch ``budget``, ties to the lower configuration id."""
+    ranked = []
+    for cid in alive:
+        hist = rung[cid]["history"]
+        if rung[cid]["status"] != "done" or hist is None or hist.empty:
+            continue
+        if int(hist["epoch"].iloc[-1]) != budget:
+            raise RuntimeError(f"configuration {cid} stopped before epoch {budget}")
+        ranked.append((-float(hist[metric].iloc[-1]), cid))
+    keep = max(1, int(len(alive) // reduction_factor))
+    return [cid for _, cid in sorted(ranked)[:keep]]
 
 
 def _record_to_json(record: dict[str, Any]) -> dict[str, Any]:

@@ -476,6 +476,54 @@ class SessionRecommender(ABC):
             out_codes[rows] = self._rank_sessions(codes, offsets, rows, k, weights)
         return self._ids(out_codes)
 
+    def score_sessions(
+        self,
+        prefixes: Sessions | Iterable[Sequence[str]],
+        *,
+        last: int | Literal["all"] | None = None,
+        weights: Literal["recency", "equal"] = "recency",
+    ) -> np.ndarray:
+        """Dense scores of every item for each session prefix: what :meth:`recommend_session`
+        ranks (score descending, ties to the lower vocabulary code).
+
+        A prefix with no item seen in training gets the items' training counts (the popularity
+        fallback's order); items the model would never recommend score ``-inf``.
+
+        Parameters
+        ----------
+        prefixes : Sessions or iterable of sequences of str
+        last, weights
+            As for :meth:`recommend_session`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, n_items)`` float64, columns in :attr:`vocab` order.
+        """
+        self._check_fitted()
+        assert self.vocab is not None and self.item_counts_ is not None
+        if last is None:
+            last = self.session_items
+        elif last == "all":
+            last = None
+        flat, lengths = _flatten_prefixes(prefixes)
+        codes, offsets = _tail(
+            self.index(flat) if flat.size else np.zeros(0, np.int64),
+            lengths,
+            None if last is None else int(last),
+        )
+        n_items = self.vocab.size
+        out = np.tile(self.item_counts_.astype(np.float64), (lengths.size, 1))
+        rows = np.flatnonzero(np.diff(offsets) > 0)
+        for start in range(0, rows.size, max(1, self.max_chunk_elements // max(n_items, 1))):
+            block = rows[start : start + max(1, self.max_chunk_elements // max(n_items, 1))]
+            lens = np.diff(offsets)[block]
+            sub = np.r_[0, np.cumsum(lens)].astype(np.int64)
+            take = np.repeat(offsets[block] - sub[:-1], lens) + np.arange(sub[-1])
+            dense = _dense(self._score_sessions(codes[take], sub, weights), n_items)
+            out[block] = np.where(np.isnan(dense), -np.inf, dense)
+        return out
+
     def _score_sessions(
         self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
     ) -> np.ndarray | sp.spmatrix | sp.sparray:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["main", "build_parser"]
@@ -89,13 +90,27 @@ def _add_dataset_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``sessrec`` command."""
-    from .models import MODELS
-
     parser = _Parser(
         prog="sessrec", description="Session-based recommendation on UCI Online Retail."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (
+        _add_data_command,
+        _add_sessions_command,
+        _add_evaluate_command,
+        _add_train_command,
+        _add_train_runs_command,
+        _add_sweep_command,
+        _add_sweep_report_command,
+        _add_leaderboard_command,
+        _add_recommend_command,
+    ):
+        add(sub)
+    return parser
 
+
+def _add_data_command(sub: Any) -> None:
+    """The ``data`` command's options."""
     data = sub.add_parser("data", help="load, download or generate the data")
     dsub = data.add_subparsers(dest="data_command", required=True)
     info = dsub.add_parser("info", help="print the headline figures of the data")
@@ -107,17 +122,44 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--seed", type=_whole(0), default=0)
     syn.add_argument("--scale", type=float, default=1.0)
 
+
+def _add_sessions_command(sub: Any) -> None:
+    """The ``sessions`` command's options."""
     ses = sub.add_parser("sessions", help="sessionize the data and print length statistics")
     _add_dataset_args(ses)
     ses.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
     ses.add_argument("--gap", type=_duration, help="inactivity gap for --by gap (default 30min)")
 
-    ev = sub.add_parser("evaluate", help="evaluate a model on the next-event split")
+
+def _add_evaluate_command(sub: Any) -> None:
+    """The ``evaluate`` command's options."""
+    from .models import MODELS
+
+    ev = sub.add_parser("evaluate", help="evaluate a model on a split of the data")
     _add_dataset_args(ev)
     ev.add_argument("--model", choices=sorted(MODELS), required=True)
     _add_param_arg(ev)
     _add_split_args(ev)
+    ev.add_argument(
+        "--protocol",
+        choices=("last", "prefix", "temporal"),
+        default="last",
+        help="last: the original's next-event split (default); prefix: held-out sessions; "
+        "temporal: train before --cut, test the --horizon after it",
+    )
+    ev.add_argument("--cut", default=None, help="temporal: start of the test period (a date)")
+    ev.add_argument("--horizon", type=_duration, default=None, help="temporal: default 30D")
+    ev.add_argument(
+        "--sampled",
+        type=_whole(1),
+        default=None,
+        metavar="N",
+        help="also rank the truth among N random items (the sampled metrics of many papers)",
+    )
 
+
+def _add_train_command(sub: Any) -> None:
+    """The ``train`` command's options."""
     tr = sub.add_parser(
         "train", help="train word2vec with per-epoch validation, save it, print test metrics"
     )
@@ -127,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", metavar="DIR", default="word2vec-model", help="model folder")
     tr.add_argument("--patience", type=_whole(1), default=None, help="early stopping patience")
 
+
+def _add_train_runs_command(sub: Any) -> None:
+    """The ``train-runs`` command's options."""
     runs = sub.add_parser(
         "train-runs", help="train one word2vec configuration on several split seeds (results)"
     )
@@ -142,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
     )
 
+
+def _add_sweep_command(sub: Any) -> None:
+    """The ``sweep`` command's options."""
     sw = sub.add_parser("sweep", help="sweep word2vec hyperparameters on Ray Tune (resumable)")
     _add_dataset_args(sw)
     sw.add_argument("--space", default="quick", help="report, seed, quick (default quick)")
@@ -183,11 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_split_args(sw, k=False)
 
+
+def _add_sweep_report_command(sub: Any) -> None:
+    """The ``sweep-report`` command's options."""
     srep = sub.add_parser("sweep-report", help="figures and a markdown summary of a sweep")
     srep.add_argument("results_dir", metavar="RESULTS_DIR", help="a folder of `sessrec sweep`")
     srep.add_argument("--out", metavar="DIR", default=None, help="default RESULTS_DIR/report")
     srep.add_argument("--top", type=_whole(1), default=5, help="best trials to list and draw")
 
+
+def _add_leaderboard_command(sub: Any) -> None:
+    """The ``leaderboard`` command's options."""
     lb = sub.add_parser(
         "leaderboard",
         help="every model on three sessionizations and both protocols (resumable results)",
@@ -232,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--protocols", nargs="+", choices=("last", "prefix"), default=["last", "prefix"]
     )
 
+
+def _add_recommend_command(sub: Any) -> None:
+    """The ``recommend`` command's options."""
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
@@ -239,7 +296,6 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--model", metavar="DIR", default=None, help="a folder saved by `sessrec train`"
     )
-    return parser
 
 
 def _tuning_seed(text: str) -> int | None:
@@ -370,16 +426,45 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from .models import make_model
 
     model = make_model(args.model, **_params(args.param))  # bad parameters fail before loading
-    split = _split(args)
+    split = _protocol_split(args)
     model.fit(split.train)
     k = _cap_k(args.k, model.n_items)
     scores = evaluate(model, split.test, k=k)
-    result = {"model": args.model, "k": k, "n_test": len(split.test), **scores}
+    result = {"model": args.model, "protocol": args.protocol, "k": k, "n_test": len(split.test)}
+    result |= scores
     if k < args.k:
         result["k_requested"] = args.k
-    result["dropped_short_sessions"] = split.n_dropped
+    if args.sampled is not None:
+        from .metrics import sampled_ranks, scores_from_ranks
+
+        ranks = sampled_ranks(model, split.test, min(args.sampled, model.n_items - 1))
+        ranks = np.where(ranks <= k, ranks, 0)  # a rank beyond k is a miss at k
+        for name, values in scores_from_ranks(ranks).items():
+            result[f"{name}_sampled_{args.sampled}"] = float(values.mean())
+    if hasattr(split, "n_unseen"):
+        result["truths_unseen_in_training"] = split.n_unseen
+    result["dropped_short_sessions"] = getattr(split, "n_dropped", 0)
     result["source"] = args.data_source
     _emit(result, args.json)
+
+
+def _protocol_split(args: argparse.Namespace):
+    """The split of ``--protocol``: next-event, held-out sessions or temporal."""
+    from .split import held_out_split, temporal_split
+
+    if args.protocol == "last":
+        return _split(args)
+    sessions = _sessions(args)
+    if args.protocol == "prefix":
+        size = len(sessions) // 4 if args.test_size == "all" else _int(args.test_size)
+        return held_out_split(sessions, size, 0, seed=args.seed, drop_short=True)
+    if args.cut is None:
+        raise UserError("--protocol temporal needs --cut DATE (the start of the test period)")
+    try:
+        cut = pd.Timestamp(args.cut)
+    except ValueError:
+        raise UserError(f"--cut must be a date such as 2011-11-01, not {args.cut!r}") from None
+    return temporal_split(sessions, cut, args.horizon or "30D")
 
 
 def _split(args: argparse.Namespace):

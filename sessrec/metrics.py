@@ -61,6 +61,7 @@ __all__ = [
     "rank_of_truth",
     "recall_at_k",
     "recommend_for",
+    "sampled_ranks",
     "scores_from_ranks",
 ]
 
@@ -589,6 +590,61 @@ def evaluate_queries(
     }
     values.update(n=int(truth.size), k=k, n_unknown_queries=_n_unknown(model, p))
     return Evaluation(values, per_query, ranks, recs, seconds)
+
+
+def sampled_ranks(
+    model: SessionRecommender, queries: Queries, n_negatives: int = 100, seed: int = 0
+) -> np.ndarray:
+    """The rank of each truth among itself and ``n_negatives`` random items (sampled ranking).
+
+    Many papers rank the truth against a sample of items instead of the whole catalogue
+    (Krichene & Rendle, KDD 2020, "On sampled metrics for item recommendation"). Per query,
+    ``n_negatives`` other items of the model's catalogue are drawn uniformly without
+    replacement (``numpy.random.default_rng(seed)``, one draw per query in order); the truth's
+    rank counts the negatives the model places above it, by the same order as full ranking
+    (score descending, ties to the lower vocabulary code). A truth the model does not know or
+    would never recommend ranks last (``n_negatives + 1``). :data:`RANK_METRICS` apply to the
+    result (its Recall@10 is the "HR@10 among 101 items" of those papers).
+
+    Parameters
+    ----------
+    model : SessionRecommender
+        A fitted model.
+    queries : array-like of shape (n, 2), or PrefixQueries
+    n_negatives : int, default 100
+    seed : int, default 0
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+        Ranks from 1 to ``n_negatives + 1``.
+    """
+    p = check_queries(queries)
+    n_negatives = check_int(n_negatives, "n_negatives", 1)
+    if model.vocab is None:
+        raise ValueError("sampled_ranks needs a fitted model; call model.fit(train) first")
+    n_items = int(model.vocab.size)
+    if n_negatives >= n_items:
+        raise ValueError(f"n_negatives={n_negatives} must be below the {n_items} items")
+    truth, items = _truth_and_items(p)
+    truth_code = model.index(truth)
+    rng = np.random.default_rng(seed)
+    # n_negatives + 1 distinct items per query; the truth, if drawn, is replaced by the extra
+    draws = np.argsort(rng.random((truth.size, n_items)), axis=1)[:, : n_negatives + 1]
+    first = draws[:, :n_negatives]
+    negatives = np.where(first == truth_code[:, None], draws[:, n_negatives:], first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownItemWarning)
+        if isinstance(p, PrefixQueries):
+            scores = model.score_sessions(p.prefixes)
+        else:
+            scores = model.score_sessions([[q] for q in items.tolist()])
+    rows = np.arange(truth.size)
+    own = np.where(truth_code >= 0, scores[rows, np.maximum(truth_code, 0)], -np.inf)
+    neg = np.take_along_axis(scores, negatives, axis=1)
+    above = (neg > own[:, None]) | ((neg == own[:, None]) & (negatives < truth_code[:, None]))
+    ranks = 1 + above.sum(axis=1)
+    return np.where(np.isfinite(own), ranks, n_negatives + 1).astype(np.int64)
 
 
 def evaluate(

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sessrec._io import atomic_path, write_text_atomic
 from sessrec.analysis import retrain_commands, sweep_rung_correlation, sweep_summary, top_trials
-from sessrec.sweeps import read_sweep
+from sessrec.sweeps import SweepResults, read_sweep
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -66,6 +66,40 @@ def _save(fig: Figure, path: Path) -> None:
         fig.savefig(tmp, format="png", dpi=120)
 
 
+def _figures(
+    results: SweepResults, s: Mapping[str, Any], out: Path, top: int
+) -> list[tuple[str, str]]:
+    """Draw and save the report's figures; their file names and captions."""
+    import matplotlib.pyplot as plt
+
+    from sessrec.plots import sweep as sp
+
+    metric = results.metric
+    figures: list[tuple[str, str]] = []
+    try:
+        axes = sp.plot_sweep_panels(results, list(itertools.combinations(results.params, 2))[:3])
+        _save(axes[0].figure, out / "panels.png")
+        figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
+    except ValueError:  # fewer than two swept parameters: no panel to draw
+        pass
+    ax = sp.plot_learning_curves(results, n=top)
+    _save(ax.figure, out / "curves.png")
+    figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
+    sched = results.manifest.get("scheduler", {})
+    if sched.get("name") == "asha":
+        ax = sp.plot_asha_rungs(
+            s["n_configs"],
+            s["max_epochs"],
+            int(sched["grace_period"]),
+            float(sched["reduction_factor"]),
+            observed=results.trials,
+        )
+        _save(ax.figure, out / "rungs.png")
+        figures.append(("rungs.png", "Trials reaching each ASHA rung"))
+    plt.close("all")
+    return figures
+
+
 def write_report(
     results_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
@@ -92,37 +126,13 @@ def write_report(
     pathlib.Path
         The path of ``summary.md``.
     """
-    import matplotlib.pyplot as plt
-
-    from sessrec.plots import sweep as sp
-
     results = read_sweep(results_dir)
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "report"
     out.mkdir(parents=True, exist_ok=True)
     s = sweep_summary(results)
     metric = results.metric
-    figures: list[tuple[str, str]] = []
-    try:
-        axes = sp.plot_sweep_panels(results, list(itertools.combinations(results.params, 2))[:3])
-        _save(axes[0].figure, out / "panels.png")
-        figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
-    except ValueError:  # fewer than two swept parameters: no panel to draw
-        pass
-    ax = sp.plot_learning_curves(results, n=top)
-    _save(ax.figure, out / "curves.png")
-    figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
     sched = results.manifest.get("scheduler", {})
-    if sched.get("name") == "asha":
-        ax = sp.plot_asha_rungs(
-            s["n_configs"],
-            s["max_epochs"],
-            int(sched["grace_period"]),
-            float(sched["reduction_factor"]),
-            observed=results.trials,
-        )
-        _save(ax.figure, out / "rungs.png")
-        figures.append(("rungs.png", "Trials reaching each ASHA rung"))
-    plt.close("all")
+    figures = _figures(results, s, out, top)
     corr = sweep_rung_correlation(results)
     write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
     cols = ["trial_id", *results.params, f"best_{metric}", "best_epoch", "epochs", "status"]

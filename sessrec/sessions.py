@@ -678,6 +678,31 @@ class Sessions:
         remap = np.cumsum(used) - 1
         return Sessions(self.vocab[used], remap[self.items], self.offsets, self.ids, self.times)
 
+    def truncate(self, before: int) -> Sessions:
+        """Keep only the events earlier than ``before`` (sessions may become empty).
+
+        Parameters
+        ----------
+        before : int
+            A time in seconds since the Unix epoch, like :attr:`times`.
+
+        Returns
+        -------
+        Sessions
+            Same vocabulary and ids.
+
+        Raises
+        ------
+        ValueError
+            If the sessions carry no times.
+        """
+        if self.times is None:
+            raise ValueError("these sessions carry no event times (sessionize a frame with dates)")
+        keep = self.times < before
+        lens = np.bincount(self.session_index[keep], minlength=len(self))
+        offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
+        return Sessions(self.vocab, self.items[keep], offsets, self.ids, self.times[keep])
+
     # ------------------------------------------------------------------ persistence
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write to a Parquet file atomically (temporary file + ``os.replace``).

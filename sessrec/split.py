@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from sessrec._checks import check_int
 from sessrec.sessions import Sessions
@@ -40,8 +41,11 @@ __all__ = [
     "PrefixQueries",
     "Split",
     "held_out_split",
+    "TemporalSplit",
     "next_event_split",
+    "rolling_cuts",
     "split_identity",
+    "temporal_split",
     "tuning_sessions",
 ]
 
@@ -442,3 +446,127 @@ def held_out_split(
         validation=_prefix_queries(sessions, val_idx, kept),
         n_dropped=int(short.size) if kept is not None else 0,
     )
+
+
+@dataclass(frozen=True)
+class TemporalSplit:
+    """The result of :func:`temporal_split`.
+
+    Attributes
+    ----------
+    train : Sessions
+        Every event before ``cut`` (sessions cut there; those left empty are dropped).
+    test : PrefixQueries
+        One query per session with an event in ``[cut, end)``: its last event there is the
+        truth, everything before it in the session (earlier purchases, also before the cut)
+        the prefix.
+    cut, end : int
+        The test period, in seconds since the Unix epoch (like ``Sessions.times``).
+    n_unseen : int
+        Test truths that never occur in training (no model can recommend them; they count as
+        misses for every model, they are not dropped).
+    """
+
+    train: Sessions
+    test: PrefixQueries
+    cut: int
+    end: int
+    n_unseen: int
+
+    def __repr__(self) -> str:
+        period = f"{_date(self.cut)}..{_date(self.end)}"
+        return (
+            f"TemporalSplit(train={self.train!r}, test={len(self.test)} prefixes in {period}, "
+            f"{self.n_unseen} truths unseen in training)"
+        )
+
+
+def temporal_split(
+    sessions: Sessions,
+    cut: str | pd.Timestamp,
+    horizon: str | pd.Timedelta = "30D",
+    exclude: np.ndarray | None = None,
+) -> TemporalSplit:
+    """Train on the past, test on the period after ``cut``: no training event is later.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        With event times (:func:`~sessrec.sessions.sessionize` keeps them).
+    cut : str or pandas.Timestamp
+        Start of the test period.
+    horizon : str or pandas.Timedelta, default "30D"
+        Length of the test period.
+    exclude : array of int, optional
+        Sessions never used as test queries (e.g. a tuning set: :func:`tuning_sessions`).
+
+    Returns
+    -------
+    TemporalSplit
+
+    Raises
+    ------
+    ValueError
+        If the sessions carry no times, or the period holds no query or has nothing before it.
+    """
+    if sessions.times is None:
+        raise ValueError("a temporal split needs event times: sessionize a frame with dates")
+    start = pd.Timestamp(cut).value // 10**9
+    span = pd.Timedelta(horizon).value // 10**9
+    if span <= 0:
+        raise ValueError(f"horizon must be a positive duration, got {horizon!r}")
+    end = start + span
+    t, sess = sessions.times, sessions.session_index
+    in_period = (t >= start) & (t < end)
+    last = np.full(len(sessions), -1, dtype=np.int64)  # each session's last event in the period
+    np.maximum.at(last, sess[in_period], np.flatnonzero(in_period))
+    queried = (last >= 0) & (last > sessions.offsets[:-1])  # something comes before the truth
+    if exclude is not None:
+        queried[np.asarray(exclude, dtype=np.int64)] = False
+    idx = np.flatnonzero(queried)
+    train = sessions.truncate(start)
+    train = train.select(np.flatnonzero(train.lengths > 0))
+    if not idx.size or not len(train):
+        raise ValueError(
+            f"the period {_date(start)}..{_date(end)} has no test query or "
+            "nothing before it to train on; choose another cut"
+        )
+    chosen = sessions.select(idx)
+    within = np.arange(chosen.n_events) - np.repeat(chosen.offsets[:-1], chosen.lengths)
+    keep = within <= np.repeat(last[idx] - sessions.offsets[idx], chosen.lengths)  # to the truth
+    lens = np.bincount(chosen.session_index[keep], minlength=len(chosen))
+    offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
+    assert chosen.times is not None
+    cropped = Sessions(chosen.vocab, chosen.items[keep], offsets, chosen.ids, chosen.times[keep])
+    queries = _prefix_queries(cropped, np.arange(len(cropped)), idx)
+    n_unseen = int(np.count_nonzero(~np.isin(queries.truth, train.compact().vocab)))
+    return TemporalSplit(train, queries, start, end, n_unseen)
+
+
+def rolling_cuts(
+    sessions: Sessions, n: int = 3, horizon: str | pd.Timedelta = "30D"
+) -> list[pd.Timestamp]:
+    """The starts of the last ``n`` test periods of length ``horizon`` before the data ends.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        With event times.
+    n : int, default 3
+    horizon : str or pandas.Timedelta, default "30D"
+
+    Returns
+    -------
+    list of pandas.Timestamp
+        Oldest first; the last period ends just after the last event.
+    """
+    if sessions.times is None:
+        raise ValueError("rolling cuts need event times: sessionize a frame with dates")
+    n = check_int(n, "n", 1)
+    last = int(sessions.times.max()) + 1
+    span = pd.Timedelta(horizon).value // 10**9
+    return [pd.Timestamp(last - k * span, unit="s") for k in range(n, 0, -1)]
+
+
+def _date(seconds: int) -> str:
+    return str(pd.Timestamp(seconds, unit="s").date())

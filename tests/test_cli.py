@@ -176,3 +176,15 @@ def test_evaluate_user_errors(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0], err
+
+
+def test_evaluate_every_protocol_and_sampled_metrics(capsys) -> None:
+    base = ["evaluate", "--dataset", "synthetic", "--model", "sr", "--test-size", "100"]
+    for extra in (["--protocol", "prefix"], ["--protocol", "temporal", "--cut", "2011-11-01"]):
+        assert main([*base, *extra, "--sampled", "100", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["protocol"] == extra[1] and out["n_test"] > 0
+        # ranked among 100 random items the truth comes out higher than among all items
+        assert out["recall_sampled_100"] >= out["recall"]
+    assert main([*base, "--protocol", "temporal"]) == 2
+    assert "needs --cut DATE" in capsys.readouterr().err

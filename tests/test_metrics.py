@@ -201,3 +201,52 @@ def test_compare_models_without_bootstrap_and_bad_input() -> None:
         compare_models({"p": model}, pairs, n_boot=-1)
     with pytest.raises(ValueError, match="fitted"):
         compare_models({"p": Popularity()}, pairs)
+
+
+# --------------------------------------------------------------------------- sampled ranking
+def test_sampled_ranks_by_hand_and_against_full_ranking() -> None:
+    from sessrec.metrics import rank_of_truth, sampled_ranks
+    from sessrec.models import make_model
+    from sessrec.split import held_out_split, next_event_split
+
+    rng = np.random.default_rng(0)
+    lists = [[f"p{x}" for x in rng.integers(0, 40, size=rng.integers(2, 8))] for _ in range(300)]
+    lists[0] = ["BANK CHARGES", "POST", "DOT"]
+    sessions = Sessions.from_lists(lists)
+    split = next_event_split(sessions, 60, seed=1)
+    for name in ("popularity", "markov", "sr", "sknn"):
+        model = make_model(name).fit(split.train)
+        # with every other item as a negative, the sampled rank is the full rank
+        n_items = int(model.vocab.size)
+        full = rank_of_truth(model.recommend(split.test[:, 0], n_items), split.test[:, 1])
+        every = sampled_ranks(model, split.test, n_negatives=n_items - 1, seed=3)
+        assert np.array_equal(np.where(full > 0, full, n_items), every)
+        few = sampled_ranks(model, split.test, n_negatives=10, seed=3)
+        assert few.min() >= 1 and few.max() <= 11 and (few <= np.where(full > 0, full, 11)).all()
+        assert np.array_equal(few, sampled_ranks(model, split.test, n_negatives=10, seed=3))
+    held = held_out_split(sessions, 40, 0, seed=2)
+    model = make_model("sknn").fit(held.train)
+    n_items = int(model.vocab.size)
+    recs = model.recommend_session(held.test.prefixes, n_items)
+    full = rank_of_truth(recs, held.test.truth)
+    every = sampled_ranks(model, held.test, n_negatives=n_items - 1)
+    assert np.array_equal(np.where(full > 0, full, n_items), every)
+    with pytest.raises(ValueError, match="n_negatives=.* must be below"):
+        sampled_ranks(model, held.test, n_negatives=n_items)
+
+
+def test_score_sessions_ranks_as_recommend_session() -> None:
+    from sessrec.base import UnknownItemWarning, top_k
+    from sessrec.models import make_model
+
+    rng = np.random.default_rng(1)
+    lists = [[f"p{x}" for x in rng.integers(0, 30, size=rng.integers(2, 7))] for _ in range(200)]
+    sessions = Sessions.from_lists(lists)
+    prefixes = [["p1", "p2"], ["p3"], ["nope"], ["p5", "nope", "p7", "p1"]]
+    for name in ("cosine", "markov", "sr", "sknn", "vsknn"):
+        model = make_model(name).fit(sessions)
+        with pytest.warns(UnknownItemWarning):
+            recs = model.recommend_session(prefixes, 8)
+        codes, _ = top_k(model.score_sessions(prefixes), 8)  # the fallback: training counts
+        ids = np.where(codes >= 0, model.vocab[np.maximum(codes, 0)], None)
+        assert (ids == recs).all(), name

@@ -323,3 +323,15 @@ def test_sessions_transforms_keep_event_times(tmp_path) -> None:
     for bad in ([1, 2], [1.5] * 6, [[1] * 6]):
         with pytest.raises(ValueError, match="times must be a 1-D integer array"):
             Sessions(s.vocab, s.items, s.offsets, times=bad)
+
+
+def test_truncate_keeps_the_events_before_a_time() -> None:
+    from sessrec.data import make_synthetic_retail
+
+    s = sessionize(preprocess(make_synthetic_retail(seed=2, scale=0.05)), by="customer")
+    cut = int(np.median(s.times))
+    early = s.truncate(cut)
+    assert early.times.max() < cut and early.n_events == int((s.times < cut).sum())
+    assert len(early) == len(s) and early.vocab is not None
+    with pytest.raises(ValueError, match="no event times"):
+        Sessions.from_lists([["a", "b"]]).truncate(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sessrec.sessions import Sessions
@@ -10,7 +11,9 @@ from sessrec.split import (
     Split,
     held_out_split,
     next_event_split,
+    rolling_cuts,
     split_identity,
+    temporal_split,
     tuning_sessions,
 )
 
@@ -128,3 +131,43 @@ def test_bad_tuning_sets_and_split_identity() -> None:
         next_event_split(s, 20, 1, drop_short=True, tuning=tuning)
     )
     assert split_identity(one) != split_identity(next_event_split(s, 20, 0, drop_short=True))
+
+
+# --------------------------------------------------------------------------- temporal split
+def _timed() -> Sessions:
+    """Three customers' purchases over days 0..9 (one event a day each, times in seconds)."""
+    day = 86_400
+    lists = [["a", "b", "c", "d"], ["b", "c", "e", "f", "a"], ["c", "z"]]
+    days = [[0, 2, 5, 7], [1, 3, 4, 6, 8], [6, 9]]
+    s = Sessions.from_lists(lists)
+    times = np.concatenate([np.asarray(d) * day for d in days])
+    return Sessions(s.vocab, s.items, s.offsets, s.ids, times)
+
+
+def test_temporal_split_by_hand() -> None:
+    s = _timed()
+    sp = temporal_split(s, pd.Timestamp(5 * 86_400, unit="s"), horizon="3D")  # days 5, 6, 7
+    # training: every event before day 5, nothing later
+    assert sp.train.times.max() < sp.cut and list(sp.train) == [["a", "b"], ["b", "c", "e"]]
+    # one query per session with an event in the period: its last one there is the truth,
+    # everything before it (also before the cut) the prefix
+    assert list(sp.test.sessions) == [0, 1]  # customer 2's only event there has no prefix
+    assert list(sp.test.truth) == ["d", "f"]
+    assert list(sp.test.prefixes) == [["a", "b", "c"], ["b", "c", "e"]]
+    assert sp.n_unseen == 2  # d and f are never bought before day 5: misses, not dropped
+    kept = temporal_split(s, pd.Timestamp(5 * 86_400, unit="s"), "3D", exclude=np.array([1]))
+    assert list(kept.test.sessions) == [0]
+    with pytest.raises(ValueError, match="no test query"):
+        temporal_split(s, pd.Timestamp(50 * 86_400, unit="s"))
+    with pytest.raises(ValueError, match="needs event times"):
+        temporal_split(Sessions.from_lists([["a", "b"]]), "2011-01-01")
+
+
+def test_rolling_cuts_end_with_the_data() -> None:
+    s = _timed()
+    cuts = rolling_cuts(s, 3, "2D")
+    day = 86_400
+    assert [c.value // 10**9 for c in cuts] == [9 * day + 1 - k * 2 * day for k in (3, 2, 1)]
+    for cut in cuts:
+        sp = temporal_split(s, cut, "2D")
+        assert sp.train.times.max() < cut.value // 10**9
