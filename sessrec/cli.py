@@ -340,7 +340,8 @@ def _add_sessionization_args(p: argparse.ArgumentParser) -> None:
 
 
 def _params(pairs: Sequence[str]) -> dict[str, Any]:
-    """Parse ``KEY=VALUE`` strings; values are ints, floats or text."""
+    """Parse ``KEY=VALUE`` strings; values are ints, floats, ``none`` (None: a parameter
+    switched off, e.g. ``lambda_snh=none``) or text."""
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
@@ -350,6 +351,9 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
         if key in out:
             raise UserError(f"--param {key} given twice")
         value: Any = text.strip()
+        if value.lower() == "none":
+            out[key] = None
+            continue
         for convert in (int, float):
             try:
                 value = convert(value)

@@ -188,3 +188,11 @@ def test_evaluate_every_protocol_and_sampled_metrics(capsys) -> None:
         assert out["recall_sampled_100"] >= out["recall"]
     assert main([*base, "--protocol", "temporal"]) == 2
     assert "needs --cut DATE" in capsys.readouterr().err
+
+
+def test_a_parameter_can_be_switched_off_with_none(capsys) -> None:
+    args = ["evaluate", "--dataset", "synthetic", "--model", "sknn", "--test-size", "50"]
+    assert main([*args, "--param", "sample_size=none", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_test"] == 50
+    assert main([*args, "--param", "k=none"]) == 2  # k cannot be None: one line
+    assert capsys.readouterr().err.startswith("sessrec: error: ")
