@@ -5,8 +5,8 @@ empty slot, as returned by :meth:`~sessrec.base.SessionRecommender.recommend`) a
 (``(n,)`` item ids, one ground truth per query), and returns the mean over queries, or one
 score per query with ``per_query=True`` (what :func:`bootstrap_ci` resamples).
 
-The evaluation functions (:func:`evaluate`, :func:`per_query_scores`, :func:`bootstrap_ci`,
-:func:`compare_models`) take the queries of either protocol: ``(n, 2)`` ``[query, truth]``
+The evaluation functions (:func:`evaluate`, :func:`evaluate_queries`, and those of
+:mod:`sessrec.compare`) take the queries of either protocol: ``(n, 2)`` ``[query, truth]``
 pairs (the original's last-item protocol, :func:`~sessrec.split.next_event_split`) or
 :class:`~sessrec.split.PrefixQueries` (held-out sessions, :func:`~sessrec.split.held_out_split`),
 which are answered with :meth:`~sessrec.base.SessionRecommender.recommend_session`. The metric
@@ -42,11 +42,9 @@ __all__ = [
     "METRICS",
     "PER_QUERY_METRICS",
     "RANK_METRICS",
-    "bootstrap_ci",
-    "bootstrap_means",
+    "check_metrics",
     "check_pairs",
     "check_queries",
-    "compare_models",
     "coverage_at_k",
     "Evaluation",
     "evaluate",
@@ -55,8 +53,6 @@ __all__ = [
     "hr_paper_at_k",
     "mrr_at_k",
     "ndcg_at_k",
-    "paired_test",
-    "per_query_scores",
     "popularity_at_k",
     "rank_of_truth",
     "recall_at_k",
@@ -180,7 +176,7 @@ def scores_from_ranks(
         ``name -> float64 array`` of the shape of ``ranks``.
     """
     r = np.asarray(ranks, dtype=np.float64)
-    return {name: RANK_METRICS[name](r) for name in _resolve(names, list(RANK_METRICS))}
+    return {name: RANK_METRICS[name](r) for name in check_metrics(names, list(RANK_METRICS))}
 
 
 def recall_at_k(
@@ -460,7 +456,8 @@ def check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
     return p
 
 
-def _resolve(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list[str]:
+def check_metrics(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list[str]:
+    """The metric names asked for (all of ``allowed`` when None), each one of ``allowed``."""
     names = list(allowed) if metrics is None else list(metrics)
     unknown = [m for m in names if m not in allowed]
     if unknown:
@@ -562,7 +559,7 @@ def evaluate_queries(
     """
     k = check_k(k)
     p = check_queries(queries)
-    names = _resolve(metrics, list(METRICS))
+    names = check_metrics(metrics, list(METRICS))
     if model.vocab is None or model.item_counts_ is None:
         raise ValueError("evaluate needs a fitted model; call model.fit(train) first")
     truth, items = _truth_and_items(p)
@@ -673,257 +670,3 @@ def evaluate(
         model had not seen; they got popularity recommendations and no warning is emitted).
     """
     return evaluate_queries(model, pairs, k, metrics).values
-
-
-def per_query_scores(
-    model: SessionRecommender,
-    pairs: Queries,
-    k: int = 10,
-    metrics: Iterable[str] | None = None,
-) -> dict[str, np.ndarray]:
-    """Per-query scores of a model (the input of :func:`bootstrap_ci`).
-
-    Parameters
-    ----------
-    model : SessionRecommender
-    pairs : array-like of shape (n, 2), or PrefixQueries
-    k : int, default 10
-    metrics : iterable of str, optional
-        Names from :data:`PER_QUERY_METRICS` (default: all of them).
-
-    Returns
-    -------
-    dict
-        ``name -> (n,) float array``.
-    """
-    names = _resolve(metrics, PER_QUERY_METRICS)
-    return evaluate_queries(model, pairs, k, names).per_query
-
-
-def bootstrap_ci(
-    source: SessionRecommender | Mapping[str, np.ndarray] | np.ndarray,
-    pairs: Queries | None = None,
-    k: int = 10,
-    metrics: Iterable[str] | None = None,
-    n_boot: int = 1000,
-    alpha: float = 0.05,
-    seed: int | None = 0,
-) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap confidence intervals of mean per-query metrics.
-
-    The queries are resampled with replacement ``n_boot`` times (one index matrix drawn from
-    ``numpy.random.default_rng(seed)`` and shared by all metrics, so intervals of different
-    metrics come from the same resamples), and the ``alpha/2`` and ``1 - alpha/2`` quantiles
-    of the resampled means are returned. NaN per-query scores (empty lists in
-    ``popularity``) are ignored.
-
-    Parameters
-    ----------
-    source : SessionRecommender, mapping or numpy.ndarray
-        A fitted model (then ``pairs`` is required), a mapping ``name -> per-query scores``
-        (e.g. from :func:`per_query_scores`), or one array of per-query scores (the result
-        is then keyed ``"score"``).
-    pairs : array-like of shape (n, 2), or PrefixQueries, optional
-    k : int, default 10
-    metrics : iterable of str, optional
-        With a model: names from :data:`PER_QUERY_METRICS` (default all).
-    n_boot : int, default 1000
-    alpha : float, default 0.05
-        ``1 - alpha`` is the coverage of the interval.
-    seed : int or None, default 0
-
-    Returns
-    -------
-    dict
-        ``name -> (low, high)``.
-    """
-    n_boot = check_int(n_boot, "n_boot", 1)
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    if hasattr(source, "recommend"):
-        if pairs is None:
-            raise ValueError("bootstrap_ci(model, ...) needs pairs, e.g. split.test")
-        scores = per_query_scores(source, pairs, k, metrics)
-    elif isinstance(source, Mapping):
-        scores = {str(n): np.asarray(v, dtype=np.float64).ravel() for n, v in source.items()}
-    else:
-        scores = {"score": np.asarray(source, dtype=np.float64).ravel()}
-    sizes = {v.size for v in scores.values()}
-    if len(sizes) != 1 or 0 in sizes:
-        raise ValueError(f"per-query score arrays must be non-empty and equally long: {sizes}")
-    means = bootstrap_means(np.stack(list(scores.values())), n_boot, seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        bounds = np.nanquantile(means, [alpha / 2, 1 - alpha / 2], axis=1)
-    return {name: (float(bounds[0, i]), float(bounds[1, i])) for i, name in enumerate(scores)}
-
-
-def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0) -> np.ndarray:
-    """Means of per-query scores over bootstrap resamples of the queries.
-
-    One index matrix drawn from ``numpy.random.default_rng(seed)`` resamples every row, so
-    several metrics or several models scored on the same queries are resampled alike (their
-    intervals and differences are comparable). NaN scores are left out of a mean.
-
-    Parameters
-    ----------
-    values : numpy.ndarray, shape (m, n) or (n,)
-        ``m`` rows of per-query scores on the same ``n`` queries.
-    n_boot : int
-        Resamples.
-    seed : int or None, default 0
-
-    Returns
-    -------
-    numpy.ndarray, shape (m, n_boot)
-    """
-    v = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    n = v.shape[1]
-    rng = np.random.default_rng(seed)
-    out = np.empty((v.shape[0], n_boot))
-    block = max(1, (1 << 22) // max(n * v.shape[0], 1))  # indices x rows held at once
-    for start in range(0, n_boot, block):
-        idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a resample of only NaN scores
-            out[:, start : start + idx.shape[0]] = np.nanmean(v[:, idx], axis=2)
-    return out
-
-
-def paired_test(
-    a: np.ndarray,
-    b: np.ndarray,
-    n_boot: int = 1000,
-    n_permutations: int = 10000,
-    seed: int = 0,
-) -> dict[str, float | int]:
-    """Compare two models' per-query scores on the same queries.
-
-    The mean per-query difference ``a - b``, its paired percentile bootstrap 95 % interval, and
-    a two-sided sign-flip permutation p-value: under "no difference" each query's difference is
-    equally likely to have either sign, so ``p = (1 + #{|mean of flipped| >= |observed|}) /
-    (1 + n_permutations)``.
-
-    Parameters
-    ----------
-    a, b : numpy.ndarray, shape (n,)
-        Per-query scores of the two models, query by query.
-    n_boot : int, default 1000
-    n_permutations : int, default 10000
-    seed : int, default 0
-
-    Returns
-    -------
-    dict
-        ``difference``, ``diff_low``, ``diff_high``, ``p_value``, ``n_queries``.
-    """
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    if diff.ndim != 1 or diff.size == 0:
-        raise ValueError(f"a and b must be equally long, non-empty 1-D arrays, got {diff.shape}")
-    boot = bootstrap_means(diff, max(check_int(n_boot, "n_boot", 0), 1), seed)[0]
-    lo, hi = np.quantile(boot, [0.025, 0.975])
-    rng = np.random.default_rng(seed)
-    obs = abs(diff.mean())
-    hits = 0
-    block = max(1, (1 << 22) // diff.size)
-    for start in range(0, n_permutations, block):
-        size = min(block, n_permutations - start)
-        signs = rng.choice(np.array([-1.0, 1.0]), size=(size, diff.size))
-        hits += int((np.abs((signs * diff).mean(axis=1)) >= obs - 1e-12).sum())
-    return {
-        "difference": float(diff.mean()),
-        "diff_low": float(lo),
-        "diff_high": float(hi),
-        "p_value": (1 + hits) / (1 + n_permutations),
-        "n_queries": int(diff.size),
-    }
-
-
-def compare_models(
-    models: Mapping[str, SessionRecommender],
-    pairs: Queries,
-    k: int = 10,
-    *,
-    train: Sessions | None = None,
-    metrics: Iterable[str] | None = None,
-    n_boot: int = 1000,
-    alpha: float = 0.05,
-    seed: int | None = 0,
-) -> pd.DataFrame:
-    """Evaluate several models on the same pairs, with bootstrap confidence intervals.
-
-    Each model recommends once for all queries; every metric is computed from those lists
-    (as :func:`evaluate` does) and, for the metrics in :data:`PER_QUERY_METRICS`, a percentile
-    bootstrap interval is added (as :func:`bootstrap_ci` computes it). All models are
-    resampled with the same ``seed``, i.e. with the same resampled query sets, so their
-    intervals are comparable.
-
-    Parameters
-    ----------
-    models : mapping
-        Label -> model (a :class:`~sessrec.base.SessionRecommender`), in the row order wanted.
-    pairs : array-like of shape (n, 2), or PrefixQueries
-        ``[query, truth]`` rows, e.g. ``split.test`` of :func:`~sessrec.split.next_event_split`,
-        or the session prefixes of :func:`~sessrec.split.held_out_split` (``split.test``).
-    k : int, default 10
-    train : Sessions, optional
-        When given, every model is first fitted on it (``model.fit(train)``); otherwise the
-        models must already be fitted.
-    metrics : iterable of str, optional
-        Names from :data:`METRICS` (default: all).
-    n_boot : int, default 1000
-        Bootstrap resamples; ``0`` skips the intervals.
-    alpha : float, default 0.05
-        ``1 - alpha`` is the coverage of the intervals.
-    seed : int or None, default 0
-        Seed of the bootstrap.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per model (index named ``"model"``). For each metric a column with its value
-        and, for per-query metrics when ``n_boot > 0``, ``<metric>_low`` and
-        ``<metric>_high``; then ``n``, ``k`` and ``n_unknown_queries``.
-
-    Raises
-    ------
-    ValueError
-        If ``models`` is empty, a value is not a recommender, ``n_boot`` is negative, or the
-        inputs are invalid (see :func:`evaluate`).
-    """
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError("models must be a non-empty mapping label -> SessionRecommender")
-    bad = [
-        str(label)
-        for label, m in models.items()
-        if isinstance(m, type) or not hasattr(m, "recommend")
-    ]
-    if bad:
-        raise ValueError(f"models {bad} are not recommenders (no .recommend); pass instances")
-    n_boot = check_int(n_boot, "n_boot", 0)
-    if train is not None and not isinstance(train, Sessions):
-        raise TypeError(f"train must be sessrec.sessions.Sessions, got {type(train).__name__}")
-    k = check_k(k)
-    p = check_queries(pairs)
-    names = _resolve(metrics, list(METRICS))
-    rows: dict[str, dict[str, float | int]] = {}
-    for label, model in models.items():
-        if train is not None:
-            model.fit(train)
-        result = evaluate_queries(model, p, k, names)
-        values, scores = result.values, result.per_query
-        ci = (
-            bootstrap_ci(scores, n_boot=int(n_boot), alpha=alpha, seed=seed)
-            if scores and n_boot
-            else {}
-        )
-        row: dict[str, float | int] = {}
-        for name in names:
-            row[name] = values[name]
-            if name in ci:
-                row[f"{name}_low"], row[f"{name}_high"] = ci[name]
-        row.update(n=values["n"], k=k, n_unknown_queries=values["n_unknown_queries"])
-        rows[str(label)] = row
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "model"
-    return out

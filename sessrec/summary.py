@@ -18,13 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sessrec.base import UnknownItemWarning
-from sessrec.metrics import (
-    RANK_METRICS,
-    bootstrap_means,
-    paired_test,
-    rank_of_truth,
-    scores_from_ranks,
-)
+from sessrec.compare import bootstrap_means, paired_test
+from sessrec.metrics import RANK_METRICS, rank_of_truth, scores_from_ranks
 from sessrec.sessions import Sessions
 from sessrec.split import held_out_split
 
@@ -109,7 +104,7 @@ def paired_tests(
 ) -> pd.DataFrame:
     """Compare the best two models of each sessionization and protocol on the same queries.
 
-    On the first split seed's test queries, :func:`sessrec.metrics.paired_test` of the best
+    On the first split seed's test queries, :func:`sessrec.compare.paired_test` of the best
     minus the runner-up: the mean per-query difference, its paired bootstrap 95 % interval and
     a two-sided sign-flip permutation p-value.
 

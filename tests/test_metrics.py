@@ -7,17 +7,15 @@ import pandas as pd
 import pytest
 
 from sessrec.baselines import Markov, Popularity
+from sessrec.compare import bootstrap_ci, compare_models, per_query_scores
 from sessrec.metrics import (
     METRICS,
     PER_QUERY_METRICS,
-    bootstrap_ci,
-    compare_models,
     coverage_at_k,
     evaluate,
     hr_paper_at_k,
     mrr_at_k,
     ndcg_at_k,
-    per_query_scores,
     popularity_at_k,
     recall_at_k,
 )

@@ -12,7 +12,8 @@ from model_contract import FACTORIES
 
 from sessrec.base import SessionRecommender, UnknownItemWarning
 from sessrec.baselines import Markov, SequentialRules
-from sessrec.metrics import bootstrap_ci, compare_models, evaluate, per_query_scores
+from sessrec.compare import bootstrap_ci, compare_models, per_query_scores
+from sessrec.metrics import evaluate
 from sessrec.sessions import Sessions
 from sessrec.split import PrefixQueries, held_out_split, next_event_split
 

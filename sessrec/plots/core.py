@@ -665,7 +665,7 @@ def ci_table(
     Parameters
     ----------
     table : pandas.DataFrame
-        The output of :func:`sessrec.metrics.compare_models` (columns ``<metric>``,
+        The output of :func:`sessrec.compare.compare_models` (columns ``<metric>``,
         ``<metric>_low``, ``<metric>_high``).
     metrics : sequence of str
         Metrics to show with their intervals (a metric without interval columns is shown alone).
@@ -714,7 +714,7 @@ def plot_metric_ci(
     ----------
     table : pandas.DataFrame
         One row per model with columns ``metric`` and, optionally, ``<metric>_low`` and
-        ``<metric>_high`` (the output of :func:`sessrec.metrics.compare_models`).
+        ``<metric>_high`` (the output of :func:`sessrec.compare.compare_models`).
     metric : str, default "recall"
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure is created when omitted.
