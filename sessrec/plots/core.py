@@ -468,6 +468,10 @@ def plot_length_distribution(
 
 #: Colours of the three roles in :func:`plot_nep_session`.
 NEP_COLORS: dict[str, str] = {"train": "#9ecae1", "query": "#fd8d3c", "truth": "#74c476"}
+# Geometry of plot_nep_session, in data units (one item per unit of x): the size of an item
+# box and the height of the training-data bracket.
+_NEP_WIDTH, _NEP_HEIGHT = 0.86, 0.5
+_NEP_BRACKET_Y = _NEP_HEIGHT + 0.18
 
 
 def _short(text: str, width: int, lines: int = 2) -> str:
@@ -521,8 +525,6 @@ def plot_nep_session(
     ValueError
         If the session has fewer than two items or ``n_show < 2``.
     """
-    from matplotlib.patches import FancyBboxPatch
-
     items = [str(x) for x in session]
     if len(items) < 2:
         raise ValueError(f"a next-event session needs at least 2 items, got {len(items)}")
@@ -532,15 +534,42 @@ def plot_nep_session(
     lookup = names.to_dict() if isinstance(names, pd.Series) else (names or {})
     m = len(shown)
     ax = _new_axes(ax, figsize=(1.55 * (m + (1 if hidden else 0)) + 0.6, 2.6))
-    offset = 1.0 if hidden else 0.0
-    width, height = 0.86, 0.5
-    roles = ["train"] * (m - 2) + ["query", "truth"]
+    offset = 1.0 if hidden else 0.0  # x of the first shown item: room for the "earlier" label
+    _draw_nep_items(ax, shown, offset, lookup, name_width)
+    if hidden:
+        ax.text(
+            0,
+            _NEP_HEIGHT / 2,
+            f"… {hidden:,d}\nearlier items",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#4a4a4a",
+        )
+    # above the boxes: the training data; between the last two: the query -> truth test pair
+    query = offset + m - 2
+    _draw_nep_training_bracket(ax, -0.45 if hidden else offset - _NEP_WIDTH / 2, query)
+    _draw_nep_test_pair(ax, query)
+    ax.set_xlim(-0.6, offset + m - 0.4)
+    ax.set_ylim(-0.42 if lookup else -0.12, _NEP_BRACKET_Y + 0.32)
+    ax.set_aspect("auto")
+    ax.axis("off")
+    return ax
+
+
+def _draw_nep_items(
+    ax: Axes, shown: list[str], offset: float, lookup: Mapping[str, Any], name_width: int
+) -> None:
+    """Draw the item boxes from ``x = offset`` on, ids inside and names (``lookup``) below."""
+    from matplotlib.patches import FancyBboxPatch
+
+    roles = ["train"] * (len(shown) - 2) + ["query", "truth"]
     for i, (item, role) in enumerate(zip(shown, roles, strict=True)):
         x = offset + i
         patch = FancyBboxPatch(
-            (x - width / 2, 0),
-            width,
-            height,
+            (x - _NEP_WIDTH / 2, 0),
+            _NEP_WIDTH,
+            _NEP_HEIGHT,
             boxstyle="round,pad=0.02,rounding_size=0.08",
             facecolor=NEP_COLORS[role],
             edgecolor="black" if role != "train" else "#4a4a4a",
@@ -548,7 +577,7 @@ def plot_nep_session(
         )
         patch.set_gid(f"nep-{role}")
         ax.add_patch(patch)
-        ax.text(x, height / 2, item, ha="center", va="center", fontsize=10, family="monospace")
+        ax.text(x, _NEP_HEIGHT / 2, item, ha="center", va="center", fontsize=10, family="monospace")
         if item in lookup and isinstance(lookup[item], str):
             ax.text(
                 x,
@@ -559,24 +588,15 @@ def plot_nep_session(
                 fontsize=7.5,
                 color="#333333",
             )
-    if hidden:
-        ax.text(
-            0,
-            height / 2,
-            f"… {hidden:,d}\nearlier items",
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#4a4a4a",
-        )
-    # brackets: training data above, the test pair below
-    left = -0.45 if hidden else offset - width / 2
-    q = offset + m - 2
-    y_top = height + 0.18
+
+
+def _draw_nep_training_bracket(ax: Axes, left: float, query: float) -> None:
+    """Draw the bracket over the training data, from ``left`` to the query box, and its label."""
+    right = query + _NEP_WIDTH / 2
     ax.annotate(
         "",
-        xy=(left, y_top),
-        xytext=(q + width / 2, y_top),
+        xy=(left, _NEP_BRACKET_Y),
+        xytext=(right, _NEP_BRACKET_Y),
         arrowprops={
             "arrowstyle": "|-|",
             "color": "#3182bd",
@@ -587,31 +607,39 @@ def plot_nep_session(
         },
     )
     label = "training data: the session without its last item"
-    if q + width / 2 - left < 3.5:  # not enough room for the long label
+    if right - left < 3.5:  # not enough room for the long label
         label = "training data"
     ax.text(
-        (left + q + width / 2) / 2,
-        y_top + 0.06,
+        (left + query + _NEP_WIDTH / 2) / 2,
+        _NEP_BRACKET_Y + 0.06,
         label,
         ha="center",
         va="bottom",
         fontsize=9,
         color="#3182bd",
     )
+
+
+def _draw_nep_test_pair(ax: Axes, query: float) -> None:
+    """Draw the arrow from the query box to the truth box, and label both."""
+    y_mid, y_label = _NEP_HEIGHT / 2, _NEP_HEIGHT + 0.04
     ax.annotate(
         "",
-        xy=(q + 1 - width / 2, height / 2),
-        xytext=(q + width / 2, height / 2),
+        xy=(query + 1 - _NEP_WIDTH / 2, y_mid),
+        xytext=(query + _NEP_WIDTH / 2, y_mid),
         arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4, "shrinkA": 0, "shrinkB": 0},
     )
-    ax.text(q, height + 0.04, "query", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(q + 1, height + 0.04, "truth", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(q + 1, y_top + 0.06, "held out", ha="center", va="bottom", fontsize=9, color="#238b45")
-    ax.set_xlim(-0.6, offset + m - 0.4)
-    ax.set_ylim(-0.42 if lookup else -0.12, y_top + 0.32)
-    ax.set_aspect("auto")
-    ax.axis("off")
-    return ax
+    ax.text(query, y_label, "query", ha="center", va="bottom", fontsize=9, weight="bold")
+    ax.text(query + 1, y_label, "truth", ha="center", va="bottom", fontsize=9, weight="bold")
+    ax.text(
+        query + 1,
+        _NEP_BRACKET_Y + 0.06,
+        "held out",
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        color="#238b45",
+    )
 
 
 def item_names(
