@@ -3,6 +3,7 @@
 - :mod:`sessrec.plots.core`: data, sessions and metric figures and tables (chapters 1-3);
 - :mod:`sessrec.plots.present`: :func:`glue`, :func:`format_number` and :func:`table`, how every
   chapter shows its numbers;
+- :mod:`sessrec.plots.split`: the next-event split of one session (:func:`plot_nep_session`);
 - :mod:`sessrec.plots.word2vec`: training curves and embedding maps (chapter 4);
 - :mod:`sessrec.plots.sweep`: sweep figures (chapters 5-6);
 - :mod:`sessrec.plots.leaderboard`: the leaderboard's figures and tables (chapter 7).
@@ -16,6 +17,7 @@ from sessrec.plots.leaderboard import *  # noqa: F403
 from sessrec.plots.leaderboard import __all__ as _leaderboard_all
 from sessrec.plots.present import *  # noqa: F403
 from sessrec.plots.present import __all__ as _present_all
+from sessrec.plots.split import NEP_COLORS, plot_nep_session
 from sessrec.plots.sweep import *  # noqa: F403
 from sessrec.plots.sweep import __all__ as _sweep_all
 from sessrec.plots.word2vec import embed_2d, plot_embedding_map, plot_training_curves
@@ -23,6 +25,8 @@ from sessrec.plots.word2vec import embed_2d, plot_embedding_map, plot_training_c
 __all__ = [
     *_core_all,
     *_present_all,
+    "NEP_COLORS",
+    "plot_nep_session",
     *_leaderboard_all,
     *_sweep_all,
     "embed_2d",
