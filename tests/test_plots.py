@@ -300,6 +300,32 @@ def test_plot_nep_session_marks_prefix_query_and_truth():
     assert colors == {f"nep-{k}": v for k, v in plots.NEP_COLORS.items()}
 
 
+def test_plot_nep_session_layout_is_pinned():
+    """Every text, box and arrow of one figure stays where it was (layout refactors keep it)."""
+    session = [f"i{n}" for n in range(10)]
+    ax = plots.plot_nep_session(session, n_show=4, names={"i9": "LAST ONE", "i8": "QUERY"})
+    texts = [(t.get_text(), *np.round(t.get_position(), 6)) for t in ax.texts]
+    assert texts == [
+        ("i6", 1.0, 0.25),
+        ("i7", 2.0, 0.25),
+        ("i8", 3.0, 0.25),
+        ("query", 3.0, -0.08),
+        ("i9", 4.0, 0.25),
+        ("last one", 4.0, -0.08),
+        ("… 6\nearlier items", 0.0, 0.25),
+        ("", 3.43, 0.68),  # the training-data bracket, drawn from x = -0.45
+        ("training data: the session without its last item", 1.49, 0.74),
+        ("", 3.43, 0.25),  # the query -> truth arrow, drawn to x = 3.57
+        ("query", 3.0, 0.54),
+        ("truth", 4.0, 0.54),
+        ("held out", 4.0, 0.74),
+    ]
+    arrows = [(*np.round(t.xy, 6),) for t in ax.texts if hasattr(t, "xyann")]
+    assert arrows == [(-0.45, 0.68), (3.57, 0.25)]
+    assert [round(b.get_x(), 6) for b in _boxes(ax)] == [0.57, 1.57, 2.57, 3.57]
+    assert ax.get_xlim() == (-0.6, 4.6) and ax.get_ylim() == (-0.42, 1.0)
+
+
 def test_plot_nep_session_short_session_and_errors():
     ax = plots.plot_nep_session(["a", "b"])
     assert [b.get_gid() for b in _boxes(ax)] == ["nep-query", "nep-truth"]

@@ -256,71 +256,109 @@ def _parse_dates(
         raise DataFormatError(f"{name}: column InvoiceDate, data row {i + 1}: empty.")
     codes, uniques = pd.factorize(s)
     u = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
-    first = str(u.iloc[0])
-    expected = "expected '2010-12-01 08:26:00' or '12/1/2010 8:26'"
     order: str | None = None
-    if _SLASH_DATE.match(first):
-        clock = "%H:%M:%S" if first.count(":") == 2 else "%H:%M"
-        mf = pd.to_datetime(u, format=f"%m/%d/%Y {clock}", errors="coerce")
-        df_ = pd.to_datetime(u, format=f"%d/%m/%Y {clock}", errors="coerce")
-        bad = (mf.isna() & df_.isna()).to_numpy(dtype=bool)
-        if bad.any():
-            i = _first_row(codes, bad)
-            raise DataFormatError(
-                f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
-                f"row must use the format of the first ({first!r})."
-            )
-        only_m = (mf.notna() & df_.isna()).to_numpy(dtype=bool)
-        only_d = (df_.notna() & mf.isna()).to_numpy(dtype=bool)
-        chosen = resolve_date_order(date_order)
-        if only_m.any() and only_d.any():
-            i, j = _first_row(codes, only_m), _first_row(codes, only_d)
-            raise DataFormatError(
-                f"{name}: column InvoiceDate mixes month-first ({values.iloc[i]!r}, data row "
-                f"{i + 1}) and day-first ({values.iloc[j]!r}, data row {j + 1}) dates; "
-                "re-export the file with one date order."
-            )
-        proven = "day-first" if only_d.any() else "month-first" if only_m.any() else None
-        if proven and chosen and chosen != proven:
-            flag = only_d if proven == "day-first" else only_m
-            i = _first_row(codes, flag)
-            raise DataFormatError(
-                f"{name}: the date order was set to {chosen}, but InvoiceDate "
-                f"{values.iloc[i]!r} (data row {i + 1}) can only be {proven}; unset "
-                "SESSREC_DATE_ORDER / date_order to let the file decide."
-            )
-        order = proven or chosen or "month-first"
-        if proven is None and chosen is None:
-            warnings.warn(
-                f"{name}: every InvoiceDate reads both as month/day and as day/month (e.g. "
-                f"{first!r}); read them as month-first, as UCI's data is. If the file is "
-                "day-first, set SESSREC_DATE_ORDER=day-first (or pass date_order='day-first').",
-                DateOrderWarning,
-                stacklevel=4,
-            )
-        parsed_u = mf if order == "month-first" else df_
+    if _SLASH_DATE.match(str(u.iloc[0])):
+        parsed_u, order = _parse_slash_dates(u, codes, values, name, date_order)
     else:
-        fmt = next(
-            (f for f in _ISO_FORMATS if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))),
-            None,
-        )
-        if fmt is None:
-            i = _first_row(codes, np.arange(len(u)) == 0)
-            raise DataFormatError(
-                f"{name}: unparsable InvoiceDate {first!r} (data row {i + 1}); {expected}."
-            )
-        parsed_u = pd.to_datetime(u, format=fmt, errors="coerce")
-        bad = parsed_u.isna().to_numpy(dtype=bool)
-        if bad.any():
-            i = _first_row(codes, bad)
-            raise DataFormatError(
-                f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
-                f"row must use the format of the first ({fmt})."
-            )
+        parsed_u = _parse_iso_dates(u, codes, values, name)
     parsed = pd.Series(
         parsed_u.to_numpy(dtype="datetime64[ns]")[codes], index=values.index, name="InvoiceDate"
     )
     return parsed, order
+
+
+def _parse_iso_dates(u: pd.Series, codes: np.ndarray, values: pd.Series, name: str) -> pd.Series:
+    """Parse the distinct dates ``u`` in the ISO format of the first one.
+
+    ``codes`` (each row's index into ``u``) and ``values`` (the rows) are for the messages.
+    """
+    first = str(u.iloc[0])
+    fmt = next(
+        (f for f in _ISO_FORMATS if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))),
+        None,
+    )
+    if fmt is None:
+        i = _first_row(codes, np.arange(len(u)) == 0)
+        raise DataFormatError(
+            f"{name}: unparsable InvoiceDate {first!r} (data row {i + 1}); "
+            "expected '2010-12-01 08:26:00' or '12/1/2010 8:26'."
+        )
+    parsed_u = pd.to_datetime(u, format=fmt, errors="coerce")
+    bad = parsed_u.isna().to_numpy(dtype=bool)
+    if bad.any():
+        i = _first_row(codes, bad)
+        raise DataFormatError(
+            f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
+            f"row must use the format of the first ({fmt})."
+        )
+    return parsed_u
+
+
+def _parse_slash_dates(
+    u: pd.Series, codes: np.ndarray, values: pd.Series, name: str, date_order: str | None
+) -> tuple[pd.Series, str]:
+    """Parse the distinct slash dates ``u`` in the order that applies; return them and the order.
+
+    The order is the one the dates prove, else ``date_order``, else month-first with a
+    :class:`DateOrderWarning` (see :func:`_parse_dates`).
+    """
+    first = str(u.iloc[0])
+    clock = "%H:%M:%S" if first.count(":") == 2 else "%H:%M"
+    mf = pd.to_datetime(u, format=f"%m/%d/%Y {clock}", errors="coerce")
+    df_ = pd.to_datetime(u, format=f"%d/%m/%Y {clock}", errors="coerce")
+    bad = (mf.isna() & df_.isna()).to_numpy(dtype=bool)
+    if bad.any():
+        i = _first_row(codes, bad)
+        raise DataFormatError(
+            f"{name}: unparsable InvoiceDate {values.iloc[i]!r} at data row {i + 1}; every "
+            f"row must use the format of the first ({first!r})."
+        )
+    only_m = (mf.notna() & df_.isna()).to_numpy(dtype=bool)
+    only_d = (df_.notna() & mf.isna()).to_numpy(dtype=bool)
+    chosen = resolve_date_order(date_order)
+    order = _proven_date_order(only_m, only_d, chosen, codes, values, name) or chosen
+    if order is None:
+        order = "month-first"
+        warnings.warn(
+            f"{name}: every InvoiceDate reads both as month/day and as day/month (e.g. "
+            f"{first!r}); read them as month-first, as UCI's data is. If the file is "
+            "day-first, set SESSREC_DATE_ORDER=day-first (or pass date_order='day-first').",
+            DateOrderWarning,
+            stacklevel=5,
+        )
+    return (mf if order == "month-first" else df_), order
+
+
+def _proven_date_order(
+    only_m: np.ndarray,
+    only_d: np.ndarray,
+    chosen: str | None,
+    codes: np.ndarray,
+    values: pd.Series,
+    name: str,
+) -> str | None:
+    """The order the slash dates prove, if any, checked against the order ``chosen``.
+
+    ``only_m`` flags the distinct dates that read only month-first, ``only_d`` those that read
+    only day-first; ``codes`` and ``values`` find their rows for the messages.
+    """
+    if only_m.any() and only_d.any():
+        i, j = _first_row(codes, only_m), _first_row(codes, only_d)
+        raise DataFormatError(
+            f"{name}: column InvoiceDate mixes month-first ({values.iloc[i]!r}, data row "
+            f"{i + 1}) and day-first ({values.iloc[j]!r}, data row {j + 1}) dates; "
+            "re-export the file with one date order."
+        )
+    proven = "day-first" if only_d.any() else "month-first" if only_m.any() else None
+    if proven and chosen and chosen != proven:
+        flag = only_d if proven == "day-first" else only_m
+        i = _first_row(codes, flag)
+        raise DataFormatError(
+            f"{name}: the date order was set to {chosen}, but InvoiceDate "
+            f"{values.iloc[i]!r} (data row {i + 1}) can only be {proven}; unset "
+            "SESSREC_DATE_ORDER / date_order to let the file decide."
+        )
+    return proven
 
 
 def _check_rows_are_lines(text: str, df: pd.DataFrame, name: str) -> None:

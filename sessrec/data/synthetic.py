@@ -73,7 +73,8 @@ The latent theme of every product is available with ``return_themes=True``.
 from __future__ import annotations
 
 import numbers
-from typing import Literal, overload
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -85,274 +86,68 @@ from sessrec.data.schema import COLUMNS, DTYPES
 
 __all__ = ["make_synthetic_retail"]
 
+
+def _words(text: str) -> tuple[str, ...]:
+    """The comma-separated entries of ``text``, without surrounding white space."""
+    return tuple(entry.strip() for entry in text.split(","))
+
+
 # --------------------------------------------------------------------------- word lists
 # Token sets of the four lists are disjoint and no entry contains a digit shared with another
 # list, so "variant + theme + noun" strings are unique by construction.
-_MOTIFS: tuple[str, ...] = (
-    "RETROSPOT",
-    "PANTRY",
-    "SPACEBOY",
-    "DOLLY GIRL",
-    "WOODLAND",
-    "PAISLEY",
-    "POLKADOT",
-    "REGENCY",
-    "BAROQUE",
-    "SKULLS",
-    "FAIRY CAKE",
-    "CIRCUS PARADE",
-    "JUNGLE",
-    "DINOSAUR",
-    "STRAWBERRY",
-    "LOVEBIRD",
-    "HEART",
-    "ROSE",
-    "DAISY",
-    "BUTTERFLY",
-    "OWL",
-    "BIRDHOUSE",
-    "UNION JACK",
-    "POPPY",
-    "TOADSTOOL",
-    "GINGHAM",
-    "DOILY",
-    "BAKELIKE",
-    "ENAMEL",
-    "ZINC",
-    "WICKER",
-    "LACE",
-    "FLORAL",
-    "ORIENTAL",
-    "MOROCCAN",
-    "SCANDI",
-    "NORDIC STAR",
-    "SNOWFLAKE",
-    "REINDEER",
-    "ANGEL",
-    "BELL",
-    "CANDY STRIPE",
-    "SWEETHEART",
-    "TEATIME",
-    "BICYCLE",
-    "SEASIDE",
-    "SAILOR",
-    "PIRATE",
-    "ROBOT",
-    "RABBIT",
-    "HEN HOUSE",
-    "GARDEN PARTY",
-    "APPLE BLOSSOM",
-    "CHERRY",
-    "LEMON",
-    "MAGIC GARDEN",
-    "TREASURE",
-    "CHANDELIER",
-    "FEATHER",
-    "MIRRORBALL",
-    "PEACE",
-    "CARNIVAL",
+_MOTIFS: tuple[str, ...] = _words(
+    """
+    RETROSPOT, PANTRY, SPACEBOY, DOLLY GIRL, WOODLAND, PAISLEY, POLKADOT, REGENCY, BAROQUE,
+    SKULLS, FAIRY CAKE, CIRCUS PARADE, JUNGLE, DINOSAUR, STRAWBERRY, LOVEBIRD, HEART, ROSE,
+    DAISY, BUTTERFLY, OWL, BIRDHOUSE, UNION JACK, POPPY, TOADSTOOL, GINGHAM, DOILY, BAKELIKE,
+    ENAMEL, ZINC, WICKER, LACE, FLORAL, ORIENTAL, MOROCCAN, SCANDI, NORDIC STAR, SNOWFLAKE,
+    REINDEER, ANGEL, BELL, CANDY STRIPE, SWEETHEART, TEATIME, BICYCLE, SEASIDE, SAILOR,
+    PIRATE, ROBOT, RABBIT, HEN HOUSE, GARDEN PARTY, APPLE BLOSSOM, CHERRY, LEMON,
+    MAGIC GARDEN, TREASURE, CHANDELIER, FEATHER, MIRRORBALL, PEACE, CARNIVAL
+    """
 )
-_STYLES: tuple[str, ...] = (
-    "VINTAGE",
-    "RETRO",
-    "FRENCH",
-    "ENGLISH",
-    "VICTORIAN",
-    "SHABBY",
-    "RUSTIC",
-    "ANTIQUE",
-    "GLITTER",
-    "PASTEL",
-    "TRADITIONAL",
-    "MODERN",
-    "COUNTRY",
-    "CLASSIC",
-    "HOMESPUN",
-    "KITSCH",
-    "PAINTED",
-    "DECO",
-    "BOHO",
-    "FOLK",
-    "TROPICAL",
-    "URBAN",
-    "GOTHIC",
-    "CHUNKY",
-    "PRETTY",
+_STYLES: tuple[str, ...] = _words(
+    """
+    VINTAGE, RETRO, FRENCH, ENGLISH, VICTORIAN, SHABBY, RUSTIC, ANTIQUE, GLITTER, PASTEL,
+    TRADITIONAL, MODERN, COUNTRY, CLASSIC, HOMESPUN, KITSCH, PAINTED, DECO, BOHO, FOLK,
+    TROPICAL, URBAN, GOTHIC, CHUNKY, PRETTY
+    """
 )
-_VARIANTS: tuple[str, ...] = (
-    "RED",
-    "PINK",
-    "BLUE",
-    "GREEN",
-    "WHITE",
-    "IVORY",
-    "CREAM",
-    "BLACK",
-    "SILVER",
-    "GOLD",
-    "YELLOW",
-    "ORANGE",
-    "PURPLE",
-    "LILAC",
-    "TURQUOISE",
-    "BROWN",
-    "GREY",
-    "NAVY",
-    "AQUA",
-    "COPPER",
-    "JUMBO",
-    "MINI",
-    "LARGE",
-    "SMALL",
-    "SET OF 2",
-    "SET OF 3",
-    "SET OF 4",
-    "SET OF 6",
-    "SET OF 12",
-    "PACK OF 6",
-    "PACK OF 12",
-    "PACK OF 20",
-    "PACK OF 60",
-    "PACK OF 72",
-    "HANGING",
-    "WOODEN",
-    "GLASS",
-    "METAL",
-    "CERAMIC",
-    "FELT",
+_VARIANTS: tuple[str, ...] = _words(
+    """
+    RED, PINK, BLUE, GREEN, WHITE, IVORY, CREAM, BLACK, SILVER, GOLD, YELLOW, ORANGE, PURPLE,
+    LILAC, TURQUOISE, BROWN, GREY, NAVY, AQUA, COPPER, JUMBO, MINI, LARGE, SMALL, SET OF 2,
+    SET OF 3, SET OF 4, SET OF 6, SET OF 12, PACK OF 6, PACK OF 12, PACK OF 20, PACK OF 60,
+    PACK OF 72, HANGING, WOODEN, GLASS, METAL, CERAMIC, FELT
+    """
 )
-_NOUNS: tuple[str, ...] = (
-    "LUNCH BAG",
-    "CHARLOTTE BAG",
-    "SHOPPING BAG",
-    "GIFT BAG",
-    "PARTY BAG",
-    "CAKE TINS",
-    "T-LIGHT HOLDER",
-    "CAKESTAND",
-    "TEA CUP AND SAUCER",
-    "MUG",
-    "PAPER NAPKINS",
-    "CAKE CASES",
-    "GIFT WRAP",
-    "WRAPPING PAPER",
-    "PLAYING CARDS",
-    "NOTEBOOK",
-    "PENCILS",
-    "ALARM CLOCK",
-    "HOT WATER BOTTLE",
-    "HAND WARMER",
-    "DOORMAT",
-    "CUSHION COVER",
-    "TEA TOWEL",
-    "APRON",
-    "OVEN GLOVE",
-    "BUNTING",
-    "STICKER SHEET",
-    "PHOTO FRAME",
-    "WALL CLOCK",
-    "PURSE",
-    "STORAGE JAR",
-    "JAM JAR",
-    "BISCUIT TIN",
-    "BREAD BIN",
-    "DOOR STOP",
-    "COAT RACK",
-    "KEY RING",
-    "CANDLESTICK",
-    "LANTERN",
-    "WATER BOTTLE",
-    "SNACK BOX",
-    "RECIPE BOX",
-    "CHOPPING BOARD",
-    "PLACEMATS",
-    "COASTERS",
-    "WASHBAG",
-    "HAIR CLIPS",
-    "HAIRBAND",
-    "NECKLACE",
-    "BRACELET",
-    "EARRINGS",
-    "CANDLE",
-    "POT HOLDER",
-    "PLANT POT",
-    "WATERING CAN",
-    "BIRD FEEDER",
-    "GARDEN SIGN",
-    "DOOR SIGN",
-    "BOWL",
-    "PLATE",
-    "BEAKER",
-    "BABY BIB",
-    "SOFT TOY",
-    "PAPER CHAIN KIT",
-    "TREE DECORATION",
-    "BAUBLE",
-    "FAIRY LIGHTS",
-    "PARASOL",
-    "UMBRELLA",
-    "PENCIL CASE",
-    "ERASER",
-    "BOOKMARK",
-    "GREETING CARD",
-    "BIRTHDAY CARD",
-    "RIBBONS",
-    "GIFT BOX",
-    "TRINKET BOX",
-    "JEWELLERY BOX",
-    "MIRROR",
-    "CLOTHES PEGS",
-    "LAUNDRY BAG",
-    "COAT HANGER",
-    "DRAWER KNOB",
-    "HOOK",
-    "SHELF",
-    "TRAY",
-    "CUTLERY",
-    "TEAPOT",
-    "MILK JUG",
-    "EGG CUP",
-    "SPOONS",
-    "BAKING SET",
-    "JELLY MOULD",
-    "COOKIE CUTTER",
-    "LOLLY MOULDS",
-    "PICNIC BASKET",
-    "DOORSTOP",
-    "FRIDGE MAGNET",
-    "TISSUES",
-    "PEG BAG",
+_NOUNS: tuple[str, ...] = _words(
+    """
+    LUNCH BAG, CHARLOTTE BAG, SHOPPING BAG, GIFT BAG, PARTY BAG, CAKE TINS, T-LIGHT HOLDER,
+    CAKESTAND, TEA CUP AND SAUCER, MUG, PAPER NAPKINS, CAKE CASES, GIFT WRAP, WRAPPING PAPER,
+    PLAYING CARDS, NOTEBOOK, PENCILS, ALARM CLOCK, HOT WATER BOTTLE, HAND WARMER, DOORMAT,
+    CUSHION COVER, TEA TOWEL, APRON, OVEN GLOVE, BUNTING, STICKER SHEET, PHOTO FRAME,
+    WALL CLOCK, PURSE, STORAGE JAR, JAM JAR, BISCUIT TIN, BREAD BIN, DOOR STOP, COAT RACK,
+    KEY RING, CANDLESTICK, LANTERN, WATER BOTTLE, SNACK BOX, RECIPE BOX, CHOPPING BOARD,
+    PLACEMATS, COASTERS, WASHBAG, HAIR CLIPS, HAIRBAND, NECKLACE, BRACELET, EARRINGS, CANDLE,
+    POT HOLDER, PLANT POT, WATERING CAN, BIRD FEEDER, GARDEN SIGN, DOOR SIGN, BOWL, PLATE,
+    BEAKER, BABY BIB, SOFT TOY, PAPER CHAIN KIT, TREE DECORATION, BAUBLE, FAIRY LIGHTS,
+    PARASOL, UMBRELLA, PENCIL CASE, ERASER, BOOKMARK, GREETING CARD, BIRTHDAY CARD, RIBBONS,
+    GIFT BOX, TRINKET BOX, JEWELLERY BOX, MIRROR, CLOTHES PEGS, LAUNDRY BAG, COAT HANGER,
+    DRAWER KNOB, HOOK, SHELF, TRAY, CUTLERY, TEAPOT, MILK JUG, EGG CUP, SPOONS, BAKING SET,
+    JELLY MOULD, COOKIE CUTTER, LOLLY MOULDS, PICNIC BASKET, DOORSTOP, FRIDGE MAGNET, TISSUES,
+    PEG BAG
+    """
 )
 _DESIGN_SUFFIX = "DESIGN"
 
 # Countries of registered customers and of guest invoices (weights, normalised in code).
-_COUNTRIES: tuple[str, ...] = (
-    "United Kingdom",
-    "Germany",
-    "France",
-    "EIRE",
-    "Spain",
-    "Netherlands",
-    "Belgium",
-    "Switzerland",
-    "Portugal",
-    "Australia",
-    "Norway",
-    "Italy",
-    "Finland",
-    "Austria",
-    "Denmark",
-    "Sweden",
-    "Japan",
-    "Poland",
-    "Channel Islands",
-    "Cyprus",
-    "USA",
-    "Canada",
-    "Greece",
-    "Singapore",
-    "Hong Kong",
-    "Unspecified",
+_COUNTRIES: tuple[str, ...] = _words(
+    """
+    United Kingdom, Germany, France, EIRE, Spain, Netherlands, Belgium, Switzerland, Portugal,
+    Australia, Norway, Italy, Finland, Austria, Denmark, Sweden, Japan, Poland,
+    Channel Islands, Cyprus, USA, Canada, Greece, Singapore, Hong Kong, Unspecified
+    """
 )
 _CUSTOMER_COUNTRY_W = np.array(
     [900, 22, 20, 9, 7, 6, 6, 5, 5, 4, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0], float
@@ -395,6 +190,7 @@ _CLOSED = ("2010-12-24", "2011-01-03")
 _KEY_FIRST, _KEY_LAST = 0, 1 << 20
 
 
+# --------------------------------------------------------------------------- small helpers
 def _check_positive_int(name: str, value: object) -> int:
     return check_int(value, name, 1)
 
@@ -407,6 +203,18 @@ def _lognormal_int(
     )
 
 
+def _first_index(sizes: np.ndarray) -> np.ndarray:
+    """Index of the first element of each of consecutive groups of the given ``sizes``."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+
+def _popular_products(rng: np.random.Generator, cum_w: np.ndarray, size: int) -> np.ndarray:
+    """``size`` products drawn from the global popularity (``cum_w``: cumulative weights)."""
+    return np.minimum(
+        np.searchsorted(cum_w, rng.random(size) * cum_w[-1], side="right"), len(cum_w) - 1
+    )
+
+
 def _letters(k: np.ndarray) -> np.ndarray:
     """Suffix letters for 0-based ``k``: A..Z, then AA, AB, ... (vectorised, object strings)."""
     k = np.asarray(k, dtype=np.int64)
@@ -416,88 +224,6 @@ def _letters(k: np.ndarray) -> np.ndarray:
     if two.any():
         out[two] = one[(k[two] // 26 - 1) % 26] + one[k[two] % 26]
     return out
-
-
-def _catalogue(
-    rng: np.random.Generator, n_products: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return theme per product (sorted), popularity weight, price, code, description, names."""
-    theme_names = list(_MOTIFS) + [f"{s} {m}" for s in _STYLES for m in _MOTIFS]
-    n_themes = int(min(max(1, round(n_products / _PRODUCTS_PER_THEME)), len(theme_names)))
-    names = np.array(theme_names, dtype=object)[
-        np.sort(rng.choice(len(_MOTIFS), size=min(n_themes, len(_MOTIFS)), replace=False))
-    ]
-    if n_themes > len(_MOTIFS):
-        extra = len(_MOTIFS) + rng.choice(
-            len(theme_names) - len(_MOTIFS), size=n_themes - len(_MOTIFS), replace=False
-        )
-        names = np.concatenate([names, np.array(theme_names, dtype=object)[extra]])
-    names = names[rng.permutation(n_themes)]
-
-    share = rng.gamma(1.2, size=n_themes)
-    rest = rng.choice(n_themes, size=n_products - n_themes, p=share / share.sum())
-    theme = np.concatenate([np.arange(n_themes), rest])
-    theme.sort()
-
-    rank = rng.permutation(n_products)
-    x = (rank + 0.5) / n_products
-    weight = (x + _POP_OFFSET) ** -_POP_EXPONENT * np.exp(-((x / _POP_CUTOFF) ** _POP_CUTOFF_POWER))
-
-    price = np.exp(np.log(2.1) + 0.8 * rng.standard_normal(n_products))
-    price = np.where(price >= 1.0, np.round(price * 20) / 20, np.round(price, 2))
-    price = np.clip(price, 0.06, 150.0)
-
-    # Descriptions: a distinct (form, variant, noun) per product within its theme.
-    n_forms = 3
-    space = n_forms * len(_VARIANTS) * len(_NOUNS)
-    theme_start = np.searchsorted(theme, np.arange(n_themes))
-    sizes = np.diff(np.append(theme_start, n_products))
-    combo = np.empty(n_products, dtype=np.int64)
-    for t in range(n_themes):  # loop over themes only (a few dozen to ~1,500)
-        combo[theme_start[t] : theme_start[t] + sizes[t]] = rng.choice(
-            space, size=sizes[t], replace=sizes[t] > space
-        )
-    form = combo % n_forms
-    variant = np.array(_VARIANTS, dtype=object)[(combo // n_forms) % len(_VARIANTS)]
-    noun = np.array(_NOUNS, dtype=object)[combo // (n_forms * len(_VARIANTS))]
-    tname = names[theme]
-    desc = np.where(
-        form == 0,
-        variant + " " + tname + " " + noun,
-        np.where(
-            form == 1,
-            noun + " " + tname + " " + variant,
-            variant + " " + noun + " " + tname + " " + _DESIGN_SUFFIX,
-        ),
-    )
-
-    # StockCodes: 5-digit bases; about a fifth of the products are colour variants sharing a
-    # base with the product before them (same theme order), suffixed A, B, C, ...
-    new_base = rng.random(n_products) >= 0.2
-    new_base[0] = True
-    base_id = np.cumsum(new_base) - 1
-    n_bases = int(base_id[-1]) + 1
-    if n_bases <= 90_000:
-        bases = 10_000 + rng.choice(90_000, size=n_bases, replace=False)
-    else:  # very large catalogues: reuse bases, the letter suffix keeps codes unique
-        bases = 10_000 + rng.permutation(n_bases) % 90_000
-        base_id = np.arange(n_products) % n_bases
-    base_num = bases[base_id]
-    order = np.argsort(base_num, kind="stable")
-    sorted_num = base_num[order]
-    first = np.r_[True, sorted_num[1:] != sorted_num[:-1]]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(n_products), 0))
-    k_sorted = np.arange(n_products) - group_start
-    group_size = np.diff(np.append(np.flatnonzero(first), n_products))[np.cumsum(first) - 1]
-    k = np.empty(n_products, dtype=np.int64)
-    k[order] = k_sorted
-    size = np.empty(n_products, dtype=np.int64)
-    size[order] = group_size
-    suffix = np.where(size > 1, _letters(k), "")
-    code = base_num.astype(str).astype(object) + suffix
-    if len(set(desc.tolist())) != n_products or len(set(code.tolist())) != n_products:
-        raise RuntimeError("internal error: synthetic descriptions or codes are not unique")
-    return theme, weight, price, code, desc, names
 
 
 def _trading_days() -> tuple[np.ndarray, np.ndarray]:
@@ -534,6 +260,608 @@ def _country_column(country: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(
         remap[country], categories=pd.Index(names[order].tolist(), dtype="string")
     )
+
+
+# --------------------------------------------------------------------------- catalogue
+@dataclass(frozen=True)
+class _Catalogue:
+    """The products and their latent structure; the products of a theme are contiguous."""
+
+    names: np.ndarray  # theme names (object strings)
+    theme: np.ndarray  # theme of each product, ascending
+    weight: np.ndarray  # popularity weight of each product
+    price: np.ndarray
+    code: np.ndarray  # StockCode of each product (object strings)
+    desc: np.ndarray  # Description of each product (object strings)
+    theme_start: np.ndarray  # first product of each theme
+    theme_end: np.ndarray  # one past the last product of each theme
+    theme_mass: np.ndarray  # summed weight of each theme's products
+    cum_w: np.ndarray  # cumulative weights: draws from the global popularity
+    theme_key: np.ndarray  # theme + cumulative share within the theme: draws within a theme
+    series_id: np.ndarray  # series of each product
+    series_start: np.ndarray  # first product of each series
+    series_len: np.ndarray  # number of products of each series
+
+
+def _theme_names(rng: np.random.Generator, n_products: int) -> np.ndarray:
+    """Names of about ``n_products / 60`` themes (motifs, then "style motif"), shuffled."""
+    every = np.array([*_MOTIFS, *(f"{s} {m}" for s in _STYLES for m in _MOTIFS)], dtype=object)
+    n_themes = int(min(max(1, round(n_products / _PRODUCTS_PER_THEME)), len(every)))
+    n_motifs = min(n_themes, len(_MOTIFS))
+    names = every[np.sort(rng.choice(len(_MOTIFS), size=n_motifs, replace=False))]
+    if n_themes > len(_MOTIFS):
+        extra = len(_MOTIFS) + rng.choice(
+            len(every) - len(_MOTIFS), size=n_themes - len(_MOTIFS), replace=False
+        )
+        names = np.concatenate([names, every[extra]])
+    return names[rng.permutation(n_themes)]
+
+
+def _product_themes(rng: np.random.Generator, n_themes: int, n_products: int) -> np.ndarray:
+    """Theme of each product, ascending: one product per theme, the rest by Gamma(1.2) shares."""
+    share = rng.gamma(1.2, size=n_themes)
+    rest = rng.choice(n_themes, size=n_products - n_themes, p=share / share.sum())
+    theme = np.concatenate([np.arange(n_themes), rest])
+    theme.sort()
+    return theme
+
+
+def _popularity(rng: np.random.Generator, n_products: int) -> np.ndarray:
+    """Popularity weight of each product: a Zipf-like head with a smooth cut-off in the tail."""
+    rank = rng.permutation(n_products)
+    x = (rank + 0.5) / n_products
+    return (x + _POP_OFFSET) ** -_POP_EXPONENT * np.exp(-((x / _POP_CUTOFF) ** _POP_CUTOFF_POWER))
+
+
+def _prices(rng: np.random.Generator, n_products: int) -> np.ndarray:
+    """Log-normal prices around 2.10: in steps of 0.05 from 1.00, within 0.06 to 150."""
+    price = np.exp(np.log(2.1) + 0.8 * rng.standard_normal(n_products))
+    price = np.where(price >= 1.0, np.round(price * 20) / 20, np.round(price, 2))
+    return np.clip(price, 0.06, 150.0)
+
+
+def _descriptions(
+    rng: np.random.Generator, tname: np.ndarray, theme_start: np.ndarray, theme_end: np.ndarray
+) -> np.ndarray:
+    """Description of each product: a distinct (form, variant, noun) within its theme.
+
+    ``tname`` is the theme name of each product; theme ``t`` has the products
+    ``theme_start[t]:theme_end[t]``.
+    """
+    n_forms = 3
+    space = n_forms * len(_VARIANTS) * len(_NOUNS)
+    sizes = theme_end - theme_start
+    combo = np.empty(len(tname), dtype=np.int64)
+    for t in range(len(theme_start)):  # loop over themes only (a few dozen to ~1,500)
+        combo[theme_start[t] : theme_end[t]] = rng.choice(
+            space, size=sizes[t], replace=sizes[t] > space
+        )
+    form = combo % n_forms
+    variant = np.array(_VARIANTS, dtype=object)[(combo // n_forms) % len(_VARIANTS)]
+    noun = np.array(_NOUNS, dtype=object)[combo // (n_forms * len(_VARIANTS))]
+    return np.where(
+        form == 0,
+        variant + " " + tname + " " + noun,
+        np.where(
+            form == 1,
+            noun + " " + tname + " " + variant,
+            variant + " " + noun + " " + tname + " " + _DESIGN_SUFFIX,
+        ),
+    )
+
+
+def _stock_codes(rng: np.random.Generator, n_products: int) -> np.ndarray:
+    """StockCode of each product: a 5-digit base, with a letter suffix for colour variants.
+
+    About a fifth of the products are colour variants sharing a base with the product before
+    them (same theme order), suffixed A, B, C, ...
+    """
+    new_base = rng.random(n_products) >= 0.2
+    new_base[0] = True
+    base_id = np.cumsum(new_base) - 1
+    n_bases = int(base_id[-1]) + 1
+    if n_bases <= 90_000:
+        bases = 10_000 + rng.choice(90_000, size=n_bases, replace=False)
+    else:  # very large catalogues: reuse bases, the letter suffix keeps codes unique
+        bases = 10_000 + rng.permutation(n_bases) % 90_000
+        base_id = np.arange(n_products) % n_bases
+    base_num = bases[base_id]
+    return base_num.astype(str).astype(object) + _variant_suffixes(base_num)
+
+
+def _variant_suffixes(base_num: np.ndarray) -> np.ndarray:
+    """Letter suffix of each code: none for a base used once, else A, B, ... in product order."""
+    n = len(base_num)
+    order = np.argsort(base_num, kind="stable")
+    sorted_num = base_num[order]
+    first = np.r_[True, sorted_num[1:] != sorted_num[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    k = np.empty(n, dtype=np.int64)
+    k[order] = np.arange(n) - group_start
+    size = np.empty(n, dtype=np.int64)
+    size[order] = np.diff(np.append(np.flatnonzero(first), n))[np.cumsum(first) - 1]
+    return np.where(size > 1, _letters(k), "")
+
+
+def _series(
+    rng: np.random.Generator, theme_start: np.ndarray, n_products: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Short ordered chains inside a theme: series of each product, first product, length."""
+    series_first = rng.random(n_products) < _SERIES_START_P
+    series_first[theme_start] = True
+    series_id = np.cumsum(series_first) - 1
+    series_start = np.flatnonzero(series_first)
+    return series_id, series_start, np.diff(np.append(series_start, n_products))
+
+
+def _catalogue(rng: np.random.Generator, n_products: int) -> _Catalogue:
+    """Draw the products: themes, popularity, prices, descriptions, codes and series."""
+    names = _theme_names(rng, n_products)
+    n_themes = len(names)
+    theme = _product_themes(rng, n_themes, n_products)
+    weight = _popularity(rng, n_products)
+    price = _prices(rng, n_products)
+    theme_start = np.searchsorted(theme, np.arange(n_themes))
+    theme_end = np.append(theme_start[1:], n_products)
+    desc = _descriptions(rng, names[theme], theme_start, theme_end)
+    code = _stock_codes(rng, n_products)
+    if len(set(desc.tolist())) != n_products or len(set(code.tolist())) != n_products:
+        raise RuntimeError("internal error: synthetic descriptions or codes are not unique")
+    series_id, series_start, series_len = _series(rng, theme_start, n_products)
+    theme_mass = np.bincount(theme, weights=weight, minlength=n_themes)
+    cum_w = np.cumsum(weight)
+    before = np.where(theme_start > 0, cum_w[theme_start - 1], 0.0)
+    return _Catalogue(
+        names=names,
+        theme=theme,
+        weight=weight,
+        price=price,
+        code=code,
+        desc=desc,
+        theme_start=theme_start,
+        theme_end=theme_end,
+        theme_mass=theme_mass,
+        cum_w=cum_w,
+        theme_key=theme + (cum_w - before[theme]) / theme_mass[theme],
+        series_id=series_id,
+        series_start=series_start,
+        series_len=series_len,
+    )
+
+
+# --------------------------------------------------------------------------- customers, invoices
+@dataclass(frozen=True)
+class _Entities:
+    """Who buys: the registered customers ``[0, n_customers)``, then one-invoice guests."""
+
+    n_customers: int
+    rows: np.ndarray  # number of rows of each entity
+    n_invoices: np.ndarray  # number of invoices of each entity (before empty ones are dropped)
+    country: np.ndarray  # index into _COUNTRIES
+    fav: np.ndarray  # favourite themes, shape (entities, _FAV_SLOTS)
+    fav_cum: np.ndarray  # cumulative weights of the favourite slots, each row ending at 1
+    customer_ids: np.ndarray  # CustomerID numbers of the registered customers
+
+
+def _customer_sizes(rng: np.random.Generator, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and invoices of each registered customer: heavy-tailed rows, own basket size."""
+    t = rng.standard_t(_ROWS_TAIL_DF, n_customers)
+    rows = np.clip(np.rint(_ROWS_MEDIAN * np.exp(_ROWS_SIGMA * t)), 1, _ROWS_CAP).astype(np.int64)
+    basket = (
+        _BASKET_MEDIAN
+        * (rows / _ROWS_MEDIAN) ** _BASKET_ROWS_SLOPE
+        * np.exp(_BASKET_SIGMA * rng.standard_normal(n_customers))
+    )
+    return rows, np.maximum(1, np.rint(rows / basket)).astype(np.int64)
+
+
+def _guest_rows(rng: np.random.Generator, registered_rows: float) -> np.ndarray:
+    """Rows of each guest (one invoice each): enough guests for ~25 % of all rows."""
+    target = registered_rows * _GUEST_SHARE / (1 - _GUEST_SHARE)
+    draws = _lognormal_int(rng, _GUEST_MEDIAN, _GUEST_SIGMA, max(16, int(target / 5)), _GUEST_CAP)
+    n_guests = int(np.searchsorted(np.cumsum(draws), target)) + 1
+    return draws[:n_guests]
+
+
+def _entities(rng: np.random.Generator, n_customers: int, theme_mass: np.ndarray) -> _Entities:
+    """Draw the customers and guests: sizes, countries, favourite themes and customer ids."""
+    rows_reg, n_inv_reg = _customer_sizes(rng, n_customers)
+    rows_guest = _guest_rows(rng, rows_reg.sum())
+    n_guests = len(rows_guest)
+    n_ent = n_customers + n_guests
+    p_reg = _CUSTOMER_COUNTRY_W / _CUSTOMER_COUNTRY_W.sum()
+    p_guest = _GUEST_COUNTRY_W / _GUEST_COUNTRY_W.sum()
+    country = np.concatenate(
+        [
+            rng.choice(len(_COUNTRIES), n_customers, p=p_reg),
+            rng.choice(len(_COUNTRIES), n_guests, p=p_guest),
+        ]
+    )
+    fav = rng.choice(len(theme_mass), size=(n_ent, _FAV_SLOTS), p=theme_mass / theme_mass.sum())
+    fav_w = rng.gamma(_FAV_CONCENTRATION, size=(n_ent, _FAV_SLOTS)) + 1e-12
+    fav_cum = np.cumsum(fav_w, axis=1)
+    fav_cum /= fav_cum[:, -1:]
+    span = max(int(n_customers * 1.36), n_customers)
+    ids = 12_346 + np.sort(rng.choice(span, size=n_customers, replace=False))
+    return _Entities(
+        n_customers=n_customers,
+        rows=np.concatenate([rows_reg, rows_guest]),
+        n_invoices=np.concatenate([n_inv_reg, np.ones(n_guests, np.int64)]),
+        country=country,
+        fav=fav,
+        fav_cum=fav_cum,
+        customer_ids=ids[rng.permutation(n_customers)],
+    )
+
+
+@dataclass(frozen=True)
+class _Invoices:
+    """The non-empty invoices (by entity, then time) and the rows spread over them."""
+
+    time: np.ndarray  # 1440 * trading day (index into _trading_days()) + minute of the day
+    ent: np.ndarray  # entity of each invoice
+    guest: np.ndarray  # whether the invoice is a guest's
+    size: np.ndarray  # number of rows of each invoice
+    first_row: np.ndarray  # first row of each invoice
+    row_inv: np.ndarray  # invoice of each row
+    row_ent: np.ndarray  # entity of each row
+    ent_first_row: np.ndarray  # first row of each entity
+    pos: np.ndarray  # position of each row in its invoice
+
+
+def _spread_rows(
+    rng: np.random.Generator, ents: _Entities, row_ent: np.ndarray, ent_first_row: np.ndarray
+) -> np.ndarray:
+    """Invoice of each row (invoices numbered entity by entity, empty ones included).
+
+    An entity's rows fill its invoices in order, in proportion to exponential weights.
+    """
+    inv_w = np.cumsum(rng.exponential(size=int(ents.n_invoices.sum())))
+    ent_first_inv = _first_index(ents.n_invoices)
+    w_lo = np.where(ent_first_inv > 0, inv_w[ent_first_inv - 1], 0.0)
+    w_hi = inv_w[ent_first_inv + ents.n_invoices - 1]
+    r_in_ent = np.arange(len(row_ent)) - ent_first_row[row_ent]
+    target_w = w_lo[row_ent] + (r_in_ent + 0.5) / ents.rows[row_ent] * (w_hi - w_lo)[row_ent]
+    row_inv = np.searchsorted(inv_w, target_w, side="right")
+    lo = ent_first_inv[row_ent]
+    return np.clip(row_inv, lo, lo + ents.n_invoices[row_ent] - 1)
+
+
+def _invoices(rng: np.random.Generator, ents: _Entities, day_p: np.ndarray) -> _Invoices:
+    """Draw the invoices' times, spread the entities' rows over them, drop empty invoices."""
+    n_inv = int(ents.n_invoices.sum())
+    inv_ent = np.repeat(np.arange(len(ents.rows)), ents.n_invoices)
+    inv_day = rng.choice(len(day_p), size=n_inv, p=day_p)
+    inv_time = inv_day * 1440 + _minutes(rng, n_inv)
+    inv_time = inv_time[np.lexsort((inv_time, inv_ent))]  # invoices of an entity in time order
+    row_ent = np.repeat(np.arange(len(ents.rows)), ents.rows)
+    ent_first_row = _first_index(ents.rows)
+    row_inv = _spread_rows(rng, ents, row_ent, ent_first_row)
+    # drop invoices that received no rows, renumber
+    inv_size = np.bincount(row_inv, minlength=n_inv)
+    keep = inv_size > 0
+    row_inv = (np.cumsum(keep) - 1)[row_inv]
+    inv_first_row = _first_index(inv_size[keep])
+    return _Invoices(
+        time=inv_time[keep],
+        ent=inv_ent[keep],
+        guest=inv_ent[keep] >= ents.n_customers,
+        size=inv_size[keep],
+        first_row=inv_first_row,
+        row_inv=row_inv,
+        row_ent=row_ent,
+        ent_first_row=ent_first_row,
+        pos=np.arange(len(row_inv)) - inv_first_row[row_inv],
+    )
+
+
+# --------------------------------------------------------------------------- lines
+def _invoice_themes(
+    rng: np.random.Generator, ents: _Entities, inv: _Invoices
+) -> tuple[np.ndarray, np.ndarray]:
+    """Primary and secondary theme of each invoice, from its entity's favourite slots."""
+    u = rng.random((2, len(inv.time)))
+    ent_cum = ents.fav_cum[inv.ent]
+    slot1 = np.minimum((u[0][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
+    slot2 = np.minimum((u[1][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
+    return ents.fav[inv.ent, slot1], ents.fav[inv.ent, slot2]
+
+
+def _draw_items(
+    rng: np.random.Generator, cat: _Catalogue, ents: _Entities, inv: _Invoices
+) -> np.ndarray:
+    """Product of each row: from the invoice's two themes, or from the global popularity."""
+    th1, th2 = _invoice_themes(rng, ents, inv)
+    # background (global popularity) share grows with the entity's size: big customers buy
+    # across the whole catalogue, small ones stick to their themes
+    p_bg = np.clip(_BG_BASE + _BG_SLOPE * np.log(ents.rows / _ROWS_MEDIAN), _BG_BASE, _BG_MAX)
+    n_rows = len(inv.row_inv)
+    choice = rng.random(n_rows)
+    line_theme = np.where(choice < _P_PRIMARY, th1[inv.row_inv], th2[inv.row_inv])
+    in_theme = np.searchsorted(cat.theme_key, line_theme + rng.random(n_rows), side="right")
+    in_theme = np.clip(in_theme, cat.theme_start[line_theme], cat.theme_end[line_theme] - 1)
+    background = _popular_products(rng, cat.cum_w, n_rows)
+    return np.where(rng.random(n_rows) < p_bg[inv.row_ent], background, in_theme)
+
+
+def _follow_series(
+    rng: np.random.Generator, cat: _Catalogue, item: np.ndarray, pos: np.ndarray
+) -> np.ndarray:
+    """Let a following row continue the series of the row before it in the invoice."""
+    follow = (rng.random(len(item)) < _FOLLOW_P) & (pos > 0)
+    idx = np.arange(len(item))
+    chain_start = np.maximum.accumulate(np.where(follow, 0, idx))
+    step = idx - chain_start
+    head = item[chain_start]
+    s = cat.series_id[head]
+    s_len = cat.series_len[s]
+    nxt = cat.series_start[s] + (head - cat.series_start[s] + step) % s_len
+    return np.where((step > 0) & (step < s_len), nxt, item)
+
+
+def _repeat_earlier(
+    rng: np.random.Generator, inv: _Invoices, item: np.ndarray, quantity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copy product and quantity of a uniformly chosen row of an earlier invoice (repeats)."""
+    n_rows = len(item)
+    n_before = inv.first_row[inv.row_inv] - inv.ent_first_row[inv.row_ent]
+    copy = (rng.random(n_rows) < _COPY_P) & (n_before > 0)
+    src = inv.ent_first_row[inv.row_ent] + np.floor(rng.random(n_rows) * n_before).astype(np.int64)
+    ptr = np.where(copy, src, np.arange(n_rows))
+    while True:  # pointer jumping: O(log chain length) passes
+        nxt_ptr = ptr[ptr]
+        if np.array_equal(nxt_ptr, ptr):
+            break
+        ptr = nxt_ptr
+    return item[ptr], quantity[ptr]
+
+
+def _distinct_in_invoice(
+    rng: np.random.Generator, cum_w: np.ndarray, row_inv: np.ndarray, item: np.ndarray
+) -> np.ndarray:
+    """Replace a product already on an earlier row of the invoice by a popular product."""
+    line_key = row_inv * np.int64(len(cum_w)) + item
+    _, first_line = np.unique(line_key, return_index=True)
+    dup = np.ones(len(item), dtype=bool)
+    dup[first_line] = False
+    item = item.copy()
+    item[dup] = _popular_products(rng, cum_w, int(dup.sum()))
+    return item
+
+
+def _lines(
+    rng: np.random.Generator, cat: _Catalogue, ents: _Entities, inv: _Invoices
+) -> tuple[np.ndarray, np.ndarray]:
+    """Product and quantity of every row: baskets, series, repeats (see the module docstring)."""
+    item = _draw_items(rng, cat, ents, inv)
+    item = _follow_series(rng, cat, item, inv.pos)
+    quantity = rng.choice(_QUANTITIES, size=len(item), p=_QUANTITY_W / _QUANTITY_W.sum())
+    quantity = np.where(cat.price[item] > 8.0, np.minimum(quantity, 4), quantity)
+    item, quantity = _repeat_earlier(rng, inv, item, quantity)
+    # a product appears (mostly) once per invoice
+    return _distinct_in_invoice(rng, cat.cum_w, inv.row_inv, item), quantity
+
+
+# --------------------------------------------------------------------------- noise
+@dataclass(frozen=True)
+class _Cancellations:
+    """The cancellation invoices, numbered after the normal invoices, and the rows they cancel."""
+
+    rows: np.ndarray  # the cancelled rows, ascending
+    of_invoice: np.ndarray  # cancellation invoice of each normal invoice, or -1
+    time: np.ndarray  # time of each cancellation invoice (as _Invoices.time)
+    ent: np.ndarray  # entity of each cancellation invoice
+
+
+def _cancelled_rows(rng: np.random.Generator, inv: _Invoices) -> tuple[np.ndarray, np.ndarray]:
+    """The partly cancelled invoices (registered customers' only) and the rows they cancel."""
+    n_inv, n_rows = len(inv.time), len(inv.row_inv)
+    cancelled = (rng.random(n_inv) < _CANCEL_INVOICE_P) & ~inv.guest
+    chosen_line = inv.first_row + np.floor(rng.random(n_inv) * inv.size).astype(np.int64)
+    rows = np.zeros(n_rows, dtype=bool)
+    rows[chosen_line[cancelled]] = True
+    rows |= rng.random(n_rows) < _CANCEL_EXTRA_LINE_P
+    rows &= cancelled[inv.row_inv]
+    return np.flatnonzero(cancelled), np.flatnonzero(rows)
+
+
+def _cancellation_times(
+    rng: np.random.Generator, src_time: np.ndarray, n_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time of each cancellation (same day or some days later), and whether it can happen.
+
+    A cancellation can happen when it falls after its invoice and before the last trading day.
+    """
+    lag = rng.geometric(0.35, size=len(src_time)) - 1  # 0 = same day
+    day = src_time // 1440 + lag
+    minute = np.where(
+        lag == 0,
+        np.minimum(src_time % 1440 + rng.integers(1, 120, size=len(src_time)), 20 * 60 + 30),
+        _minutes(rng, len(src_time)),
+    )
+    time = day * 1440 + minute
+    return time, (day < n_days) & (time > src_time)
+
+
+def _cancellations(rng: np.random.Generator, inv: _Invoices, n_days: int) -> _Cancellations:
+    """Draw the cancellation invoices: which invoices, which of their rows, and when."""
+    src_inv, src_rows = _cancelled_rows(rng, inv)
+    time, ok = _cancellation_times(rng, inv.time[src_inv], n_days)
+    of_invoice = np.full(len(inv.time), -1, dtype=np.int64)
+    of_invoice[src_inv[ok]] = np.arange(int(ok.sum()))
+    return _Cancellations(
+        rows=src_rows[of_invoice[inv.row_inv[src_rows]] >= 0],
+        of_invoice=of_invoice,
+        time=time[ok],
+        ent=inv.ent[src_inv[ok]],
+    )
+
+
+def _non_product_invoices(
+    rng: np.random.Generator, ents: _Entities, inv: _Invoices
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The invoices that get a postage (POST), a DOTCOM postage (DOT) and a manual (M) line."""
+    n_inv = len(inv.time)
+    abroad = _COUNTRIES.index("United Kingdom") != ents.country[inv.ent]
+    post = rng.random(n_inv) < np.where(abroad, _POST_P_ABROAD, _POST_P_UK)
+    dot = (rng.random(n_inv) < _DOT_P) & inv.guest
+    manual = rng.random(n_inv) < _MANUAL_P
+    return np.flatnonzero(post), np.flatnonzero(dot), np.flatnonzero(manual)
+
+
+# --------------------------------------------------------------------------- assemble
+class _Rows(NamedTuple):
+    """The rows of the frame as numbers (products and descriptions as catalogue indices)."""
+
+    inv: np.ndarray  # invoice: normal invoices first, then cancellation invoices
+    key: np.ndarray  # order in the invoice (postage first, DOT and manual lines last)
+    item: np.ndarray  # product; n_products + 0, 1, 2 are POST, DOT and M
+    qty: np.ndarray
+    price: np.ndarray
+    desc: np.ndarray  # description; as item, with the missing description after the specials
+
+
+def _rows(
+    rng: np.random.Generator,
+    cat: _Catalogue,
+    inv: _Invoices,
+    lines: tuple[np.ndarray, np.ndarray],
+    canc: _Cancellations,
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> _Rows:
+    """All rows: product lines, their cancellations and the non-product lines (unsorted)."""
+    item, quantity = lines
+    post_inv, dot_inv, man_inv = extra
+    c_src = canc.rows
+    n_rows, n_products, n_inv = len(item), len(cat.price), len(inv.time)
+    p_post, p_dot, p_man = n_products, n_products + 1, n_products + 2
+    n_post, n_dot, n_man, n_c = len(post_inv), len(dot_inv), len(man_inv), len(c_src)
+    r_inv = np.concatenate(
+        [inv.row_inv, n_inv + canc.of_invoice[inv.row_inv[c_src]], post_inv, dot_inv, man_inv]
+    )
+    r_key = np.concatenate(
+        [
+            inv.pos + 1,
+            inv.pos[c_src] + 1,
+            np.full(n_post, _KEY_FIRST),
+            np.full(n_dot, _KEY_LAST + 1),
+            np.full(n_man, _KEY_LAST),
+        ]
+    )
+    r_item = np.concatenate(
+        [item, item[c_src], np.full(n_post, p_post), np.full(n_dot, p_dot), np.full(n_man, p_man)]
+    )
+    r_qty = np.concatenate(
+        [
+            quantity,
+            -quantity[c_src],
+            rng.integers(1, 4, size=n_post),
+            np.ones(n_dot, np.int64),
+            np.ones(n_man, np.int64),
+        ]
+    )
+    r_price = np.concatenate([cat.price, [18.0, 0.0, 0.0]])[r_item]
+    dot_rows = slice(n_rows + n_c + n_post, n_rows + n_c + n_post + n_dot)
+    r_price[dot_rows] = np.round(np.exp(np.log(120.0) + 0.8 * rng.standard_normal(n_dot)), 2)
+    r_price[dot_rows.stop :] = np.maximum(
+        np.round(np.exp(np.log(2.5) + 1.0 * rng.standard_normal(n_man)), 2), 0.01
+    )
+    desc_idx = r_item.copy()
+    missing = np.zeros(len(r_item), dtype=bool)
+    missing[:n_rows] = inv.guest[inv.row_inv] & (rng.random(n_rows) < _MISSING_DESC_P)
+    desc_idx[missing] = n_products + len(_SPECIAL_CODES)  # the null entry
+    r_price[missing] = 0.0
+    return _Rows(r_inv, r_key, r_item, r_qty, r_price, desc_idx)
+
+
+class _InvoiceTable(NamedTuple):
+    """Every invoice: the normal invoices, then the cancellation invoices."""
+
+    time: np.ndarray  # as _Invoices.time
+    ent: np.ndarray  # entity of each invoice
+    rank: np.ndarray  # rank by time, ties in random order: the number is 536365 + rank
+    is_cancel: np.ndarray  # whether it is a cancellation invoice
+
+
+def _invoice_table(rng: np.random.Generator, inv: _Invoices, canc: _Cancellations) -> _InvoiceTable:
+    """The table of all invoices, numbered in time order."""
+    time = np.concatenate([inv.time, canc.time])
+    rank = np.empty(len(time), dtype=np.int64)
+    rank[np.lexsort((rng.random(len(time)), time))] = np.arange(len(time))
+    is_cancel = np.arange(len(time)) >= len(inv.time)
+    return _InvoiceTable(time, np.concatenate([inv.ent, canc.ent]), rank, is_cancel)
+
+
+def _sorted_rows(rows: _Rows, rank: np.ndarray) -> _Rows:
+    """``rows`` invoice by invoice in time order (``rank``), each invoice's lines by ``key``."""
+    order = np.argsort(rank[rows.inv] * (1 << 22) + rows.key, kind="stable")
+    return _Rows(*(column[order] for column in rows))
+
+
+def _frame(
+    rows: _Rows, invoices: _InvoiceTable, days: np.ndarray, cat: _Catalogue, ents: _Entities
+) -> pd.DataFrame:
+    """The canonical frame of ``rows``: numbers become strings, dates and categories."""
+    time = invoices.time
+    inv_dt = (days.astype("datetime64[m]")[time // 1440] + (time % 1440)).astype("datetime64[ns]")
+    inv_no = pc.cast(pa.array(_FIRST_INVOICE + invoices.rank), pa.string())
+    inv_no = pc.if_else(
+        pa.array(invoices.is_cancel), pc.binary_join_element_wise("C", inv_no, ""), inv_no
+    )
+    codes = pa.array(np.concatenate([cat.code, np.array(_SPECIAL_CODES, dtype=object)]).tolist())
+    descs = pa.array(
+        np.concatenate([cat.desc, np.array(_SPECIAL_DESCRIPTIONS, dtype=object)]).tolist() + [None]
+    )
+    n_guests = len(ents.rows) - ents.n_customers
+    cid = pa.array(
+        np.concatenate(
+            [ents.customer_ids.astype(str).astype(object), np.full(n_guests, None)]
+        ).tolist(),
+        type=pa.string(),
+    )
+    r_ent = invoices.ent[rows.inv]
+    data = {
+        "InvoiceNo": _take_strings(inv_no, rows.inv),
+        "StockCode": _take_strings(codes, rows.item),
+        "Description": _take_strings(descs, rows.desc),
+        "Quantity": rows.qty.astype(np.int64),
+        "InvoiceDate": inv_dt[rows.inv],
+        "UnitPrice": rows.price.astype(np.float64),
+        "CustomerID": _take_strings(cid, r_ent),
+        "Country": _country_column(ents.country[r_ent]),
+    }
+    df = pd.DataFrame(data, columns=list(COLUMNS))
+    df = df.astype(DTYPES)
+    df.attrs["source"] = "synthetic"
+    return df
+
+
+def _theme_series(cat: _Catalogue) -> pd.Series:
+    """The theme name of each product, indexed by ``StockCode``."""
+    return pd.Series(
+        cat.names[cat.theme].astype(str),
+        index=pd.Index(cat.code.astype(str), name="StockCode", dtype="string"),
+        name="theme",
+        dtype="string",
+    )
+
+
+# --------------------------------------------------------------------------- public
+def _checked_sizes(
+    n_customers: int, n_products: int, seed: int, scale: float
+) -> tuple[int, int, int]:
+    """Check :func:`make_synthetic_retail`'s arguments; return the scaled sizes and the seed."""
+    n_customers = _check_positive_int("n_customers", n_customers)
+    n_products = _check_positive_int("n_products", n_products)
+    seed = check_int(seed, "seed")
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, numbers.Real)
+        or not np.isfinite(scale)
+        or scale <= 0
+    ):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    return max(1, round(n_customers * scale)), max(1, round(n_products * scale)), seed
 
 
 @overload
@@ -619,292 +947,20 @@ def make_synthetic_retail(
     >>> themes.index.name, themes.name
     ('StockCode', 'theme')
     """
-    n_customers = _check_positive_int("n_customers", n_customers)
-    n_products = _check_positive_int("n_products", n_products)
-    seed = check_int(seed, "seed")
-    if (
-        isinstance(scale, bool)
-        or not isinstance(scale, numbers.Real)
-        or not np.isfinite(scale)
-        or scale <= 0
-    ):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-    n_customers = max(1, round(n_customers * scale))
-    n_products = max(1, round(n_products * scale))
+    n_customers, n_products, seed = _checked_sizes(n_customers, n_products, seed, scale)
     rng = np.random.default_rng(seed)
-
-    # ------------------------------------------------------------------ catalogue
-    theme, weight, price, code, desc, theme_names = _catalogue(rng, n_products)
-    n_themes = len(theme_names)
-    theme_start = np.searchsorted(theme, np.arange(n_themes))
-    theme_end = np.append(theme_start[1:], n_products)
-    theme_mass = np.bincount(theme, weights=weight, minlength=n_themes)
-    cum_w = np.cumsum(weight)
-    before = np.where(theme_start > 0, cum_w[theme_start - 1], 0.0)
-    # theme + cumulative within-theme share: increasing, one unit per theme
-    theme_key = theme + (cum_w - before[theme]) / theme_mass[theme]
-    # series: short ordered chains inside a theme
-    series_first = rng.random(n_products) < _SERIES_START_P
-    series_first[theme_start] = True
-    series_id = np.cumsum(series_first) - 1
-    series_start = np.flatnonzero(series_first)
-    series_len = np.diff(np.append(series_start, n_products))
-
-    # ------------------------------------------------------------------ entities
-    # registered customers: heavy-tailed number of rows and a per-customer basket size
-    t = rng.standard_t(_ROWS_TAIL_DF, n_customers)
-    rows_reg = np.clip(np.rint(_ROWS_MEDIAN * np.exp(_ROWS_SIGMA * t)), 1, _ROWS_CAP).astype(
-        np.int64
-    )
-    basket = (
-        _BASKET_MEDIAN
-        * (rows_reg / _ROWS_MEDIAN) ** _BASKET_ROWS_SLOPE
-        * np.exp(_BASKET_SIGMA * rng.standard_normal(n_customers))
-    )
-    n_inv_reg = np.maximum(1, np.rint(rows_reg / basket)).astype(np.int64)
-    # guests: one invoice each, enough of them for ~25 % of the rows
-    target = rows_reg.sum() * _GUEST_SHARE / (1 - _GUEST_SHARE)
-    draws = _lognormal_int(rng, _GUEST_MEDIAN, _GUEST_SIGMA, max(16, int(target / 5)), _GUEST_CAP)
-    n_guests = int(np.searchsorted(np.cumsum(draws), target)) + 1
-    rows_guest = draws[:n_guests]
-    n_ent = n_customers + n_guests
-    is_guest_ent = np.arange(n_ent) >= n_customers
-    rows_ent = np.concatenate([rows_reg, rows_guest])
-    n_inv_ent = np.concatenate([n_inv_reg, np.ones(n_guests, np.int64)])
-    p_reg = _CUSTOMER_COUNTRY_W / _CUSTOMER_COUNTRY_W.sum()
-    p_guest = _GUEST_COUNTRY_W / _GUEST_COUNTRY_W.sum()
-    country_ent = np.concatenate(
-        [
-            rng.choice(len(_COUNTRIES), n_customers, p=p_reg),
-            rng.choice(len(_COUNTRIES), n_guests, p=p_guest),
-        ]
-    )
-    fav = rng.choice(n_themes, size=(n_ent, _FAV_SLOTS), p=theme_mass / theme_mass.sum())
-    fav_w = rng.gamma(_FAV_CONCENTRATION, size=(n_ent, _FAV_SLOTS)) + 1e-12
-    fav_cum = np.cumsum(fav_w, axis=1)
-    fav_cum /= fav_cum[:, -1:]
-    span = max(int(n_customers * 1.36), n_customers)
-    cust_ids = (12_346 + np.sort(rng.choice(span, size=n_customers, replace=False)))[
-        rng.permutation(n_customers)
-    ]
-
-    # ------------------------------------------------------------------ invoices
+    # each step draws from rng in turn: their order fixes the data (pinned by a test)
+    cat = _catalogue(rng, n_products)
+    ents = _entities(rng, n_customers, cat.theme_mass)
     days, day_p = _trading_days()
-    n_inv = int(n_inv_ent.sum())
-    inv_ent = np.repeat(np.arange(n_ent), n_inv_ent)
-    inv_day = rng.choice(len(days), size=n_inv, p=day_p)
-    inv_time = inv_day * 1440 + _minutes(rng, n_inv)
-    order = np.lexsort((inv_time, inv_ent))  # invoices of an entity in time order
-    inv_time = inv_time[order]
-    # rows of an entity are spread over its invoices proportionally to exponential weights
-    inv_w = np.cumsum(rng.exponential(size=n_inv))
-    ent_first_inv = np.concatenate([[0], np.cumsum(n_inv_ent)[:-1]])
-    w_lo = np.where(ent_first_inv > 0, inv_w[ent_first_inv - 1], 0.0)
-    w_hi = inv_w[ent_first_inv + n_inv_ent - 1]
-    n_rows = int(rows_ent.sum())
-    row_ent = np.repeat(np.arange(n_ent), rows_ent)
-    ent_first_row = np.concatenate([[0], np.cumsum(rows_ent)[:-1]])
-    r_in_ent = np.arange(n_rows) - ent_first_row[row_ent]
-    target_w = w_lo[row_ent] + (r_in_ent + 0.5) / rows_ent[row_ent] * (w_hi - w_lo)[row_ent]
-    row_inv = np.searchsorted(inv_w, target_w, side="right")
-    lo = ent_first_inv[row_ent]
-    row_inv = np.clip(row_inv, lo, lo + n_inv_ent[row_ent] - 1)
-    del lo, target_w, r_in_ent
-    # drop invoices that received no rows, renumber
-    inv_size = np.bincount(row_inv, minlength=n_inv)
-    keep = inv_size > 0
-    new_id = np.cumsum(keep) - 1
-    row_inv = new_id[row_inv]
-    inv_time, inv_ent, inv_size = inv_time[keep], inv_ent[keep], inv_size[keep]
-    n_inv = len(inv_time)
-    inv_first_row = np.concatenate([[0], np.cumsum(inv_size)[:-1]])
-    pos = np.arange(n_rows) - inv_first_row[row_inv]
-
-    # ------------------------------------------------------------------ lines
-    u = rng.random((2, n_inv))
-    ent_cum = fav_cum[inv_ent]
-    slot1 = np.minimum((u[0][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
-    slot2 = np.minimum((u[1][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
-    th1 = fav[inv_ent, slot1]
-    th2 = fav[inv_ent, slot2]
-    del ent_cum, u
-    # background (global popularity) share grows with the entity's size: big customers buy
-    # across the whole catalogue, small ones stick to their themes
-    p_bg = np.clip(_BG_BASE + _BG_SLOPE * np.log(rows_ent / _ROWS_MEDIAN), _BG_BASE, _BG_MAX)
-    p_bg_row = p_bg[row_ent]
-    choice = rng.random(n_rows)
-    line_theme = np.where(choice < _P_PRIMARY, th1[row_inv], th2[row_inv])
-    in_theme = np.searchsorted(theme_key, line_theme + rng.random(n_rows), side="right")
-    in_theme = np.clip(in_theme, theme_start[line_theme], theme_end[line_theme] - 1)
-    background = np.minimum(
-        np.searchsorted(cum_w, rng.random(n_rows) * cum_w[-1], side="right"), n_products - 1
-    )
-    item = np.where(rng.random(n_rows) < p_bg_row, background, in_theme)
-    del line_theme, in_theme, background, choice, p_bg_row
-    # series: a following line continues the series of the line before it
-    follow = (rng.random(n_rows) < _FOLLOW_P) & (pos > 0)
-    idx = np.arange(n_rows)
-    chain_start = np.maximum.accumulate(np.where(follow, 0, idx))
-    step = idx - chain_start
-    head = item[chain_start]
-    s = series_id[head]
-    s_len = series_len[s]
-    nxt = series_start[s] + (head - series_start[s] + step) % s_len
-    item = np.where((step > 0) & (step < s_len), nxt, item)
-    del follow, chain_start, step, head, s, s_len, nxt
-    quantity = rng.choice(_QUANTITIES, size=n_rows, p=_QUANTITY_W / _QUANTITY_W.sum())
-    quantity = np.where(price[item] > 8.0, np.minimum(quantity, 4), quantity)
-    # repeats: copy product and quantity of a uniformly chosen row of an earlier invoice
-    n_before = inv_first_row[row_inv] - ent_first_row[row_ent]
-    copy = (rng.random(n_rows) < _COPY_P) & (n_before > 0)
-    src = ent_first_row[row_ent] + np.floor(rng.random(n_rows) * n_before).astype(np.int64)
-    ptr = np.where(copy, src, idx)
-    del copy, src, n_before
-    while True:  # pointer jumping: O(log chain length) passes
-        nxt_ptr = ptr[ptr]
-        if np.array_equal(nxt_ptr, ptr):
-            break
-        ptr = nxt_ptr
-    item, quantity = item[ptr], quantity[ptr]
-    del ptr, nxt_ptr
-    # a product appears (mostly) once per invoice: replace repeated lines by a popular product
-    line_key = row_inv * np.int64(n_products) + item
-    _, first_line = np.unique(line_key, return_index=True)
-    dup = np.ones(n_rows, dtype=bool)
-    dup[first_line] = False
-    item[dup] = np.minimum(
-        np.searchsorted(cum_w, rng.random(int(dup.sum())) * cum_w[-1], side="right"),
-        n_products - 1,
-    )
-    del line_key, first_line, dup
-
-    # ------------------------------------------------------------------ cancellations
-    inv_guest = is_guest_ent[inv_ent]
-    cancelled = (rng.random(n_inv) < _CANCEL_INVOICE_P) & ~inv_guest
-    chosen_line = inv_first_row + np.floor(rng.random(n_inv) * inv_size).astype(np.int64)
-    c_rows = np.zeros(n_rows, dtype=bool)
-    c_rows[chosen_line[cancelled]] = True
-    c_rows |= rng.random(n_rows) < _CANCEL_EXTRA_LINE_P
-    c_rows &= cancelled[row_inv]
-    c_src = np.flatnonzero(c_rows)
-    c_inv_src = np.flatnonzero(cancelled)
-    lag = rng.geometric(0.35, size=len(c_inv_src)) - 1  # 0 = same day
-    same_day = lag == 0
-    c_time_src = inv_time[c_inv_src]
-    c_day = c_time_src // 1440 + lag
-    c_minute = np.where(
-        same_day,
-        np.minimum(c_time_src % 1440 + rng.integers(1, 120, size=len(c_inv_src)), 20 * 60 + 30),
-        _minutes(rng, len(c_inv_src)),
-    )
-    c_time = c_day * 1440 + c_minute
-    ok = (c_day < len(days)) & (c_time > c_time_src)
-    c_inv_of_src = np.full(n_inv, -1, dtype=np.int64)
-    c_inv_of_src[c_inv_src[ok]] = np.arange(int(ok.sum()))
-    c_src = c_src[c_inv_of_src[row_inv[c_src]] >= 0]
-    n_cinv = int(ok.sum())
-    c_time, c_ent = c_time[ok], inv_ent[c_inv_src[ok]]
-
-    # ------------------------------------------------------------------ non-product lines
-    abroad = _COUNTRIES.index("United Kingdom") != country_ent[inv_ent]
-    post = rng.random(n_inv) < np.where(abroad, _POST_P_ABROAD, _POST_P_UK)
-    dot = (rng.random(n_inv) < _DOT_P) & inv_guest
-    manual = rng.random(n_inv) < _MANUAL_P
-    post_inv, dot_inv, man_inv = np.flatnonzero(post), np.flatnonzero(dot), np.flatnonzero(manual)
-    p_post, p_dot, p_man = n_products, n_products + 1, n_products + 2
-
-    # ------------------------------------------------------------------ assemble
-    # invoice table: normal invoices [0, n_inv), cancellation invoices after them
-    all_time = np.concatenate([inv_time, c_time])
-    all_ent = np.concatenate([inv_ent, c_ent])
-    is_cancel = np.arange(n_inv + n_cinv) >= n_inv
-    inv_rank = np.empty(n_inv + n_cinv, dtype=np.int64)
-    inv_rank[np.lexsort((rng.random(n_inv + n_cinv), all_time))] = np.arange(n_inv + n_cinv)
-
-    n_post, n_dot, n_man, n_c = len(post_inv), len(dot_inv), len(man_inv), len(c_src)
-    r_inv = np.concatenate(
-        [row_inv, n_inv + c_inv_of_src[row_inv[c_src]], post_inv, dot_inv, man_inv]
-    )
-    r_key = np.concatenate(
-        [
-            pos + 1,
-            pos[c_src] + 1,
-            np.full(n_post, _KEY_FIRST),
-            np.full(n_dot, _KEY_LAST + 1),
-            np.full(n_man, _KEY_LAST),
-        ]
-    )
-    r_item = np.concatenate(
-        [item, item[c_src], np.full(n_post, p_post), np.full(n_dot, p_dot), np.full(n_man, p_man)]
-    )
-    r_qty = np.concatenate(
-        [
-            quantity,
-            -quantity[c_src],
-            rng.integers(1, 4, size=n_post),
-            np.ones(n_dot, np.int64),
-            np.ones(n_man, np.int64),
-        ]
-    )
-    full_price = np.concatenate([price, [18.0, 0.0, 0.0]])
-    r_price = full_price[r_item]
-    r_price[n_rows + n_c + n_post : n_rows + n_c + n_post + n_dot] = np.round(
-        np.exp(np.log(120.0) + 0.8 * rng.standard_normal(n_dot)), 2
-    )
-    r_price[n_rows + n_c + n_post + n_dot :] = np.maximum(
-        np.round(np.exp(np.log(2.5) + 1.0 * rng.standard_normal(n_man)), 2), 0.01
-    )
-    desc_idx = r_item.copy()
-    missing = np.zeros(len(r_item), dtype=bool)
-    missing[:n_rows] = inv_guest[row_inv] & (rng.random(n_rows) < _MISSING_DESC_P)
-    desc_idx[missing] = n_products + len(_SPECIAL_CODES)  # the null entry
-    r_price[missing] = 0.0
-    del item, quantity, pos, row_ent
-
-    r_rank = inv_rank[r_inv]
-    order = np.argsort(r_rank * (1 << 22) + r_key, kind="stable")
-    r_inv, r_item, r_qty, r_price, desc_idx = (
-        r_inv[order],
-        r_item[order],
-        r_qty[order],
-        r_price[order],
-        desc_idx[order],
-    )
-    del order, r_rank, r_key
-
-    inv_no = pc.cast(pa.array(_FIRST_INVOICE + inv_rank), pa.string())
-    inv_no = pc.if_else(pa.array(is_cancel), pc.binary_join_element_wise("C", inv_no, ""), inv_no)
-    codes = pa.array(np.concatenate([code, np.array(_SPECIAL_CODES, dtype=object)]).tolist())
-    descs = pa.array(
-        np.concatenate([desc, np.array(_SPECIAL_DESCRIPTIONS, dtype=object)]).tolist() + [None]
-    )
-    cid = pa.array(
-        np.concatenate([cust_ids.astype(str).astype(object), np.full(n_guests, None)]).tolist(),
-        type=pa.string(),
-    )
-    r_ent = all_ent[r_inv]
-    inv_dt = (days.astype("datetime64[m]")[all_time // 1440] + (all_time % 1440)).astype(
-        "datetime64[ns]"
-    )
-    data = {
-        "InvoiceNo": _take_strings(inv_no, r_inv),
-        "StockCode": _take_strings(codes, r_item),
-        "Description": _take_strings(descs, desc_idx),
-        "Quantity": r_qty.astype(np.int64),
-        "InvoiceDate": inv_dt[r_inv],
-        "UnitPrice": r_price.astype(np.float64),
-        "CustomerID": _take_strings(cid, r_ent),
-        "Country": _country_column(country_ent[r_ent]),
-    }
-    df = pd.DataFrame(data, columns=list(COLUMNS))
-    df = df.astype(DTYPES)
-    df.attrs["source"] = "synthetic"
+    inv = _invoices(rng, ents, day_p)
+    lines = _lines(rng, cat, ents, inv)
+    canc = _cancellations(rng, inv, len(days))
+    extra = _non_product_invoices(rng, ents, inv)
+    all_invoices = _invoice_table(rng, inv, canc)
+    rows = _sorted_rows(_rows(rng, cat, inv, lines, canc, extra), all_invoices.rank)
+    del inv, lines, canc  # free the per-row arrays before the frame is built
+    df = _frame(rows, all_invoices, days, cat, ents)
     if return_themes:
-        themes = pd.Series(
-            theme_names[theme].astype(str),
-            index=pd.Index(code.astype(str), name="StockCode", dtype="string"),
-            name="theme",
-            dtype="string",
-        )
-        return df, themes
+        return df, _theme_series(cat)
     return df

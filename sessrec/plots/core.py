@@ -1,4 +1,4 @@
-"""Plotting and presentation helpers used by the book's chapters.
+"""Figures and tables of the data, the sessions and the metrics, used by the book's chapters.
 
 Every plotting function draws on a Matplotlib :class:`~matplotlib.axes.Axes` (a new figure is made
 when ``ax`` is ``None``) and returns it, so that chapters can caption figures through MyST-NB cell
@@ -25,31 +25,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sessrec._checks import check_int
-
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from pandas.io.formats.style import Styler
 
 __all__ = [
     "LENGTH_STATS",
-    "NEP_COLORS",
     "ci_table",
-    "glue",
     "item_names",
     "plot_dataset_comparison",
     "plot_length_distribution",
     "plot_metric_ci",
-    "plot_nep_session",
     "plot_popularity",
     "plot_session_lengths",
     "popularity_counts",
     "session_length_table",
     "session_lengths",
     "summary_table",
-    "format_number",
-    "table",
 ]
 
 #: Row labels of :func:`session_length_table`, in order.
@@ -466,154 +458,6 @@ def plot_length_distribution(
     return ax
 
 
-#: Colours of the three roles in :func:`plot_nep_session`.
-NEP_COLORS: dict[str, str] = {"train": "#9ecae1", "query": "#fd8d3c", "truth": "#74c476"}
-
-
-def _short(text: str, width: int, lines: int = 2) -> str:
-    """Wrap ``text`` to at most ``lines`` lines of ``width`` characters, with an ellipsis."""
-    import textwrap
-
-    wrapped = textwrap.wrap(" ".join(str(text).split()), width) or [""]
-    if len(wrapped) > lines:
-        last = wrapped[lines - 1]
-        wrapped = [*wrapped[: lines - 1], last[: width - 1].rstrip() + "…"]
-    return "\n".join(wrapped)
-
-
-def plot_nep_session(
-    session: Sequence[str],
-    n_show: int = 6,
-    ax: Axes | None = None,
-    *,
-    names: Mapping[str, str] | pd.Series | None = None,
-    name_width: int = 14,
-) -> Axes:
-    """Draw the end of one session as the next-event split sees it.
-
-    The last ``n_show`` items are drawn as boxes from left to right: the training prefix
-    (every item but the last), the query (the second-to-last item, also the last training
-    item) and the ground truth (the last item, held out). Earlier items are summarised
-    as "… n earlier items".
-
-    Parameters
-    ----------
-    session : sequence of str
-        The item ids of one session in order (e.g. ``sessions[i]``), at least two.
-    n_show : int, default 6
-        How many of the last items to draw (at least 2).
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
-    names : mapping or pandas.Series, optional
-        Item id -> readable name, printed under each box (shortened to ``name_width``).
-    name_width : int, default 14
-        Maximum characters of a name line (names wrap over at most two lines).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes (axis lines hidden). Each item box is a patch whose ``gid`` is
-        ``"nep-train"``, ``"nep-query"`` or ``"nep-truth"``, in drawing order, and the
-        item ids are text artists inside the boxes.
-
-    Raises
-    ------
-    ValueError
-        If the session has fewer than two items or ``n_show < 2``.
-    """
-    from matplotlib.patches import FancyBboxPatch
-
-    items = [str(x) for x in session]
-    if len(items) < 2:
-        raise ValueError(f"a next-event session needs at least 2 items, got {len(items)}")
-    n_show = check_int(n_show, "n_show", 2)
-    shown = items[-n_show:]
-    hidden = len(items) - len(shown)
-    lookup = names.to_dict() if isinstance(names, pd.Series) else (names or {})
-    m = len(shown)
-    ax = _new_axes(ax, figsize=(1.55 * (m + (1 if hidden else 0)) + 0.6, 2.6))
-    offset = 1.0 if hidden else 0.0
-    width, height = 0.86, 0.5
-    roles = ["train"] * (m - 2) + ["query", "truth"]
-    for i, (item, role) in enumerate(zip(shown, roles, strict=True)):
-        x = offset + i
-        patch = FancyBboxPatch(
-            (x - width / 2, 0),
-            width,
-            height,
-            boxstyle="round,pad=0.02,rounding_size=0.08",
-            facecolor=NEP_COLORS[role],
-            edgecolor="black" if role != "train" else "#4a4a4a",
-            lw=1.6 if role != "train" else 0.8,
-        )
-        patch.set_gid(f"nep-{role}")
-        ax.add_patch(patch)
-        ax.text(x, height / 2, item, ha="center", va="center", fontsize=10, family="monospace")
-        if item in lookup and isinstance(lookup[item], str):
-            ax.text(
-                x,
-                -0.08,
-                _short(lookup[item].lower(), name_width),
-                ha="center",
-                va="top",
-                fontsize=7.5,
-                color="#333333",
-            )
-    if hidden:
-        ax.text(
-            0,
-            height / 2,
-            f"… {hidden:,d}\nearlier items",
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#4a4a4a",
-        )
-    # brackets: training data above, the test pair below
-    left = -0.45 if hidden else offset - width / 2
-    q = offset + m - 2
-    y_top = height + 0.18
-    ax.annotate(
-        "",
-        xy=(left, y_top),
-        xytext=(q + width / 2, y_top),
-        arrowprops={
-            "arrowstyle": "|-|",
-            "color": "#3182bd",
-            "lw": 1.2,
-            "shrinkA": 0,
-            "shrinkB": 0,
-            "mutation_scale": 6,
-        },
-    )
-    label = "training data: the session without its last item"
-    if q + width / 2 - left < 3.5:  # not enough room for the long label
-        label = "training data"
-    ax.text(
-        (left + q + width / 2) / 2,
-        y_top + 0.06,
-        label,
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="#3182bd",
-    )
-    ax.annotate(
-        "",
-        xy=(q + 1 - width / 2, height / 2),
-        xytext=(q + width / 2, height / 2),
-        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4, "shrinkA": 0, "shrinkB": 0},
-    )
-    ax.text(q, height + 0.04, "query", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(q + 1, height + 0.04, "truth", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(q + 1, y_top + 0.06, "held out", ha="center", va="bottom", fontsize=9, color="#238b45")
-    ax.set_xlim(-0.6, offset + m - 0.4)
-    ax.set_ylim(-0.42 if lookup else -0.12, y_top + 0.32)
-    ax.set_aspect("auto")
-    ax.axis("off")
-    return ax
-
-
 def item_names(
     df: pd.DataFrame, item_col: str = "StockCode", name_col: str = "Description"
 ) -> pd.Series:
@@ -755,130 +599,3 @@ def plot_metric_ci(
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", alpha=0.3)
     return ax
-
-
-def _plain(value: Any) -> Any:
-    """Convert numpy scalars to built-in Python scalars (their text form is what glue stores)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Glue ``value`` under ``name`` for MyST-NB's ``{glue:}`` roles, when MyST-NB is installed.
-
-    NumPy scalars are converted to Python scalars first, because ``{glue:text}`` formats the
-    stored ``repr`` (``np.int64(5)`` could not be formatted with ``:,d``). Without MyST-NB (e.g.
-    on Colab) this does nothing, so chapters run anywhere.
-
-    Parameters
-    ----------
-    name : str
-        The glue key referenced from the prose.
-    value : Any
-        The value (a number, string or figure).
-    display : bool, default False
-        Also display the value in the cell output.
-
-    Returns
-    -------
-    Any
-        The (converted) value, so a cell can glue and keep it in one line.
-    """
-    value = _plain(value)
-    try:
-        from myst_nb import glue as _myst_glue
-    except ImportError:  # pragma: no cover - depends on the environment
-        return value
-    _myst_glue(name, value, display=display)
-    return value
-
-
-def format_number(value: Any, digits: int = 3, *, percent: bool = False) -> str:
-    """Format one table cell the way a reader expects it.
-
-    Whole numbers (ints, and floats with no fractional part such as the ``4234.0`` of a count
-    that went through a float column) get thousands separators and no decimals; other numbers
-    get ``digits`` decimals; missing values show as an en dash; anything else as ``str``.
-
-    Parameters
-    ----------
-    value : Any
-        The cell.
-    digits : int, default 3
-        Decimals of numbers that are not whole.
-    percent : bool, default False
-        Show a number as a percentage with one decimal (``0.2494`` -> ``24.9%``).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> format_number(4234.0), format_number(96.0364, 2), format_number(0.2494, percent=True)
-    ('4,234', '96.04', '24.9%')
-    """
-    digits = check_int(digits, "digits", 0)
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "\u2013"
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return f"{value:.1%}" if percent else f"{int(value):,d}"
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if np.isnan(value):
-            return "\u2013"
-        if percent:
-            return f"{value:.1%}"
-        if np.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return f"{int(value):,d}"
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
-def table(
-    data: pd.DataFrame | pd.Series, digits: int = 3, *, percent: Sequence[str] = ()
-) -> Styler | pd.DataFrame:
-    """Show a table of numbers readably: counts as integers, other numbers with ``digits`` decimals.
-
-    Every cell goes through :func:`format_number`, so a column that mixes counts and means
-    (``session_length_table``, ``DataFrame.describe``) shows ``4,234`` and ``96.04`` rather
-    than ``4234.000000`` and ``96.036372``. Only the display changes: the data is untouched.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame or pandas.Series
-        The table (a Series becomes a one-column table).
-    digits : int, default 3
-        Decimals of numbers that are not whole.
-    percent : sequence of str
-        Columns shown as percentages with one decimal.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler or pandas.DataFrame
-        A Styler with numbers right-aligned (what a notebook displays as HTML); without
-        ``jinja2``, which Styler needs, a frame of the formatted text.
-
-    Raises
-    ------
-    KeyError
-        If a ``percent`` column is missing.
-    """
-    frame = data.to_frame() if isinstance(data, pd.Series) else data
-    for column in percent:
-        _require_column(frame, column, "percent")
-    digits = check_int(digits, "digits", 0)
-
-    def fmt(column: Any) -> Any:
-        as_percent = column in set(percent)
-        return lambda v: format_number(v, digits, percent=as_percent)
-
-    try:
-        import jinja2  # noqa: F401  (Styler needs it)
-    except ImportError:  # pragma: no cover - depends on the environment
-        return pd.DataFrame({c: frame[c].map(fmt(c)) for c in frame.columns}, index=frame.index)
-    styler = frame.style.format({c: fmt(c) for c in frame.columns})
-    return styler.set_properties(**{"text-align": "right"})
