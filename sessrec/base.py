@@ -250,7 +250,7 @@ class SessionRecommender(ABC):
     session_items : int or None
         How many of a prefix's most recent items :meth:`recommend_session` uses by default
         (``None``: all). 1 for item-to-item models and word2vec, i.e. the last item only: on
-        Online Retail more context lowers their accuracy (chapter 7 measures it).
+        Online Retail more context lowers their accuracy (measured on held-out prefixes).
     """
 
     name: str = "base"

@@ -1,6 +1,6 @@
 """The one model registry: name -> class, and configured models (:class:`Entry`).
 
-The CLI's ``--model`` choices, the chapters, the sweeps and the leaderboard all read
+The CLI's ``--model`` choices, the notebooks, the sweeps and the leaderboard all read
 :data:`MODELS`; each class's ``name`` is its key and ``label`` its display name. A config
 builds a model with ``make_model(name, **params)`` (equivalently ``MODELS[name](**params)``);
 ``MODELS[name].param_names()`` lists the keys it accepts. An :class:`Entry` is a registered
@@ -47,7 +47,7 @@ MODELS: dict[str, type[SessionRecommender]] = {
     )
 }
 
-#: The count-based baselines of chapter 3, in the order the book shows them.
+#: The count-based baselines, from the simplest.
 BASELINES: tuple[str, ...] = ("ar", "popularity", "cosine", "markov", "sr", "window")
 
 

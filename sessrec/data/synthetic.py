@@ -2,7 +2,7 @@
 
 :func:`make_synthetic_retail` returns a frame in the canonical schema of
 :mod:`sessrec.data.schema` that looks and behaves like the real Online Retail transactions, so
-every chapter of the book and every test can run without the real file. Its rows are generated
+every notebook and every test can run without the real file. Its rows are generated
 from an explicit *latent structure* so that co-occurrence models and word2vec have something
 real (and checkable) to learn.
 

@@ -2,7 +2,7 @@
 
 - :mod:`sessrec.plots.core`: data, sessions and metric figures and tables;
 - :mod:`sessrec.plots.present`: :func:`glue`, :func:`format_number` and :func:`table`, how every
-  chapter shows its numbers;
+  page shows its numbers;
 - :mod:`sessrec.plots.split`: the next-event split of one session (:func:`plot_nep_session`);
 - :mod:`sessrec.plots.word2vec`: training curves and 2-D projections of embeddings;
 - :mod:`sessrec.plots.explorer`: an interactive, self-contained map of item embeddings with a

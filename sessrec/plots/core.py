@@ -1,11 +1,11 @@
-"""Figures and tables of the data, the sessions and the metrics, used by the book's chapters.
+"""Figures and tables of the data, the sessions and the metrics.
 
 Every plotting function draws on a Matplotlib :class:`~matplotlib.axes.Axes` (a new figure is made
-when ``ax`` is ``None``) and returns it, so that chapters can caption figures through MyST-NB cell
+when ``ax`` is ``None``) and returns it, so that notebooks can caption figures through MyST-NB cell
 metadata instead of titles drawn inside the plot. ``matplotlib.pyplot`` is imported only inside the
 functions that need it, so importing :mod:`sessrec.plots` never selects a backend.
 
-The helpers accept the inputs chapters naturally have at hand:
+The helpers accept the inputs a notebook naturally has at hand:
 
 * *counts-like* (product popularity): a data frame of events (rows are counted per
   ``item_col``), a :class:`pandas.Series` or array of per-product counts, or a session container

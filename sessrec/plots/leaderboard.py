@@ -1,4 +1,4 @@
-"""Figures and tables of the leaderboard (chapter 7).
+"""Figures and tables of the leaderboard.
 
 Every function draws on Matplotlib axes and returns them (see :mod:`sessrec.plots.core`); the
 numbers come from :mod:`sessrec.leaderboard` (:attr:`~sessrec.leaderboard.Leaderboard.table`
@@ -266,7 +266,7 @@ def plot_leaderboard(
 
 
 def model_colors(labels: Sequence[str]) -> dict[str, Any]:
-    """One colour per model label, in the given order, for every figure of a chapter.
+    """One colour per model label, in the given order, for every figure of a page.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Presentation helpers of the chapters: glue values into the prose, show numbers readably.
+"""Presentation helpers for notebooks: glue values into the prose, show numbers readably.
 
 :func:`glue` stores a value for MyST-NB's ``{glue:}`` roles (and does nothing without MyST-NB);
 :func:`format_number` formats one table cell the way a reader expects it; :func:`table` shows
@@ -34,7 +34,7 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 
     NumPy scalars are converted to Python scalars first, because ``{glue:text}`` formats the
     stored ``repr`` (``np.int64(5)`` could not be formatted with ``:,d``). Without MyST-NB (e.g.
-    on Colab) this does nothing, so chapters run anywhere.
+    on Colab) this does nothing, so notebooks run anywhere.
 
     Parameters
     ----------

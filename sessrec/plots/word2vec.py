@@ -1,4 +1,4 @@
-"""Figures of the word2vec chapter: training curves, and the 2-D projection of item vectors."""
+"""Figures of word2vec: training curves, and the 2-D projection of item vectors."""
 
 from __future__ import annotations
 
