@@ -34,7 +34,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: ``sessrec leaderboard --quick``: fewer queries, one seed, short word2vec trainings.
-_QUICK: dict[str, Any] = {"test_size": 300, "seeds": {"customer": (0,)}, "max_epochs": 5}
+_QUICK: dict[str, Any] = {
+    "test_size": 300,
+    "seeds": {"customer": (0,)},
+    "max_epochs": 5,
+    "cuts": 1,
+}
 
 
 def _factor(text: str) -> float:
@@ -250,8 +255,8 @@ def _add_leaderboard_command(sub: Any) -> None:
     lb.add_argument(
         "--quick",
         action="store_true",
-        help=f"{_QUICK['test_size']} queries, one seed, at most {_QUICK['max_epochs']} "
-        "word2vec epochs",
+        help=f"{_QUICK['test_size']} queries, one seed and one temporal period, at most "
+        f"{_QUICK['max_epochs']} word2vec epochs",
     )
     lb.add_argument(
         "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
@@ -283,7 +288,10 @@ def _add_leaderboard_command(sub: Any) -> None:
         default=["customer", "invoice", "gap"],
     )
     lb.add_argument(
-        "--protocols", nargs="+", choices=("last", "prefix"), default=["last", "prefix"]
+        "--protocols",
+        nargs="+",
+        choices=("last", "prefix", "temporal"),
+        default=["last", "prefix", "temporal"],
     )
 
 
@@ -677,7 +685,9 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     default = _default_out("leaderboard-quick" if args.quick else "leaderboard")
     out = str(default) if args.out is None else _named(args.out, "--out")
     runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
-    sessions = make_sessionizations(_load(args), args.sessionizations)
+    names = list(dict.fromkeys([*args.sessionizations, "customer"]))  # the tuning set's source
+    every = make_sessionizations(_load(args), names)
+    sessions = {name: every[name] for name in args.sessionizations}
     board = run_leaderboard(
         sessions,
         out=out,
@@ -686,6 +696,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         seeds=_QUICK["seeds"] if args.quick else None,
         test_size=_QUICK["test_size"] if args.quick else 1000,
         tuning_seed=args.tuning_seed,
+        tuning_source=every["customer"],
+        cuts=_QUICK["cuts"] if args.quick else 3,
         data={**args.data_identity, "quick": bool(args.quick)},
         reuse=runs,
         log=None if args.json else lambda line: print(line, flush=True),

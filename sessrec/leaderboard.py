@@ -47,9 +47,13 @@ from sessrec.split import (
     HeldOutSplit,
     PrefixQueries,
     Split,
+    TemporalSplit,
     held_out_split,
     next_event_split,
+    rolling_cuts,
+    sessions_sharing_pairs,
     split_identity,
+    temporal_split,
     tuning_sessions,
 )
 from sessrec.store import RunStore, StoreError, read_manifest
@@ -92,6 +96,8 @@ SESSIONIZATIONS: dict[str, dict[str, str]] = {
 PROTOCOLS: dict[str, str] = {
     "last": "last item: the second-to-last item of a session predicts its last (original split)",
     "prefix": "session prefix: a held-out session's items so far predict its last item",
+    "temporal": "temporal: trained on everything before a cut, each session's last purchase in "
+    "the period after the cut is predicted from everything before it (rolling cuts)",
 }
 
 
@@ -154,10 +160,16 @@ class LeaderboardSpec:
     n_boot : int
         Bootstrap resamples of the intervals and the paired test.
     tuning_seed : int or None
-        Each sessionization's tuning set (:func:`~sessrec.split.tuning_sessions`: ``test_size``
-        sessions drawn with this seed) is kept out of every test set, so a model whose
-        settings were selected on it (the tuned word2vec) is not tested on what it was
-        selected on. None: no tuning set (the original's splits).
+        The tuning set (:func:`~sessrec.split.tuning_sessions` of ``tuning_from`` sessions,
+        ``test_size`` of them drawn with this seed: where a sweep selected the tuned word2vec)
+        is kept out of every test set; in the other sessionizations, the sessions holding its
+        pairs' purchases are (:func:`~sessrec.split.sessions_sharing_pairs`). None: no tuning
+        set (the original's splits).
+    tuning_from : str
+        The sessionization the tuning set is drawn from.
+    cuts, horizon : int, str
+        The temporal protocol's rolling periods (:func:`~sessrec.split.rolling_cuts`): its
+        "seeds" are the periods, oldest first.
 
     Raises
     ------
@@ -173,6 +185,9 @@ class LeaderboardSpec:
     k: int = 10
     n_boot: int = 1000
     tuning_seed: int | None = 0
+    tuning_from: str = "customer"
+    cuts: int = 3
+    horizon: str = "30D"
 
     def __post_init__(self) -> None:
         keys = [e.key for e in self.entries]
@@ -193,6 +208,7 @@ class LeaderboardSpec:
         check_int(self.n_boot, "n_boot", 0)
         if self.tuning_seed is not None:
             check_int(self.tuning_seed, "tuning_seed", 0)
+        check_int(self.cuts, "cuts", 1)
 
     def manifest(self) -> dict[str, Any]:
         """The settings as the manifest records them (JSON types).
@@ -206,6 +222,9 @@ class LeaderboardSpec:
             "test_size": self.test_size,
             "n_boot": self.n_boot,
             "tuning_seed": self.tuning_seed,
+            "tuning_from": self.tuning_from,
+            "cuts": self.cuts,
+            "horizon": self.horizon,
             "protocols": {p: PROTOCOLS[p] for p in self.protocols},
             "seeds": {name: list(seeds) for name, seeds in self.seeds.items()},
             "models": [
@@ -264,6 +283,10 @@ class Unit:
     todo : tuple
         ``(entry, settings)`` per cell; ``settings`` is what the cell records and a rerun
         must match.
+    tuning : numpy.ndarray or None
+        Sessions kept out of every test set (indices into ``sessions``).
+    period : (int, str) or None
+        The temporal protocol's cut (seconds since the epoch) and horizon.
     """
 
     sessionization: str
@@ -273,7 +296,8 @@ class Unit:
     n_test: int
     k: int
     todo: tuple[tuple[Entry, dict[str, Any]], ...]
-    tuning_seed: int | None = 0
+    tuning: np.ndarray | None = None
+    period: tuple[int, str] | None = None
 
     def key(self, entry: Entry) -> str:
         """The store key of an entry's cell."""
@@ -298,6 +322,7 @@ def plan_cells(
     sessions: Mapping[str, Sessions],
     store: RunStore | None = None,
     log: Callable[[str], None] | None = None,
+    tuning_source: Sessions | None = None,
 ) -> list[Unit]:
     """The units of cells of ``spec`` on ``sessions``, without the cells ``store`` has.
 
@@ -310,6 +335,8 @@ def plan_cells(
         Finished cells in it are skipped (a cell of other settings is an error).
     log : callable, optional
         Receives a line for each skipped cell.
+    tuning_source : Sessions, optional
+        The ``spec.tuning_from`` sessions, when ``sessions`` does not hold them.
 
     Returns
     -------
@@ -317,43 +344,83 @@ def plan_cells(
         Every (sessionization, protocol, seed), also those with nothing left to compute.
     """
     units = []
+    tunings = _tunings(spec, sessions, tuning_source)
     for sname, seeds in spec.seeds.items():
         usable = _usable(sessions[sname])
-        fingerprint = usable.fingerprint()
         n_test = min(spec.test_size, (len(usable) - 1) // 2)
         for protocol in spec.protocols:
-            for seed in seeds:
-                args = (sname, protocol, seed, usable, n_test, spec.k)
-                unit = Unit(*args, (), spec.tuning_seed)
-                todo = []
-                for entry in spec.entries:
-                    settings = {
-                        "sessionization": sname,
-                        "protocol": protocol,
-                        "seed": seed,
-                        "model": entry.model,
-                        "params": entry.full_params(),
-                        "test_size": n_test,
-                        "k": spec.k,
-                        "tuning_seed": spec.tuning_seed,
-                        "sessions_fingerprint": fingerprint,
-                    }
-                    if store is None or not store.done(unit.key(entry), settings):
-                        todo.append((entry, settings))
-                    elif log is not None:
-                        log(f"{sname} {protocol} seed {seed} {entry.key}: done, skipped")
-                units.append(replace(unit, todo=tuple(todo)))
+            runs: list[tuple[int, tuple[int, str] | None]] = [(seed, None) for seed in seeds]
+            if protocol == "temporal":  # the "seeds" are the rolling periods, oldest first
+                cuts = rolling_cuts(usable, spec.cuts, spec.horizon)
+                runs = [(i, (c.value // 10**9, spec.horizon)) for i, c in enumerate(cuts)]
+            for seed, period in runs:
+                args = (sname, protocol, seed, usable, n_test, spec.k, ())
+                unit = Unit(*args, tunings[sname], period)
+                units.append(_with_todo(unit, spec, store, log))
     return units
 
 
+def _with_todo(
+    unit: Unit, spec: LeaderboardSpec, store: RunStore | None, log: Callable[[str], None] | None
+) -> Unit:
+    """The unit with the cells still to compute (with the settings each cell records)."""
+    common = {
+        "sessionization": unit.sessionization,
+        "protocol": unit.protocol,
+        "seed": unit.seed,
+        "test_size": unit.n_test if unit.period is None else None,
+        "k": spec.k,
+        "tuning_seed": spec.tuning_seed,
+        "tuning_from": spec.tuning_from if spec.tuning_seed is not None else None,
+        "sessions_fingerprint": unit.sessions.fingerprint(),
+    }
+    if unit.period is not None:
+        common["period"] = [str(pd.Timestamp(unit.period[0], unit="s")), unit.period[1]]
+    todo = []
+    for entry in spec.entries:
+        settings = {**common, "model": entry.model, "params": entry.full_params()}
+        if store is None or not store.done(unit.key(entry), settings):
+            todo.append((entry, settings))
+        elif log is not None:
+            where = f"{unit.sessionization} {unit.protocol} seed {unit.seed} {entry.key}"
+            log(f"{where}: done, skipped")
+    return replace(unit, todo=tuple(todo))
+
+
+def _tunings(
+    spec: LeaderboardSpec, sessions: Mapping[str, Sessions], source: Sessions | None
+) -> dict[str, Any]:
+    """Each sessionization's tuning set (indices into its usable sessions), or None."""
+    if spec.tuning_seed is None:
+        return dict.fromkeys(spec.seeds)
+    source = sessions.get(spec.tuning_from) if source is None else source
+    if source is None:
+        raise ValueError(
+            f"the tuning set is drawn from {spec.tuning_from} sessions: give them (or "
+            "tuning_seed=None)"
+        )
+    source = _usable(source)
+    size = min(spec.test_size, (len(source) - 1) // 2)
+    chosen = tuning_sessions(source, size, spec.tuning_seed)
+    return {
+        name: chosen
+        if name == spec.tuning_from
+        else sessions_sharing_pairs(_usable(sessions[name]), source, chosen)
+        for name in spec.seeds
+    }
+
+
 # --------------------------------------------------------------------------- compute
-def _split(unit: Unit) -> Split | HeldOutSplit:
+def _split(unit: Unit) -> Split | HeldOutSplit | TemporalSplit:
     """The split of a unit's protocol and seed (its tuning set kept out of the test set)."""
-    s, size, seed = unit.sessions, unit.n_test, unit.seed
-    tuning = None if unit.tuning_seed is None else tuning_sessions(s, size, unit.tuning_seed)
+    s, size, seed, tuning = unit.sessions, unit.n_test, unit.seed, unit.tuning
     if unit.protocol == "last":
         return next_event_split(s, size, seed, drop_short=True, tuning=tuning)
-    return held_out_split(s, size, validation_size=0, seed=seed, tuning=tuning)
+    if unit.protocol == "prefix":
+        return held_out_split(s, size, validation_size=0, seed=seed, tuning=tuning)
+    assert unit.period is not None
+    cut, horizon = unit.period
+    return temporal_split(s, pd.Timestamp(cut, unit="s"), horizon, exclude=tuning)
 
 
 def _cell_record(
@@ -590,6 +657,7 @@ def export_leaderboard(
     spec: LeaderboardSpec,
     sessions: Mapping[str, Sessions],
     data: Mapping[str, Any] | None = None,
+    tuning_source: Sessions | None = None,
 ) -> Leaderboard:
     """Summarize every cell of ``spec``; write the tables and the manifest.
 
@@ -601,12 +669,14 @@ def export_leaderboard(
         The sessions the cells were computed on.
     data : mapping, optional
         The data's identity (:func:`sessrec.store.data_identity`).
+    tuning_source : Sessions, optional
+        As for :func:`plan_cells`.
 
     Returns
     -------
     Leaderboard
     """
-    units = plan_cells(spec, sessions)  # every cell, as planned without the store
+    units = plan_cells(spec, sessions, tuning_source=tuning_source)  # every cell
     cells, ranks = _collect(store, units)
     table = summarize(cells, ranks, n_boot=spec.n_boot)
     paired = paired_tests(cells, ranks, n_boot=spec.n_boot)
@@ -646,6 +716,10 @@ def run_leaderboard(
     k: int = 10,
     n_boot: int = 1000,
     tuning_seed: int | None = 0,
+    tuning_from: str = "customer",
+    cuts: int = 3,
+    horizon: str = "30D",
+    tuning_source: Sessions | None = None,
     data: Mapping[str, Any] | None = None,
     reuse: Sequence[str | os.PathLike[str]] = (),
     log: Callable[[str], None] | None = None,
@@ -672,8 +746,11 @@ def run_leaderboard(
     test_size : int, default 1000
     k : int, default 10
     n_boot : int, default 1000
-    tuning_seed : int or None, default 0
-        See :class:`LeaderboardSpec`.
+    tuning_seed, tuning_from, cuts, horizon
+        See :class:`LeaderboardSpec` (``protocols`` may add ``"temporal"``, which needs event
+        times).
+    tuning_source : Sessions, optional
+        The ``tuning_from`` sessions when ``sessions`` does not hold them.
     data : mapping, optional
         The data's identity for the manifest.
     reuse : sequence of path-like, default ()
@@ -705,13 +782,16 @@ def run_leaderboard(
         k,
         n_boot,
         tuning_seed,
+        tuning_from,
+        cuts,
+        horizon,
     )
     jobs = check_int(jobs, "jobs", 1)
     with RunStore(out, _FORMAT, cells="cells", what="the leaderboard folder") as store:
         store.extra = {"jobs": jobs}
-        units = plan_cells(spec, sessions, store, log)
+        units = plan_cells(spec, sessions, store, log, tuning_source)
         compute_cells(units, store, reuse=reuse, jobs=jobs, log=log)
-        return export_leaderboard(store, spec, sessions, data)
+        return export_leaderboard(store, spec, sessions, data, tuning_source)
 
 
 # --------------------------------------------------------------------------- read

@@ -141,8 +141,9 @@ def leaderboard_entries(
 ) -> list[Entry]:
     """Every model of the leaderboard, in table order.
 
-    The count baselines, SKNN and V-SKNN with their registry defaults, word2vec with gensim's
-    defaults and, when ``tuned`` is given, word2vec with those parameters.
+    The count baselines, the session-kNN models (SKNN, V-SKNN, STAN, VSTAN) with their registry
+    defaults (STAN's and VSTAN's are the published ones), word2vec with gensim's defaults and,
+    when ``tuned`` is given, word2vec with those parameters.
 
     Parameters
     ----------
@@ -157,6 +158,7 @@ def leaderboard_entries(
     list of Entry
     """
     names = ["popularity", "ar", "cosine", "markov", "sr", "window", "sknn", "vsknn"]
+    names += ["stan", "vstan"]
     entries = [Entry(n, n, {}, MODELS[n].label, "defaults") for n in names if n in MODELS]
     entries.append(Entry("word2vec", "word2vec", {}, "Word2vec (defaults)", "defaults"))
     if tuned is not None:

@@ -44,6 +44,7 @@ __all__ = [
     "TemporalSplit",
     "next_event_split",
     "rolling_cuts",
+    "sessions_sharing_pairs",
     "split_identity",
     "temporal_split",
     "tuning_sessions",
@@ -137,6 +138,39 @@ def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.n
         Indices into ``sessions``.
     """
     return next_event_split(sessions, size, seed, drop_short=True).validation_sessions
+
+
+def sessions_sharing_pairs(sessions: Sessions, source: Sessions, chosen: np.ndarray) -> np.ndarray:
+    """The sessions of ``sessions`` holding an event of the last pair of a chosen ``source``
+    session (the same item at the same time): a tuning set carried to another sessionization.
+
+    A selection made on the tuning pairs of one sessionization (say customer sessions) looked
+    at those purchases; in another sessionization of the same purchases (invoices, 30-minute
+    gaps) the sessions holding them are its tuning set, kept out of its test sets in turn.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        With event times.
+    source : Sessions
+        With event times.
+    chosen : array of int
+        Indices into ``source`` (e.g. :func:`tuning_sessions` of it).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Sorted indices into ``sessions``.
+    """
+    if sessions.times is None or source.times is None:
+        raise ValueError("carrying a tuning set across sessionizations needs event times")
+    idx = np.asarray(chosen, dtype=np.int64)
+    ends = source.offsets[idx + 1]
+    pos = np.concatenate([ends - 2, ends - 1])
+    wanted = pd.MultiIndex.from_arrays([source.times[pos], source.vocab[source.items[pos]]])
+    events = pd.MultiIndex.from_arrays([sessions.times, sessions.vocab[sessions.items]])
+    hit = events.isin(wanted)
+    return np.unique(sessions.session_index[hit])
 
 
 def _tuning_positions(tuning: np.ndarray, kept: np.ndarray | None, n: int) -> np.ndarray:

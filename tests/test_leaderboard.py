@@ -18,6 +18,7 @@ from sessrec.cli import main
 from sessrec.leaderboard import (
     Entry,
     LeaderboardError,
+    LeaderboardSpec,
     leaderboard_entries,
     paired_tests,
     quick_entries,
@@ -37,7 +38,10 @@ def chain_sessions(n: int, seed: int, length: tuple[int, int] = (3, 9)) -> Sessi
     for _ in range(n):
         start = int(rng.integers(15))
         lists.append([f"p{(start + j) % 15:02d}" for j in range(int(rng.integers(*length)))])
-    return Sessions.from_lists(lists)
+    s = Sessions.from_lists(lists)
+    # a purchase an hour over about a year, sessions interleaved in time
+    times = 1_293_840_000 + 3600 * rng.permutation(s.n_events)
+    return Sessions(s.vocab, s.items, s.offsets, s.ids, np.sort(times))
 
 
 SESSIONS = {"customer": chain_sessions(80, 0), "invoice": chain_sessions(120, 1, (2, 5))}
@@ -438,7 +442,7 @@ def test_cli_leaderboard_quick_on_synthetic_data(tmp_path: Path, capsys) -> None
     )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["cells"] == 4 and "best invoice/prefix" in result
+    assert result["cells"] == 6 and "best invoice/temporal" in result  # 2 models x 3 protocols
     assert read_leaderboard(out).manifest["provenance"]["data"]["quick"] is True
     assert main(["leaderboard", "--dataset", "synthetic", "--models", "nope"]) == 2
     assert "unknown leaderboard row" in capsys.readouterr().err
@@ -500,3 +504,34 @@ def test_context_curve() -> None:
     model = make_model("sr").fit(held.train)
     assert sr.loc["1", "recall"] == pytest.approx(evaluate(model, held.test.pairs)["recall"])
     assert sr.loc["1", "items_used"] == 1
+
+
+def test_temporal_panels_and_the_tuning_set_in_every_sessionization(tmp_path: Path) -> None:
+    from sessrec.leaderboard import _split, plan_cells
+    from sessrec.split import sessions_sharing_pairs
+
+    entries = [Entry("sr", "sr", {}, "SR"), Entry("popularity", "popularity", {}, "Pop")]
+    kw = {"entries": entries, "seeds": {"customer": (0,), "invoice": (0,)}, "test_size": 15}
+    protocols = ["last", "prefix", "temporal"]
+    board = run_leaderboard(
+        SESSIONS, out=tmp_path / "b", protocols=protocols, n_boot=50, horizon="4D", **kw
+    )
+    temporal = board.cells[board.cells.protocol == "temporal"]
+    assert sorted(set(temporal.seed)) == [0, 1, 2]  # the three rolling periods
+    assert set(board.table.protocol) == {"last", "prefix", "temporal"}
+    spec = LeaderboardSpec(
+        tuple(entries), {"customer": (0,), "invoice": (0,)}, tuple(protocols), 15, horizon="4D"
+    )
+    units = plan_cells(spec, SESSIONS)
+    tuning = {u.sessionization: set(u.tuning.tolist()) for u in units}
+    customer = SESSIONS["customer"]
+    assert tuning["customer"] == set(tuning_sessions(customer, 15, 0).tolist())
+    assert tuning["invoice"] == set(
+        sessions_sharing_pairs(SESSIONS["invoice"], customer, tuning_sessions(customer, 15, 0))
+    )
+    for unit in units:  # selection never touches test, whatever the protocol
+        split = _split(unit)
+        tested = split.test_sessions if unit.protocol == "last" else split.test.sessions
+        assert not set(np.asarray(tested).tolist()) & tuning[unit.sessionization]
+        if unit.protocol == "temporal":
+            assert split.train.times.max() < unit.period[0]
