@@ -691,8 +691,12 @@ def export_leaderboard(
             "median_length": float(np.median(usable.lengths)) if len(usable) else 0.0,
             "fingerprint": usable.fingerprint(),
         }
+    # what identifies each split: it differs when a test (or validation) set differs
+    splits = {
+        f"{u.sessionization}/{u.protocol}/seed-{u.seed}": split_identity(_split(u)) for u in units
+    }
     manifest = store.export(
-        {**spec.manifest(), "sessionizations": described},
+        {**spec.manifest(), "sessionizations": described, "splits": splits},
         {"fit_seconds_total": float(cells["fit_seconds"].sum()), "complete": True},
         data=data,
         tables={
