@@ -21,6 +21,11 @@ from sessrec.models import MODELS
 FACTORIES: dict[str, Callable[[], SessionRecommender]] = dict(MODELS.items())
 # word2vec: more epochs than the default 5 on tiny data; workers=1 for bit-reproducibility.
 FACTORIES["word2vec"] = lambda: MODELS["word2vec"](epochs=20, workers=1, seed=0)
+# gru4rec (registered only with the `neural` extra): a small network, a few quick epochs.
+if "gru4rec" in MODELS:
+    FACTORIES["gru4rec"] = lambda: MODELS["gru4rec"](
+        hidden_size=32, batch_size=16, n_sample=16, learning_rate=0.1, epochs=5, seed=0
+    )
 
 #: Models expected to rank the known successor first on sessions cycling a -> b -> c -> ...
-SEQUENCE_AWARE: frozenset[str] = frozenset({"markov", "sr"})
+SEQUENCE_AWARE: frozenset[str] = frozenset({"markov", "sr", "gru4rec"})
