@@ -45,6 +45,9 @@ def set_threads(n: int) -> int:
 def xe_loss(scores: torch.Tensor, offset: torch.Tensor | None = None) -> torch.Tensor:
     """Cross-entropy of each row's own column: ``-log softmax(scores_i - offset)_i``.
 
+    Computed as an exact log-softmax (the original takes the log of the softmax plus 1e-24,
+    which differs only for probabilities below about 1e-24).
+
     Parameters
     ----------
     scores : torch.Tensor

@@ -11,7 +11,8 @@ versions get wrong (Hidasi & Czapp, RecSys 2023):
   gradient through that step only (the hidden state carried over is a constant);
 * **shared negative samples**: the other lanes' targets are each row's negatives, plus
   ``n_sample`` extra items drawn per step, shared by every row, with probability proportional
-  to ``count ** sample_alpha`` (:class:`NegativeSampler`);
+  to ``count ** sample_alpha`` (:class:`NegativeSampler`); as in the original, a negative that
+  happens to be the row's own target (another lane's equal target, or a sample) stays;
 * **losses**: ``"bpr-max"`` (a softmax over the negatives weights BPR's sigmoid, plus
   ``bpreg`` times the softmax-weighted squared scores; scores pass an ELU first) or
   ``"cross-entropy"`` over target + negatives, optionally with the logQ correction (each
