@@ -128,6 +128,30 @@ def test_negatives_follow_popularity_power(alpha: float) -> None:
     assert stats.chisquare(observed, wrong * draws.size).pvalue < 1e-6
 
 
+@needs_torch
+@pytest.mark.parametrize("alpha", [0.0, 0.75])
+def test_training_draws_negatives_by_popularity_power(alpha: float) -> None:
+    """The negatives an epoch trains on: ``n_sample`` per step, ∝ training count ** alpha."""
+    train = Sessions.from_lists(chain_sessions(200, seed=12) + [["POST"] * 600])  # skewed
+    model = prepared(GRU4Rec(hidden_size=3, batch_size=8, n_sample=200, sample_alpha=alpha), train)
+    seen: list[np.ndarray] = []
+    step = model._net.step
+
+    def spy(x, y, negatives, *rest):  # noqa: ANN001, ANN002, ANN202
+        seen.append(negatives)
+        return step(x, y, negatives, *rest)
+
+    model._net.step = spy
+    model._train_epoch(0)
+    model._end_training()
+    assert {s.size for s in seen} == {200}
+    observed = np.bincount(np.concatenate(seen), minlength=model.n_items)
+    share = model.item_counts_**alpha / (model.item_counts_**alpha).sum()
+    assert stats.chisquare(observed, share * observed.sum()).pvalue > 1e-3
+    wrong = model.item_counts_ ** (alpha + 0.25)
+    assert stats.chisquare(observed, wrong / wrong.sum() * observed.sum()).pvalue < 1e-6
+
+
 def test_sampler_blocks_do_not_change_the_draws() -> None:
     w = np.arange(1.0, 30.0)
     a = NegativeSampler(w, 5, np.random.default_rng(3), block=5)  # one step per block
