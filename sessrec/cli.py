@@ -138,11 +138,11 @@ def _add_sessions_command(sub: Any) -> None:
 
 def _add_evaluate_command(sub: Any) -> None:
     """The ``evaluate`` command's options."""
-    from .models import MODELS
+    from .models import MODELS, OPTIONAL_MODELS
 
     ev = sub.add_parser("evaluate", help="evaluate a model on a split of the data")
     _add_dataset_args(ev)
-    ev.add_argument("--model", choices=sorted(MODELS), required=True)
+    ev.add_argument("--model", choices=sorted({*MODELS, *OPTIONAL_MODELS}), required=True)
     _add_param_arg(ev)
     _add_split_args(ev)
     ev.add_argument(
