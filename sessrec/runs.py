@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int, check_k
@@ -59,11 +60,18 @@ class RunSet:
         ``split_seed, model_seed, recall, mrr, ndcg, n, fit_seconds, epochs, best_epoch``.
     manifest : dict
         Settings, fingerprint, provenance and timing.
+    ranks : pandas.DataFrame
+        ``split_seed, query, rank``: the rank of the truth for every test query of every seed
+        (0 = not in the top k; ``query`` numbers a seed's test pairs from 0), from which the
+        per-query scores of two run sets on the same split seed can be compared pair by pair
+        (:func:`sessrec.metrics.scores_from_ranks`, :func:`sessrec.compare.paired_test`).
+        Empty when the cells are not at hand.
     """
 
     history: pd.DataFrame
     test: pd.DataFrame
     manifest: dict[str, Any]
+    ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self, metrics: Sequence[str] = ("recall", "mrr", "ndcg")) -> pd.Series:
         """Mean and standard deviation of the test metrics over seeds.
@@ -179,7 +187,7 @@ def train_runs(
                 + "  ".join(f"{m}@{k} {scores[m]:.4f}" for m in metrics)
                 + f"  ({record['fit_seconds']:.0f} s)"
             )
-        runs = _collect(store, seeds)
+        runs = _collect(store, seeds, k)
         manifest = store.export(
             {"name": name, **settings, "split_seeds": seeds},
             {
@@ -190,7 +198,7 @@ def train_runs(
             data=data,
             tables={"history.csv": runs.history, "test.csv": runs.test},
         )
-    return RunSet(runs.history, runs.test, manifest)
+    return RunSet(runs.history, runs.test, manifest, runs.ranks)
 
 
 def _run(
@@ -249,10 +257,22 @@ def _run(
     }
 
 
-def _collect(store: RunStore, seeds: Sequence[int]) -> RunSet:
-    histories, tests = [], []
+def _ranks(seed: int, record: Mapping[str, Any], k: int, where: Path) -> pd.DataFrame:
+    """A cell's ranks as ``split_seed, query, rank``, refusing ranks outside ``0..k``."""
+    ranks = np.asarray(record.get("ranks", []))
+    if ranks.ndim != 1 or ranks.dtype.kind not in "iu" or not ((ranks >= 0) & (ranks <= k)).all():
+        raise RunSetError(
+            f"{where} holds ranks that are not whole numbers from 0 to k={k}; delete it and "
+            "rerun the same command to recompute that cell"
+        )
+    return pd.DataFrame({"split_seed": seed, "query": np.arange(ranks.size), "rank": ranks})
+
+
+def _collect(store: RunStore, seeds: Sequence[int], k: int) -> RunSet:
+    histories, tests, ranks = [], [], []
     for seed in seeds:
         record = store.read(f"seed-{seed}")
+        ranks.append(_ranks(seed, record, k, store.path(f"seed-{seed}")))
         h = pd.DataFrame(record["history"])
         if not h.empty:
             h.insert(0, "split_seed", seed)
@@ -268,11 +288,15 @@ def _collect(store: RunStore, seeds: Sequence[int]) -> RunSet:
             }
         )
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    return RunSet(history, pd.DataFrame(tests), {})
+    every = pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()
+    return RunSet(history, pd.DataFrame(tests), {}, every)
 
 
 def read_runs(folder: str | os.PathLike[str]) -> RunSet:
     """Read a run set written by :func:`train_runs` (pandas only).
+
+    The tables give the history and the test metrics; the per-seed cells, when every one is
+    there, give :attr:`RunSet.ranks`.
 
     Parameters
     ----------
@@ -286,7 +310,7 @@ def read_runs(folder: str | os.PathLike[str]) -> RunSet:
     Raises
     ------
     RunSetError
-        If the folder has no manifest or tables.
+        If the folder has no manifest or tables, or a cell's ranks are damaged.
     """
     folder = Path(folder)
     missing = [f for f in ("manifest.json", "test.csv") if not (folder / f).is_file()]
@@ -299,4 +323,11 @@ def read_runs(folder: str | os.PathLike[str]) -> RunSet:
     test = pd.read_csv(folder / "test.csv")
     hist_path = folder / "history.csv"
     history = pd.read_csv(hist_path) if hist_path.stat().st_size > 1 else pd.DataFrame()
-    return RunSet(history, test, manifest)
+    store = RunStore(folder, _FORMAT)  # reads the cells; takes no lock
+    cells = [int(s) for s in test["split_seed"] if store.path(f"seed-{int(s)}").is_file()]
+    ranks = pd.DataFrame()
+    if cells and len(cells) == len(test):
+        k = int(manifest.get("k", 10))
+        parts = [_ranks(s, store.read(f"seed-{s}"), k, store.path(f"seed-{s}")) for s in cells]
+        ranks = pd.concat(parts, ignore_index=True)
+    return RunSet(history, test, manifest, ranks)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from test_models import clustered_sessions
 
+from sessrec.metrics import scores_from_ranks
 from sessrec.results import result_folder
 from sessrec.runs import RunSetError, read_runs, train_runs
 
@@ -64,4 +66,28 @@ def test_committed_word2vec_runs_are_readable() -> None:
     assert runs.manifest == manifest
     assert len(runs.test) == len(manifest["split_seeds"])
     assert isinstance(runs.history, pd.DataFrame) and not runs.history.empty
+    assert len(runs.ranks) == len(runs.test) * manifest["test_size"]
     assert "/" not in manifest["provenance"]["data"]["source"]  # a file name, never a path
+
+
+def test_ranks_give_the_test_metrics_pair_by_pair(runs_folder: Path, tmp_path: Path) -> None:
+    runs = read_runs(runs_folder)
+    assert list(runs.ranks.columns) == ["split_seed", "query", "rank"]
+    assert runs.ranks.groupby("split_seed").size().tolist() == [30, 30]
+    for seed, group in runs.ranks.groupby("split_seed"):
+        recall = scores_from_ranks(group["rank"].to_numpy(), ["recall"])["recall"].mean()
+        mrr = scores_from_ranks(group["rank"].to_numpy(), ["mrr"])["mrr"].mean()
+        row = runs.test.set_index("split_seed").loc[seed]
+        assert recall == pytest.approx(row["recall"]) and mrr == pytest.approx(row["mrr"])
+    # a rank outside 0..k in a cell is refused with one line naming the cell
+    copy = tmp_path / "copy"
+    shutil.copytree(runs_folder, copy)
+    cell = json.loads((copy / "seed-1.json").read_text())
+    cell["ranks"][0] = 11
+    (copy / "seed-1.json").write_text(json.dumps(cell))
+    with pytest.raises(RunSetError, match=r"seed-1\.json holds ranks .* 0 to k=10"):
+        read_runs(copy)
+    # without every cell (tables only) the ranks are empty, the rest reads as before
+    (copy / "seed-1.json").unlink()
+    partial = read_runs(copy)
+    assert partial.ranks.empty and len(partial.test) == 2
