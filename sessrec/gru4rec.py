@@ -209,14 +209,6 @@ class NegativeSampler:
 
 
 # ---------------------------------------------------------------------- validation
-def _check_int(value: object, name: str) -> int:
-    lo, hi = _INT_RANGES[name]
-    v = check_int(value, name, lo)
-    if v > hi:
-        raise ValueError(f"{name} must be an int from {lo} to {hi:,}, got {value!r}")
-    return v
-
-
 def _check_float(value: object, name: str) -> float:
     lo, hi, lo_open, hi_open = _FLOAT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -357,7 +349,7 @@ class GRU4Rec(IterativeRecommender):
             ("seed", seed),
             ("threads", threads),
         ):
-            setattr(self, name, _check_int(value, name))
+            setattr(self, name, check_int(value, name, *_INT_RANGES[name]))
         for name, value in (
             ("learning_rate", learning_rate),
             ("momentum", momentum),
