@@ -50,6 +50,7 @@ from sessrec._modelfiles import (
     TXT_FILE,
     ModelFolderError,
     check_save_folder,
+    check_state_meta,
     decode_id,
     encode_id,
     read_sidecar,
@@ -404,13 +405,7 @@ class Item2Vec(IterativeRecommender):
         targets = {"vectors": model.wv.vectors}
         targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
         state = read_state(path, {k: v.shape for k, v in targets.items()}, hint)
-        meta, own = state["meta"], self._state_meta()
-        for key in ("format", "version", "params", "train_fingerprint"):
-            if meta.get(key) != own[key]:
-                raise ModelFolderError(
-                    f"the training state {path} was written for other {key.replace('_', ' ')} "
-                    f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
-                )
+        check_state_meta(state["meta"], self._state_meta(), path, hint)
         done = state["epochs_done"]
         if done > self.epochs:
             raise ModelFolderError(
