@@ -7,7 +7,9 @@ import numbers
 __all__ = ["check_int", "check_k"]
 
 
-def check_int(value: object, name: str, minimum: int | None = None) -> int:
+def check_int(
+    value: object, name: str, minimum: int | None = None, maximum: int | None = None
+) -> int:
     """Validate an integer argument.
 
     Parameters
@@ -18,6 +20,8 @@ def check_int(value: object, name: str, minimum: int | None = None) -> int:
         Argument name used in the message.
     minimum : int, optional
         Smallest allowed value.
+    maximum : int, optional
+        Largest allowed value (with ``minimum``: the message names the range).
 
     Returns
     -------
@@ -34,6 +38,8 @@ def check_int(value: object, name: str, minimum: int | None = None) -> int:
         raise ValueError(f"{name} must be an int{bound}, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be an int{bound}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an int from {minimum} to {maximum:,}, got {value!r}")
     return int(value)
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 __all__ = [
     "STALE_AFTER_S",
     "atomic_path",
-    "previous_manifest",
     "sha256_file",
     "sweep_stale_temp",
     "write_text_atomic",
@@ -193,28 +192,3 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def previous_manifest(folder: str | os.PathLike[str], fmt: str) -> dict:
-    """The ``manifest.json`` of a results folder from an earlier run, or ``{}``.
-
-    Missing, unreadable or damaged manifests, and manifests of another ``format``, give ``{}``
-    (the run then starts its history afresh).
-
-    Parameters
-    ----------
-    folder : path-like
-    fmt : str
-        The expected ``"format"`` value (e.g. ``"sessrec.runs"``).
-
-    Returns
-    -------
-    dict
-    """
-    import json
-
-    try:
-        old = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return old if isinstance(old, dict) and old.get("format") == fmt else {}

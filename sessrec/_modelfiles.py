@@ -36,14 +36,17 @@ import pandas as pd
 __all__ = [
     "ModelFolderError",
     "check_save_folder",
+    "check_state_meta",
     "decode_id",
     "encode_id",
+    "load_npz",
     "read_sidecar",
     "read_state",
     "read_vectors",
     "sidecar_items",
     "sidecar_record",
     "sidecar_version",
+    "state_meta",
 ]
 
 SIDECAR = "item2vec.json"
@@ -303,13 +306,11 @@ def read_state(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) -
     ModelFolderError
         If the file is not a complete, consistent state.
     """
-    arrays = _read_npz(path, expected, hint)
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except (ValueError, RecursionError):
-        meta = None
-    if not isinstance(meta, dict):
-        raise ModelFolderError(f"{path}: its 'meta' record is damaged; {hint}")
+    needed = {"vectors", "rng_keys", "rng_rest", "rng_gauss", "epochs_done", "meta", *expected}
+    # the weights plus a little for the rest (meta, RNG); a larger member is refused unread
+    limit = sum(4 * math.prod(s) for s in expected.values()) + 2**20 + 1024 * len(needed)
+    arrays = load_npz(path, needed, limit, hint)
+    meta = state_meta(arrays, path, hint)
     out: dict[str, Any] = {"meta": meta}
     for key, shape in expected.items():
         array = arrays[key]
@@ -325,11 +326,35 @@ def read_state(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) -
     return out
 
 
-def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) -> dict:
-    """The arrays of an ``.npz`` state, after checking names and uncompressed sizes."""
-    needed = {"vectors", "rng_keys", "rng_rest", "rng_gauss", "epochs_done", "meta", *expected}
-    # the weights plus a little for the rest (meta, RNG); a larger member is refused unread
-    limit = sum(4 * math.prod(s) for s in expected.values()) + 2**20 + 1024 * len(needed)
+def load_npz(
+    path: Path, needed: set[str], limit: int, hint: str, *, exact: bool = False
+) -> dict[str, np.ndarray]:
+    """The members ``needed`` of an ``.npz`` training state, checked before they are read.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Read with ``allow_pickle=False``.
+    needed : set of str
+        Member names (without ``.npy``).
+    limit : int
+        Largest total uncompressed size of the members; a larger file is refused unread.
+    hint : str
+        What to do about a bad state, appended to every message.
+    exact : bool, default False
+        Refuse a file that holds other members too.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ModelFolderError
+        If the file is not a readable ``.npz`` with these members within ``limit``.
+    """
     try:
         z = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -339,6 +364,8 @@ def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) ->
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise ModelFolderError(f"{path} is a single array, not a training state (.npz); {hint}")
     with z:
+        if exact and set(z.files) != needed:
+            raise ModelFolderError(f"{path} does not hold a state of this model; {hint}")
         missing = sorted(needed - set(z.files))
         if missing:
             raise ModelFolderError(f"{path} lacks {', '.join(missing)}; {hint}")
@@ -348,6 +375,29 @@ def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) ->
             return {key: z[key] for key in needed}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelFolderError(f"{path} is damaged ({exc}); {hint}") from None
+
+
+def state_meta(arrays: Mapping[str, np.ndarray], path: Path, hint: str) -> dict[str, Any]:
+    """The JSON ``meta`` record of a training state's arrays (see :func:`load_npz`)."""
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise ModelFolderError(f"{path}: its 'meta' record is damaged; {hint}")
+    return meta
+
+
+def check_state_meta(
+    meta: Mapping[str, Any], own: Mapping[str, Any], path: Path, hint: str
+) -> None:
+    """Refuse a training state written for another format, version, parameters or sessions."""
+    for key in ("format", "version", "params", "train_fingerprint"):
+        if meta.get(key) != own[key]:
+            raise ModelFolderError(
+                f"the training state {path} was written for other {key.replace('_', ' ')} "
+                f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
+            )
 
 
 def _rng_state(arrays: Mapping[str, np.ndarray], meta: Mapping, path: Path, hint: str) -> tuple:

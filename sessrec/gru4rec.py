@@ -55,7 +55,6 @@ import json
 import math
 import os
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -65,7 +64,7 @@ from scipy.special import expit
 
 from sessrec._checks import check_int
 from sessrec._io import atomic_path
-from sessrec._modelfiles import ModelFolderError
+from sessrec._modelfiles import ModelFolderError, check_state_meta, load_npz, state_meta
 from sessrec.sessions import Sessions
 from sessrec.training import IterativeRecommender
 
@@ -209,14 +208,6 @@ class NegativeSampler:
 
 
 # ---------------------------------------------------------------------- validation
-def _check_int(value: object, name: str) -> int:
-    lo, hi = _INT_RANGES[name]
-    v = check_int(value, name, lo)
-    if v > hi:
-        raise ValueError(f"{name} must be an int from {lo} to {hi:,}, got {value!r}")
-    return v
-
-
 def _check_float(value: object, name: str) -> float:
     lo, hi, lo_open, hi_open = _FLOAT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -357,7 +348,7 @@ class GRU4Rec(IterativeRecommender):
             ("seed", seed),
             ("threads", threads),
         ):
-            setattr(self, name, _check_int(value, name))
+            setattr(self, name, check_int(value, name, *_INT_RANGES[name]))
         for name, value in (
             ("learning_rate", learning_rate),
             ("momentum", momentum),
@@ -560,19 +551,7 @@ class GRU4Rec(IterativeRecommender):
         for prefix, group in (("w_", self._weights), ("acc_", self._acc), ("mom_", self._mom)):
             targets |= {prefix + k: v for k, v in (group or {}).items()}
         arrays = _read_state(path, targets, hint)
-        try:
-            meta = json.loads(str(arrays["meta"]))
-        except (ValueError, RecursionError):
-            meta = None
-        if not isinstance(meta, dict):
-            raise ModelFolderError(f"{path}: its 'meta' record is damaged; {hint}")
-        own = self._state_meta()
-        for key in ("format", "version", "params", "train_fingerprint"):
-            if meta.get(key) != own[key]:
-                raise ModelFolderError(
-                    f"the training state {path} was written for other {key.replace('_', ' ')} "
-                    f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
-                )
+        check_state_meta(state_meta(arrays, path, hint), self._state_meta(), path, hint)
         done = arrays["epochs_done"]
         if done.shape != () or done.dtype.kind not in "iu" or not 0 <= int(done) <= self.epochs:
             raise ModelFolderError(
@@ -666,24 +645,8 @@ def _gru64(xp: np.ndarray, h: np.ndarray, w_h: np.ndarray) -> np.ndarray:
 def _read_state(path: Path, targets: dict[str, np.ndarray], hint: str) -> dict[str, np.ndarray]:
     """The arrays of a state file, checked against the model's arrays (names, shapes, finite)."""
     needed = {*targets, "epochs_done", "meta"}
-    limit = sum(v.nbytes for v in targets.values()) + 2**20
-    try:
-        z = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no training state at {path}") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFolderError(f"{path} is not a readable training state ({exc}); {hint}") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise ModelFolderError(f"{path} is a single array, not a training state (.npz); {hint}")
-    with z:
-        if set(z.files) != needed:
-            raise ModelFolderError(f"{path} does not hold a state of this model; {hint}")
-        if sum(z.zip.getinfo(f"{k}.npy").file_size for k in needed) > limit + 1024 * len(needed):
-            raise ModelFolderError(f"{path} is larger than a state of this model; {hint}")
-        try:
-            arrays = {key: z[key] for key in needed}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelFolderError(f"{path} is damaged ({exc}); {hint}") from None
+    limit = sum(v.nbytes for v in targets.values()) + 2**20 + 1024 * len(needed)
+    arrays = load_npz(path, needed, limit, hint, exact=True)
     for key, target in targets.items():
         a = arrays[key]
         if a.dtype != np.float32 or a.shape != target.shape or not np.isfinite(a).all():

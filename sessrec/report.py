@@ -100,6 +100,27 @@ def _figures(
     return figures
 
 
+def _overview(results: SweepResults, s: Mapping[str, Any]) -> list[str]:
+    """The summary's first lines: space, trials, epochs, time and scheduler (``s``: its summary)."""
+    return [
+        f"- space `{s['space']}`: {s['n_configs']} configurations of "
+        + ", ".join(f"`{p}`" for p in results.params),
+        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
+        f"{s['failed']} failed"
+        + (
+            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
+            "only what it has trained so far"
+            if s["unfinished"]
+            else ""
+        )
+        + f"), up to {s['max_epochs']} epochs",
+        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
+        f"stopping ({s['epochs_saved_share']:.0%} saved)",
+        f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
+        f"- scheduler: {_scheduler_text(results.manifest.get('scheduler', {}))}",
+    ]
+
+
 def write_report(
     results_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
@@ -131,7 +152,6 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     s = sweep_summary(results)
     metric = results.metric
-    sched = results.manifest.get("scheduler", {})
     figures = _figures(results, s, out, top)
     corr = sweep_rung_correlation(results)
     write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
@@ -139,21 +159,7 @@ def write_report(
     lines = [
         f"# Sweep report: {s['name']}",
         "",
-        f"- space `{s['space']}`: {s['n_configs']} configurations of "
-        + ", ".join(f"`{p}`" for p in results.params),
-        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
-        f"{s['failed']} failed"
-        + (
-            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
-            "only what it has trained so far"
-            if s["unfinished"]
-            else ""
-        )
-        + f"), up to {s['max_epochs']} epochs",
-        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
-        f"stopping ({s['epochs_saved_share']:.0%} saved)",
-        f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
-        f"- scheduler: {_scheduler_text(sched)}",
+        *_overview(results, s),
         "",
         "## Best configuration",
         "",

@@ -91,7 +91,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from sessrec.knn import _check_non_negative, _idf, _latest_positions, _SessionKNN
+from sessrec.knn import SKNN, _check_non_negative, _idf, _latest_positions, _SessionKNN
 from sessrec.sessions import Sessions
 
 __all__ = ["STAN", "VSTAN"]
@@ -226,11 +226,8 @@ class STAN(_SessionKNN):
         norm2 = np.bincount(rows, weights=w * w, minlength=rank.shape[0])
         return sp.csr_matrix((w, rank.indices, rank.indptr), shape=rank.shape), norm2
 
-    def _similarity_values(
-        self, overlap: np.ndarray, rows: np.ndarray, cols: np.ndarray, scale: np.ndarray
-    ) -> np.ndarray:
-        # cosine, computed as SKNN computes it (equal to SKNN's when every weight is 1)
-        return np.sqrt(np.square(overlap) / (scale[rows] * self._session_sizes[cols]))
+    # cosine, computed as SKNN computes it (equal to SKNN's when every weight is 1)
+    _similarity_values = SKNN._similarity_values
 
     def _weighted_by_session(
         self, sims: np.ndarray, rows: np.ndarray, cols: np.ndarray, m: int

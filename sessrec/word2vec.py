@@ -50,6 +50,7 @@ from sessrec._modelfiles import (
     TXT_FILE,
     ModelFolderError,
     check_save_folder,
+    check_state_meta,
     decode_id,
     encode_id,
     read_sidecar,
@@ -212,19 +213,19 @@ class Item2Vec(IterativeRecommender):
         super().__init__()
         if unknown:
             raise ValueError(self._unknown_message(unknown))
-        self.vector_size = self._check_int(vector_size, "vector_size")
-        self.window = self._check_int(window, "window")
-        self.negative = self._check_int(negative, "negative")
+        self.vector_size = check_int(vector_size, "vector_size", *_INT_RANGES["vector_size"])
+        self.window = check_int(window, "window", *_INT_RANGES["window"])
+        self.negative = check_int(negative, "negative", *_INT_RANGES["negative"])
         self.ns_exponent = self._check_float(ns_exponent, "ns_exponent")
         self.alpha = self._check_float(alpha, "alpha")
         self.min_alpha = self._check_float(min_alpha, "min_alpha")
-        self.epochs = self._check_int(epochs, "epochs")
+        self.epochs = check_int(epochs, "epochs", *_INT_RANGES["epochs"])
         self.sg = self._check_flag(sg, "sg")
         self.hs = self._check_flag(hs, "hs")
-        self.min_count = self._check_int(min_count, "min_count")
+        self.min_count = check_int(min_count, "min_count", *_INT_RANGES["min_count"])
         self.sample = self._check_float(sample, "sample")
-        self.workers = self._check_int(workers, "workers")
-        self.seed = self._check_int(seed, "seed")
+        self.workers = check_int(workers, "workers", *_INT_RANGES["workers"])
+        self.seed = check_int(seed, "seed", *_INT_RANGES["seed"])
         if self.alpha <= 0 or np.float32(self.alpha) == 0:
             raise ValueError(f"alpha must be > 0 (and not 0 in float32), got {alpha!r}")
         if self.negative == 0 and self.hs == 0:
@@ -246,14 +247,6 @@ class Item2Vec(IterativeRecommender):
         return f"unknown parameter(s) {sorted(unknown)} for model 'word2vec'; valid: " + ", ".join(
             cls.param_names()
         )
-
-    @staticmethod
-    def _check_int(value: object, name: str) -> int:
-        lo, hi = _INT_RANGES[name]
-        v = check_int(value, name, lo)
-        if v > hi:
-            raise ValueError(f"{name} must be an int from {lo} to {hi:,}, got {value!r}")
-        return v
 
     @staticmethod
     def _check_float(value: object, name: str) -> float:
@@ -412,13 +405,7 @@ class Item2Vec(IterativeRecommender):
         targets = {"vectors": model.wv.vectors}
         targets |= {n: getattr(model, n) for n in ("syn1neg", "syn1") if hasattr(model, n)}
         state = read_state(path, {k: v.shape for k, v in targets.items()}, hint)
-        meta, own = state["meta"], self._state_meta()
-        for key in ("format", "version", "params", "train_fingerprint"):
-            if meta.get(key) != own[key]:
-                raise ModelFolderError(
-                    f"the training state {path} was written for other {key.replace('_', ' ')} "
-                    f"({meta.get(key)!r}, this fit: {own[key]!r}); {hint}"
-                )
+        check_state_meta(state["meta"], self._state_meta(), path, hint)
         done = state["epochs_done"]
         if done > self.epochs:
             raise ModelFolderError(

@@ -1,0 +1,172 @@
+"""The package's shape: small modules and functions, imports in one direction, a README map.
+
+The engineering standard: no module over 700 lines, no function over 80 (its docstring aside),
+imports flowing one way (data -> sessions -> split -> ... -> cli) without cycles, and the
+README's Architecture table naming every module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "sessrec"
+MAX_MODULE_LINES = 700
+MAX_FUNCTION_LINES = 80
+
+# Bottom to top; a module imports only from its own layer or the ones before it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("sessrec", "_checks", "_io", "_signals", "_pool", "_modelfiles", "_gru4rec_torch"),
+    ("data",),
+    ("sessions", "_sessions"),
+    ("split",),
+    ("base",),
+    ("metrics", "compare"),
+    ("baselines", "knn", "stan", "training", "word2vec", "gru4rec"),
+    ("models",),
+    ("store",),
+    ("runs", "sweeps", "tune", "_raytune", "leaderboard", "_leaderboard_cells", "summary"),
+    ("analysis", "_analysis_trials", "_analysis_rungs", "_analysis_gains", "plots", "report"),
+    ("results",),
+    ("cli", "_cli_args", "__main__"),
+)
+
+
+def _name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _layer(module: str) -> int:
+    """Index in LAYERS of a module (a subpackage's modules share their package's layer)."""
+    parts = module.split(".")
+    key = parts[1] if len(parts) > 1 else "sessrec"
+    for i, names in enumerate(LAYERS):
+        if key in names:
+            return i
+    raise AssertionError(f"{module} is in no layer of LAYERS; add it")
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def _imports(module: str) -> set[str]:
+    """Package modules ``module`` imports at run time (``if TYPE_CHECKING`` blocks aside)."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = _type_checking_lines(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", 0) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            target = ".".join([*base, node.module] if node.module else base)
+            if not node.level:
+                target = node.module or ""
+            candidates = [f"{target}.{alias.name}" for alias in node.names]
+            if not any(c in MODULES for c in candidates):
+                candidates = [target]
+        else:
+            continue
+        found.update(c for c in candidates if c in MODULES and c != module)
+    return found
+
+
+GRAPH = {module: _imports(module) for module in MODULES}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_is_over_700_lines(module: str) -> None:
+    n = len(MODULES[module].read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_MODULE_LINES, f"{module} has {n} lines; split it along a seam of roles"
+
+
+def test_no_function_is_over_80_lines_besides_its_docstring() -> None:
+    long = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            n = (node.end_lineno or node.lineno) - node.lineno + 1
+            doc = node.body[0]
+            if ast.get_docstring(node) is not None:
+                n -= (doc.end_lineno or doc.lineno) - doc.lineno + 1
+            if n > MAX_FUNCTION_LINES:
+                long.append(f"{module}.{node.name} ({n} lines)")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of a module from a higher layer than its own."""
+    return [
+        f"{module} (layer {_layer(module)}) imports {dep} (layer {_layer(dep)})"
+        for module, deps in sorted(graph.items())
+        for dep in sorted(deps)
+        if _layer(dep) > _layer(module)
+    ]
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (its modules in order, the first repeated), or []."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(path: list[str]) -> list[str]:
+        state[path[-1]] = 1
+        for dep in sorted(graph[path[-1]]):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep) :], dep]
+            if dep not in state and (found := visit([*path, dep])):
+                return found
+        state[path[-1]] = 2
+        return []
+
+    for module in sorted(graph):
+        if module not in state and (found := visit([module])):
+            return found
+    return []
+
+
+def test_imports_flow_from_lower_layers_to_higher_ones() -> None:
+    assert not _upward(GRAPH)
+
+
+def test_the_imports_have_no_cycle() -> None:
+    assert not _cycle(GRAPH), f"import cycle: {' -> '.join(_cycle(GRAPH))}"
+
+
+def test_the_checks_see_an_upward_import_and_a_cycle() -> None:
+    wrong = {**GRAPH, "sessrec.sessions": GRAPH["sessrec.sessions"] | {"sessrec.split"}}
+    assert _upward(wrong) == ["sessrec.sessions (layer 2) imports sessrec.split (layer 3)"]
+    assert _cycle(wrong) == ["sessrec.sessions", "sessrec.split", "sessrec.sessions"]
+    assert "sessrec.sessions" in GRAPH["sessrec.split"]  # the edge the wrong one reverses
+
+
+def test_readme_architecture_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([A-Za-z_][\w.]*)/?`", section))
+    missing = []
+    for module in MODULES:
+        parts = module.split(".")[1:]
+        if not parts or parts[-1] == "__main__":
+            continue
+        if parts[-1] not in named and ".".join(parts) not in named:
+            missing.append(module)
+    assert not missing, f"README's Architecture section does not name {missing}"
