@@ -103,8 +103,8 @@ MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
         {
             "k": [100, 200, 400],
             "sample_size": [500, 2500],
-            "lambda_snh": [1.25, 5.0, 20.0, 80.0],
-            "lambda_inh": [0.5, 2.05, 8.0],
+            "lambda_snh": [5.0, 20.0, 80.0, 320.0],
+            "lambda_inh": [2.05, 8.0, 32.0],
         },
     ),
     "vstan": (
@@ -112,8 +112,8 @@ MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
         {
             "k": [100, 400],
             "sample_size": [500, 2500],
-            "lambda_snh": [1.25, 5.0, 20.0],
-            "lambda_inh": [0.5, 2.05, 8.0],
+            "lambda_snh": [5.0, 20.0, 80.0],
+            "lambda_inh": [2.05, 8.0, 32.0],
             "lambda_idf": [0.0, 1.0, 5.0],
         },
     ),
