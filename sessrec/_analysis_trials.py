@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sessrec.models import make_model
 from sessrec.sweeps import SweepResults
-from sessrec.word2vec import Item2Vec
 
 
 def _metric(results: SweepResults, metric: str | None) -> str:
@@ -122,21 +122,24 @@ def best_trial(results: SweepResults, value: str | None = None) -> pd.Series:
     return top.iloc[0]
 
 
-def default_config(params: Sequence[str]) -> dict[str, Any]:
-    """gensim's default value of each parameter (as :class:`~sessrec.word2vec.Item2Vec` has it).
+def default_config(params: Sequence[str], model: str = "word2vec") -> dict[str, Any]:
+    """The model's default value of each parameter (word2vec: gensim's, as
+    :class:`~sessrec.word2vec.Item2Vec` has it).
 
     Parameters
     ----------
     params : sequence of str
+    model : str, default "word2vec"
+        A registry name (:data:`sessrec.models.MODELS`; a sweep's ``results.model``).
 
     Returns
     -------
     dict
     """
-    defaults = Item2Vec().get_params()
+    defaults = make_model(model).get_params()
     unknown = [p for p in params if p not in defaults]
     if unknown:
-        raise KeyError(f"{unknown} are not word2vec parameters ({sorted(defaults)})")
+        raise KeyError(f"{unknown} are not {model} parameters ({sorted(defaults)})")
     return {p: defaults[p] for p in params}
 
 

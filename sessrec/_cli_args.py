@@ -181,11 +181,41 @@ def _add_train_runs_command(sub: Any) -> None:
 
 def _add_sweep_command(sub: Any) -> None:
     """The ``sweep`` command's options."""
-    sw = sub.add_parser("sweep", help="sweep word2vec hyperparameters on Ray Tune (resumable)")
+    from .models import MODELS, OPTIONAL_MODELS
+    from .sweeps import MODEL_SPACES, SPACES
+
+    sw = sub.add_parser(
+        "sweep",
+        help="sweep a model's hyperparameters on Ray Tune (resumable)",
+        description="Sweep a model's hyperparameters on Ray Tune, scoring each configuration "
+        "on the validation pairs of the split (the tuning set; never a test pair). Models "
+        "trained epoch by epoch (word2vec, gru4rec) report every epoch and ASHA stops weak "
+        "ones early; models fitted once (sknn, vsknn, stan, vstan, ...) are fitted and scored "
+        "once, with no scheduler. Example: sessrec sweep --model sknn --space sknn",
+    )
     _add_dataset_args(sw)
-    sw.add_argument("--space", default="quick", help="report, seed, quick (default quick)")
+    sw.add_argument(
+        "--model",
+        choices=sorted({*MODELS, *OPTIONAL_MODELS}),
+        default="word2vec",
+        help="the registry model to sweep (default word2vec)",
+    )
+    spaces = ", ".join(
+        [f"{n} (word2vec)" for n in SPACES] + [f"{n} ({m})" for n, (m, _) in MODEL_SPACES.items()]
+    )
+    sw.add_argument(
+        "--space",
+        default=None,
+        help=f"a named space of the model: {spaces}; default quick for word2vec, else the "
+        "space named after the model",
+    )
     sw.add_argument("--samples", type=_whole(1), default=None, help="random sample of N configs")
-    sw.add_argument("--max-epochs", type=_whole(1), default=100)
+    sw.add_argument(
+        "--max-epochs",
+        type=_whole(1),
+        default=None,
+        help="epochs of an unstopped trial (default 100; 1 for a model fitted once)",
+    )
     sw.add_argument("--num-cpus", type=_whole(1), default=None, help="CPUs of the local Ray")
     sw.add_argument("--cpus-per-trial", type=_whole(1), default=1)
     sw.add_argument("--address", default=None, help="join this Ray cluster (or RAY_ADDRESS)")
@@ -207,10 +237,11 @@ def _add_sweep_command(sub: Any) -> None:
     sw.add_argument(
         "--scheduler",
         choices=("asha", "sha", "none"),
-        default="asha",
-        help="asha (asynchronous successive halving, default), sha (synchronous: every "
-        "configuration finishes a rung before the best go on) or none (every trial runs "
-        "--max-epochs)",
+        default=None,
+        help="asha (asynchronous successive halving; the default for models trained epoch by "
+        "epoch), sha (synchronous: every configuration finishes a rung before the best go on) "
+        "or none (every trial runs --max-epochs; the default, and the only choice, for a "
+        "model fitted once)",
     )
     sw.add_argument("--no-asha", action="store_true", help="same as --scheduler none")
     sw.add_argument("--grace-period", type=_whole(1), default=1, help="first rung (epochs)")

@@ -1,4 +1,4 @@
-"""Running word2vec trials on Ray Tune (private; used by :mod:`sessrec.tune`).
+"""Running a sweep's trials on Ray Tune (private; used by :mod:`sessrec.tune`).
 
 Only Ray Tune's public API: ``Tuner`` and ``Tuner.restore``, ``ResultGrid`` and ``Result``,
 ``Callback``, ``with_parameters``/``with_resources``. A bookkeeping callback records which
@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from sessrec._io import sha256_file, write_text_atomic
+from sessrec.base import SessionRecommender
+from sessrec.metrics import evaluate_queries
+from sessrec.models import MODELS, make_model
 from sessrec.sessions import Sessions
 from sessrec.store import StoreError
-from sessrec.training import Callback, Report, StopAfter, TrainingState
-from sessrec.word2vec import Item2Vec
+from sessrec.training import Callback, IterativeRecommender, Report, StopAfter, TrainingState
 
 if TYPE_CHECKING:
     from sessrec.tune import SweepSpec
@@ -49,28 +51,34 @@ def trial(
     resume_from: str | None = None,
     save_state: str | None = None,
 ) -> None:
-    """One Ray Tune trial: fit word2vec, report every epoch's validation metrics.
+    """One Ray Tune trial: fit the model, report every epoch's validation metrics.
 
-    With synchronous halving a trial trains one rung: from the training state its previous
-    rung saved (``resume_from``, a folder with one ``config-<id>.npz`` per configuration) up to
-    ``stop_epoch`` of the ``max_epochs`` schedule, and saves its state for the next rung.
+    A model fitted once (not an :class:`~sessrec.training.IterativeRecommender`) is fitted,
+    scored and reported once, as epoch 1 (:func:`_fit_once`). With synchronous halving a trial
+    trains one rung: from the training state its previous rung saved (``resume_from``, a
+    folder with one ``config-<id>.npz`` per configuration) up to ``stop_epoch`` of the
+    ``max_epochs`` schedule, and saves its state for the next rung.
     """
     from ray import tune
 
     cid = int(config["config_id"])
-    model = Item2Vec(
-        **{**spec.fixed, **spec.configs[cid]},
-        epochs=spec.max_epochs,
-        workers=spec.cpus_per_trial,
-    )
     key = spec.metric.partition("@")[0]
+    metrics = ("recall", "mrr") if key == "recall" else (key, "recall")
+    params = {**spec.fixed, **spec.configs[cid]}
     cpu0 = time.process_time()
 
     def report(row: dict[str, Any]) -> None:
-        metrics = {name: float(v) for name, v in row.items()}
-        metrics["cpu_seconds"] = time.process_time() - cpu0  # this trial so far (its process)
-        tune.report(metrics)
+        values = {name: float(v) for name, v in row.items()}
+        values["cpu_seconds"] = time.process_time() - cpu0  # this trial so far (its process)
+        tune.report(values)
 
+    if not spec.iterative:
+        report(_fit_once(make_model(spec.model, **params), train, valid, spec.k, metrics))
+        return
+    names = MODELS[spec.model].param_names()
+    threads = {p: spec.cpus_per_trial for p in ("workers", "threads") if p in names}
+    model = make_model(spec.model, **params, epochs=spec.max_epochs, **threads)
+    assert isinstance(model, IterativeRecommender)
     state = f"config-{cid}.npz"
     callbacks: list[Callback] = [Report(report)]
     if stop_epoch is not None:
@@ -82,8 +90,34 @@ def trial(
                 None if save_state is None else Path(save_state) / state,
             )
         )
-    metrics = ("recall", "mrr") if key == "recall" else (key, "recall")
     model.fit(train, valid, k=spec.k, metrics=metrics, callbacks=callbacks)
+
+
+def _fit_once(
+    model: SessionRecommender,
+    train: Sessions,
+    valid: np.ndarray,
+    k: int,
+    metrics: Sequence[str],
+) -> dict[str, float]:
+    """Fit a model once and score the validation pairs: the row of its only "epoch".
+
+    The metrics are those of :func:`sessrec.metrics.evaluate_queries` on the fitted model,
+    as :class:`~sessrec.training.Evaluate` computes them for an iterative model's epoch.
+
+    Returns
+    -------
+    dict
+        ``epoch`` (1), ``seconds`` (the fit), ``<metric>@<k>`` and ``eval_seconds``.
+    """
+    t0 = time.perf_counter()
+    model.fit(train)
+    row = {"epoch": 1.0, "seconds": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    values = evaluate_queries(model, valid, k, metrics).values
+    row |= {f"{m}@{k}": float(values[m]) for m in metrics}
+    row["eval_seconds"] = time.perf_counter() - t0
+    return row
 
 
 # --------------------------------------------------------------------------- bookkeeping

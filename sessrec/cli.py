@@ -291,18 +291,21 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    name = args.space if args.name is None else _named(args.name, "--name")
+    space = _sweep_space(args.model, args.space)
+    name = space if args.name is None else _named(args.name, "--name")
     from .tune import run_sweep  # after the checks: imports Ray
 
     out = str(_default_out("sweeps") / name) if args.out is None else _named(args.out, "--out")
     split = _split(args)
+    scheduler = "auto" if args.scheduler is None else args.scheduler
     results = run_sweep(
-        args.space,
+        space,
+        model=args.model,
         train=split.train,
         valid=split.validation,
         out=out,
         max_epochs=args.max_epochs,
-        scheduler=None if args.no_asha or args.scheduler == "none" else args.scheduler,
+        scheduler=None if args.no_asha or scheduler == "none" else scheduler,
         grace_period=args.grace_period,
         reduction_factor=args.reduction_factor,
         samples=args.samples,
@@ -333,6 +336,33 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
             f"sweep {name!r} is not finished ({m['counts']['unfinished']} trials left); run "
             "the same command again to resume it"
         )
+
+
+def _sweep_space(model: str, space: str | None) -> str:
+    """``--space``, checked against ``--model`` before any data is read (default: the
+    model's own space; ``quick`` for word2vec)."""
+    from .models import make_model
+    from .sweeps import MODEL_SPACES, SPACES, space_model
+
+    make_model(model)  # a model whose extra is missing: one line naming the install command
+    if space is None:
+        if model == "word2vec":
+            return "quick"
+        if model not in MODEL_SPACES:
+            raise UserError(
+                f"model {model!r} has no named space; sweep it from Python with a grid "
+                "(sessrec.tune.run_sweep(space={...}, model=...))"
+            )
+        return model
+    owner = space_model(space)  # an unknown space: one line listing the known ones
+    if owner != model:
+        mine = [n for n in [*SPACES, *MODEL_SPACES] if space_model(n) == model]
+        raise UserError(
+            f"--space {space} is a space of model {owner!r}, not of --model {model}; choose "
+            + (f"one of {', '.join(mine)}" if mine else "another model")
+            + f" or --model {owner}"
+        )
+    return space
 
 
 def _cmd_sweep_report(args: argparse.Namespace) -> None:

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from sessrec._io import atomic_path, write_text_atomic
-from sessrec.analysis import retrain_commands, sweep_rung_correlation, sweep_summary, top_trials
+from sessrec.analysis import (
+    default_config,
+    retrain_commands,
+    sweep_rung_correlation,
+    sweep_summary,
+    top_trials,
+)
+from sessrec.models import make_model
 from sessrec.sweeps import SweepResults, read_sweep
 
 if TYPE_CHECKING:
@@ -82,9 +89,10 @@ def _figures(
         figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
     except ValueError:  # fewer than two swept parameters: no panel to draw
         pass
-    ax = sp.plot_learning_curves(results, n=top)
-    _save(ax.figure, out / "curves.png")
-    figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
+    if results.iterative:  # a model fitted once has one "epoch": no curve to draw
+        ax = sp.plot_learning_curves(results, n=top)
+        _save(ax.figure, out / "curves.png")
+        figures.append(("curves.png", f"Validation {metric} per epoch, the {top} best trials"))
     sched = results.manifest.get("scheduler", {})
     if sched.get("name") == "asha":
         ax = sp.plot_asha_rungs(
@@ -132,7 +140,10 @@ def write_report(
     ``curves.png`` (learning curves of the ``top`` best trials), ``rungs.png``
     (trials reaching each ASHA rung), ``rung_correlation.csv`` and ``summary.md`` (counts,
     best configuration, top trials, rung correlation, the commands that retrain the best
-    configuration and the default).
+    configuration and the default). A sweep of a model fitted once (no epochs) has no
+    curves, rungs or rung correlation; its summary gives the default's validation score when
+    the default is on the grid, and ``sessrec evaluate`` commands for the best configuration
+    and the default.
 
     Parameters
     ----------
@@ -153,9 +164,9 @@ def write_report(
     s = sweep_summary(results)
     metric = results.metric
     figures = _figures(results, s, out, top)
-    corr = sweep_rung_correlation(results)
-    write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
     cols = ["trial_id", *results.params, f"best_{metric}", "best_epoch", "epochs", "status"]
+    if not results.iterative:
+        cols = [c for c in cols if c not in ("best_epoch", "epochs")]
     lines = [
         f"# Sweep report: {s['name']}",
         "",
@@ -163,31 +174,104 @@ def write_report(
         "",
         "## Best configuration",
         "",
-        f"{metric} {s['best_value']:.4f} (validation) at epoch {s['best_epoch']} of "
-        f"{s['best_trial_epochs']}: "
-        + ", ".join(f"`{k}={v}`" for k, v in s["best_config"].items()),
+        *_best(results, s),
         "",
         f"## Top {top} trials",
         "",
         _md_table(top_trials(results, top)[cols]),
         "",
-        "## Do early rungs rank like the last epoch?",
-        "",
-        f"Spearman correlation of {metric} at each rung with {metric} at the last epoch, over "
-        "the trials that reached both (the trials the scheduler promoted, so the best ones).",
-        "",
-        _md_table(corr, ".3f"),
-        "",
-        "## Retrain on the test pairs",
-        "",
-        "```",
-        *retrain_commands(results),
-        "```",
-        "",
-        "## Figures",
-        "",
-        *[f"![{caption}]({name})\n" for name, caption in figures],
     ]
+    if results.iterative:
+        corr = sweep_rung_correlation(results)
+        write_text_atomic(out / "rung_correlation.csv", corr.to_csv(index=False))
+        lines += [
+            "## Do early rungs rank like the last epoch?",
+            "",
+            f"Spearman correlation of {metric} at each rung with {metric} at the last epoch, "
+            "over the trials that reached both (the trials the scheduler promoted, so the best "
+            "ones).",
+            "",
+            _md_table(corr, ".3f"),
+            "",
+        ]
+    title, commands = _commands(results)
+    lines += [f"## {title}", "", "```", *commands, "```", "", "## Figures", ""]
+    lines += [f"![{caption}]({name})\n" for name, caption in figures]
     path = out / "summary.md"
     write_text_atomic(path, "\n".join(lines))
     return path
+
+
+def _overview(results: SweepResults, s: Mapping[str, Any]) -> list[str]:
+    """The summary's first lines: model, space, trials, epochs, time, scheduler."""
+    space = f"- space `{s['space']}`: {s['n_configs']} configurations of " + ", ".join(
+        f"`{p}`" for p in results.params
+    )
+    unfinished = (
+        f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
+        "only what it has trained so far"
+        if s["unfinished"]
+        else ""
+    )
+    time = f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU"
+    if not results.iterative:
+        return [
+            f"- model `{results.model}`, fitted once per configuration: one fit on the "
+            "training sessions and one score of the validation pairs, its only epoch (no "
+            "scheduler: there is nothing to stop early)",
+            space,
+            f"- trials: {s['trials']} ({s['completed']} completed, {s['failed']} failed"
+            f"{unfinished})",
+            time,
+        ]
+    sched = _scheduler_text(results.manifest.get("scheduler", {}))
+    return [
+        *([f"- model `{results.model}`"] if results.model != "word2vec" else []),
+        space,
+        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
+        f"{s['failed']} failed{unfinished}), up to {s['max_epochs']} epochs",
+        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
+        f"stopping ({s['epochs_saved_share']:.0%} saved)",
+        time,
+        f"- scheduler: {sched}",
+    ]
+
+
+def _best(results: SweepResults, s: Mapping[str, Any]) -> list[str]:
+    """The best configuration's line (and, for other models than word2vec, the default's)."""
+    metric = results.metric
+    config = ", ".join(f"`{k}={v}`" for k, v in s["best_config"].items())
+    at = f" at epoch {s['best_epoch']} of {s['best_trial_epochs']}" if results.iterative else ""
+    lines = [f"{metric} {s['best_value']:.4f} (validation){at}: {config}"]
+    if results.model == "word2vec":  # gensim's default trains 5 epochs: see the retraining
+        return lines
+    default = default_config(results.params, results.model)
+    t = results.trials
+    hit = t[(t[list(default)] == pd.Series(default)).all(axis=1)]
+    shown = ", ".join(f"`{k}={v}`" for k, v in default.items())
+    if hit.empty or hit[f"best_{metric}"].isna().all():
+        return [*lines, "", f"The model's default ({shown}) is not a trial of this sweep."]
+    value = float(hit[f"best_{metric}"].iloc[0])
+    return [*lines, "", f"The model's default ({shown}): {metric} {value:.4f} (validation)."]
+
+
+def _commands(results: SweepResults) -> tuple[str, list[str]]:
+    """The section title and the commands that test the best configuration and the default."""
+    if results.model == "word2vec":
+        return "Retrain on the test pairs", retrain_commands(results)
+    data = results.manifest.get("data", {})
+    split = f" --test-size {data.get('test_size', 1000)} --seed {data.get('split_seed', 0)}"
+    if data.get("sessionization", "customer") != "customer":
+        split += f" --by {data['sessionization']}"
+    fixed = results.manifest.get("fixed", {})
+    best = {**fixed, **sweep_summary(results)["best_config"]}
+    default = make_model(results.model).get_params()
+    commands = []
+    for params in (best, default):
+        shown = "".join(
+            f" --param {k}={'none' if v is None else v}"
+            for k, v in params.items()
+            if v != default.get(k) and k != "epochs"
+        )
+        commands.append(f"sessrec evaluate --model {results.model}{shown}{split}")
+    return "Evaluate on the test pairs", commands

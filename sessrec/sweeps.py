@@ -1,10 +1,14 @@
-"""Word2vec sweeps without Ray: search spaces, rungs and the exported results.
+"""Sweeps without Ray: search spaces, rungs and the exported results.
 
-A sweep (:func:`sessrec.tune.run_sweep`) trains word2vec for every configuration of a search
-space (:data:`SPACES`, :func:`expand_space`) and stops weak configurations at rungs
-(:func:`asha_rungs`). What it exports -- one row per trial, one row per (trial, epoch), a
-manifest -- is read back by :func:`read_sweep` into :class:`SweepResults`, with pandas only:
-analysing a sweep (:mod:`sessrec.analysis`) never needs Ray.
+A sweep (:func:`sessrec.tune.run_sweep`) trains a model of the registry
+(:data:`sessrec.models.MODELS`; word2vec by default) for every configuration of a search space
+(:data:`SPACES` for word2vec, :data:`MODEL_SPACES` for the others, :func:`expand_space`). A
+model trained epoch by epoch (word2vec, GRU4Rec) reports every epoch and weak configurations
+are stopped at rungs (:func:`asha_rungs`); a model fitted once (the session-kNN family) is
+fitted and scored once, its only "epoch", so no scheduler has anything to stop. What a sweep
+exports -- one row per trial, one row per (trial, epoch), a manifest -- is read back by
+:func:`read_sweep` into :class:`SweepResults`, with pandas only: analysing a sweep
+(:mod:`sessrec.analysis`) never needs Ray.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int
+from sessrec.models import MODELS, make_model
 from sessrec.store import StoreError, read_manifest
-from sessrec.word2vec import Item2Vec
+from sessrec.training import IterativeRecommender
 
 __all__ = [
     "ASHA_DEFAULTS",
+    "MODEL_SPACES",
     "SPACES",
     "SweepResults",
     "asha_rungs",
     "expand_space",
+    "is_iterative",
     "read_sweep",
+    "space_model",
     "space_size",
     "sweep_tables",
 ]
@@ -63,9 +71,99 @@ SPACES: dict[str, dict[str, list[Any]]] = {
     "quick": {"window": [3, 9], "negative": [2, 8]},
 }
 
+#: Named search spaces of the other models: space name -> (registry name, grid). Each grid
+#: holds the model's default (its registry default, the published one for STAN and VSTAN) and
+#: has at most ~100 configurations. A sweep scores the validation *pairs* of the next-event
+#: split: each query is one item, so parameters that only weigh the items of a longer query
+#: change nothing there and are not swept (left at their defaults): V-SKNN's ``weighting``,
+#: STAN's ``lambda_spw``, VSTAN's ``lambda_spw`` and ``lambda_ipw`` (every one gives a
+#: one-item query the weight 1), and how many of the query's last items to use.
+#:
+#: * ``"sknn"``: neighbours ``k`` x candidate ``sample_size`` (6 x 5 = 30);
+#: * ``"vsknn"``: ``k`` x ``sample_size`` x ``idf_weighting`` (5 x 3 x 6 = 90);
+#: * ``"stan"``: ``k`` x ``sample_size`` x the neighbour-recency decay ``lambda_snh`` (days)
+#:   x the neighbour-item decay ``lambda_inh`` (3 x 2 x 4 x 3 = 72);
+#: * ``"vstan"``: ``k`` x ``sample_size`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight
+#:   ``lambda_idf`` (2 x 2 x 3 x 3 x 3 = 108).
+MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
+    "sknn": (
+        "sknn",
+        {"k": [25, 50, 100, 200, 400, 800], "sample_size": [250, 500, 1000, 2500, 5000]},
+    ),
+    "vsknn": (
+        "vsknn",
+        {
+            "k": [50, 100, 200, 400, 800],
+            "sample_size": [500, 1000, 5000],
+            "idf_weighting": [0.0, 0.5, 1.0, 2.0, 4.0, 8.0],
+        },
+    ),
+    "stan": (
+        "stan",
+        {
+            "k": [100, 200, 400],
+            "sample_size": [500, 2500],
+            "lambda_snh": [5.0, 20.0, 80.0, 320.0],
+            "lambda_inh": [2.05, 8.0, 32.0],
+        },
+    ),
+    "vstan": (
+        "vstan",
+        {
+            "k": [100, 400],
+            "sample_size": [500, 2500],
+            "lambda_snh": [5.0, 20.0, 80.0],
+            "lambda_inh": [2.05, 8.0, 32.0],
+            "lambda_idf": [0.0, 1.0, 5.0],
+        },
+    ),
+}
+
 #: ASHA settings: rungs at 1, 3, 9, 27 and 81 epochs of 100; a third of the configurations
 #: reaching a rung go on to the next, so most stop after one or three epochs.
 ASHA_DEFAULTS: dict[str, float] = {"grace_period": 1, "reduction_factor": 3}
+
+
+def space_model(name: str) -> str:
+    """The registry name of the model a named space is for.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SPACES` (word2vec) or :data:`MODEL_SPACES`.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        For an unknown space name.
+    """
+    if name in SPACES:
+        return "word2vec"
+    if name in MODEL_SPACES:
+        return MODEL_SPACES[name][0]
+    known = sorted([*SPACES, *MODEL_SPACES])
+    raise ValueError(f"unknown space {name!r}; choose from {known} or a dict")
+
+
+def is_iterative(model: str) -> bool:
+    """Whether a registry model trains epoch by epoch (an
+    :class:`~sessrec.training.IterativeRecommender`, e.g. word2vec) rather than in one fit.
+
+    Parameters
+    ----------
+    model : str
+        A key of :data:`sessrec.models.MODELS`.
+
+    Returns
+    -------
+    bool
+    """
+    make_model(model)  # an unknown or uninstalled model: one clear error
+    return issubclass(MODELS[model], IterativeRecommender)
 
 
 def space_size(space: Mapping[str, Sequence[Any]]) -> int:
@@ -84,17 +182,23 @@ def space_size(space: Mapping[str, Sequence[Any]]) -> int:
 
 
 def expand_space(
-    space: str | Mapping[str, Sequence[Any]], samples: int | None = None, seed: int = 0
+    space: str | Mapping[str, Sequence[Any]],
+    samples: int | None = None,
+    seed: int = 0,
+    model: str = "word2vec",
 ) -> tuple[str, list[dict[str, Any]]]:
     """The configurations of a space: every grid point, or a seeded sample of ``samples``.
 
     Parameters
     ----------
     space : str or mapping
-        A name of :data:`SPACES` or a mapping parameter -> list of values.
+        A name of :data:`SPACES` (word2vec's) or :data:`MODEL_SPACES`, or a mapping
+        parameter -> list of values.
     samples : int, optional
         Draw this many distinct grid points (without replacement) instead of all.
     seed : int, default 0
+    model : str, default "word2vec"
+        The registry name of the model swept; a named space must be one of its spaces.
 
     Returns
     -------
@@ -105,21 +209,40 @@ def expand_space(
     Raises
     ------
     ValueError
-        For an unknown space name, an unknown parameter or an empty value list.
+        For an unknown space name, a space of another model, an unknown parameter, an empty
+        value list, a ``None`` value (the result tables could not tell it from a missing
+        value) or a configuration the model refuses (naming the parameter).
     """
+    iterative = is_iterative(model)
     if isinstance(space, str):
-        if space not in SPACES:
-            raise ValueError(f"unknown space {space!r}; choose from {sorted(SPACES)} or a dict")
-        name, grid = space, SPACES[space]
+        owner = space_model(space)
+        if owner != model:
+            mine = [n for n in [*SPACES, *MODEL_SPACES] if space_model(n) == model]
+            raise ValueError(
+                f"space {space!r} is a space of model {owner!r}, not of {model!r}; choose "
+                + (f"one of {mine}" if mine else "a custom space")
+                + f" or sweep model {owner!r}"
+            )
+        name, grid = space, SPACES[space] if space in SPACES else MODEL_SPACES[space][1]
     else:
         name, grid = "custom", {k: list(v) for k, v in space.items()}
-    valid = set(Item2Vec.param_names()) - {"epochs", "workers"}
+    valid = set(MODELS[model].param_names()) - (
+        {"epochs", "workers", "threads"} if iterative else set()
+    )
     bad = sorted(set(grid) - valid)
     if bad:
-        raise ValueError(f"space has unknown parameter(s) {bad}; valid: {sorted(valid)}")
+        raise ValueError(
+            f"space has unknown parameter(s) {bad} for model {model!r}; valid: {sorted(valid)}"
+        )
     empty = [k for k, v in grid.items() if not v]
     if empty:
         raise ValueError(f"space has no values for {empty}")
+    nones = [k for k, v in grid.items() if any(x is None for x in v)]
+    if nones:
+        raise ValueError(
+            f"space values of {nones} include None, which the results tables cannot tell from "
+            "a missing value; use a number (e.g. a decay long enough to be off)"
+        )
     keys = list(grid)
     total = space_size(grid)
     if samples is None or samples >= total:
@@ -133,7 +256,7 @@ def expand_space(
             idx = np.unravel_index(flat, sizes)
             configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
     for cfg in configs:
-        Item2Vec(**cfg)  # every configuration is valid before anything starts
+        make_model(model, **cfg)  # every configuration is valid before anything starts
     return name, configs
 
 
@@ -170,12 +293,24 @@ class SweepResults:
     history : pandas.DataFrame
         One row per (trial, epoch): ``trial_id``, ``epoch``, the metrics, ``loss``, ``seconds``.
     manifest : dict
-        Space, scheduler, data fingerprint, split, versions, timing.
+        Model, space, scheduler, data fingerprint, split, versions, timing.
     """
 
     trials: pd.DataFrame
     history: pd.DataFrame
     manifest: dict[str, Any]
+
+    @property
+    def model(self) -> str:
+        """The registry name of the model swept (``"word2vec"`` for a manifest from before
+        sweeps of other models, which has no ``model``)."""
+        return str(self.manifest.get("model", "word2vec"))
+
+    @property
+    def iterative(self) -> bool:
+        """Whether the trials trained epoch by epoch; False: each configuration was fitted and
+        scored once (its only "epoch"), and no scheduler stopped a trial."""
+        return bool(self.manifest.get("iterative", True))
 
     @property
     def metric(self) -> str:

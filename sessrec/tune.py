@@ -1,10 +1,17 @@
-"""Hyperparameter sweeps of word2vec on Ray Tune (``pip install 'sessrec[tune]'``).
+"""Hyperparameter sweeps of any registry model on Ray Tune (``pip install 'sessrec[tune]'``).
 
-:func:`run_sweep` trains one :class:`~sessrec.word2vec.Item2Vec` per configuration of a search
-space and reports the validation metrics after every epoch to Ray Tune, whose ASHA scheduler
-stops the weak configurations early. With ``scheduler="sha"`` (synchronous successive halving)
-the sweep runs rung by rung instead, one Ray Tune run per rung: every configuration trains to
-the first rung, the best ``1 / reduction_factor`` continue from the training state they saved
+:func:`run_sweep` trains one model of the registry (:data:`sessrec.models.MODELS`; by default
+word2vec, :class:`~sessrec.word2vec.Item2Vec`) per configuration of a search space and
+reports the validation metrics to Ray Tune. A model trained epoch by epoch (an
+:class:`~sessrec.training.IterativeRecommender`) reports after every epoch, and Ray Tune's
+ASHA scheduler stops the weak configurations early. A model fitted once (SKNN, V-SKNN, STAN,
+VSTAN, the baselines) is fitted once on the training sessions and scored once on the
+validation pairs, reported as its only epoch: such a sweep has ``max_epochs=1`` and no
+scheduler, since there is nothing to stop (its manifest says ``"iterative": false``).
+
+With ``scheduler="sha"`` (synchronous successive halving) the sweep runs rung by rung
+instead, one Ray Tune run per rung: every configuration trains to the first rung, the best
+``1 / reduction_factor`` continue from the training state they saved
 (:meth:`sessrec.word2vec.Item2Vec.fit` with ``resume_from``/``save_state``; bit-identical to
 uninterrupted training with ``workers=1``) to the next rung, and so on. The training sessions
 and validation pairs are put in Ray's object store once (:func:`ray.tune.with_parameters`).
@@ -59,6 +66,7 @@ from sessrec._io import write_text_atomic
 from sessrec._raytune import init_ray, read_json, run_sha, run_tuner, trial
 from sessrec._signals import terminate_as_interrupt
 from sessrec.metrics import check_pairs
+from sessrec.models import make_model
 from sessrec.sessions import Sessions
 from sessrec.store import FolderLock, RunStore, StoreError
 from sessrec.sweeps import (
@@ -67,9 +75,9 @@ from sessrec.sweeps import (
     SweepResults,
     asha_rungs,
     expand_space,
+    is_iterative,
     sweep_tables,
 )
-from sessrec.word2vec import Item2Vec
 
 __all__ = ["SweepSpec", "default_storage", "run_sweep"]
 
@@ -98,6 +106,8 @@ class SweepSpec:
     cpus_per_trial : int
     fixed : dict
         Parameters held fixed for every trial.
+    model : str
+        The registry name of the model swept (default ``"word2vec"``).
     """
 
     name: str
@@ -112,10 +122,15 @@ class SweepSpec:
     sample_seed: int
     cpus_per_trial: int
     fixed: dict[str, Any]
+    model: str = "word2vec"
 
     @classmethod
     def create(cls, space: str | Mapping[str, Sequence[Any]], **kw: Any) -> SweepSpec:
         """Validate the arguments of :func:`run_sweep` and expand the space.
+
+        ``model`` (default ``"word2vec"``) is a registry name; ``max_epochs=None`` means 100
+        for a model trained epoch by epoch and 1 for one fitted once, ``scheduler="auto"``
+        ASHA for the former and none for the latter.
 
         Raises
         ------
@@ -129,34 +144,44 @@ class SweepSpec:
         if not k_text.isdigit():
             raise ValueError(f"metric must look like 'recall@10', got {kw['metric']!r}")
         check_k(int(k_text))
-        max_epochs = check_int(kw["max_epochs"], "max_epochs", 1)
-        if kw["scheduler"] not in ("asha", "sha", None):
-            raise ValueError(f"scheduler must be 'asha', 'sha' or None, got {kw['scheduler']!r}")
+        model = kw.get("model", "word2vec")
+        iterative = is_iterative(model)
+        max_epochs, scheduler = _epochs_and_scheduler(
+            model, iterative, kw["max_epochs"], kw["scheduler"]
+        )
         grace = check_int(kw["grace_period"], "grace_period", 1)
-        if kw["scheduler"] is not None and grace >= max_epochs:
+        if scheduler is not None and grace >= max_epochs:
             raise ValueError(
                 f"grace_period ({grace}) must be below max_epochs ({max_epochs}): the first "
                 "rung comes before the last epoch"
             )
         if not float(kw["reduction_factor"]) > 1:
             raise ValueError(f"reduction_factor must be > 1, got {kw['reduction_factor']!r}")
-        space_name, configs = expand_space(space, samples=kw["samples"], seed=kw["sample_seed"])
+        space_name, configs = expand_space(
+            space, samples=kw["samples"], seed=kw["sample_seed"], model=model
+        )
         fixed = dict(kw["fixed"] or {})
-        Item2Vec(**fixed, **configs[0])  # fixed + swept parameters are valid together
+        make_model(model, **fixed, **configs[0])  # fixed + swept parameters are valid together
         return cls(
             name,
             space_name,
             tuple(configs),
             max_epochs,
             kw["metric"],
-            kw["scheduler"],
+            scheduler,
             grace,
             kw["reduction_factor"],
             kw["samples"],
             kw["sample_seed"],
             check_int(kw["cpus_per_trial"], "cpus_per_trial", 1),
             fixed,
+            model,
         )
+
+    @property
+    def iterative(self) -> bool:
+        """Whether the model trains epoch by epoch (else it is fitted once)."""
+        return is_iterative(self.model)
 
     @property
     def k(self) -> int:
@@ -171,6 +196,7 @@ class SweepSpec:
     def manifest(self) -> dict[str, Any]:
         """The settings as the manifest records them."""
         params = list(self.configs[0])
+        epochs = {"epochs": self.max_epochs} if self.iterative else {}
         sched: dict[str, Any] = {"name": "fifo"}
         if self.scheduler is not None:
             sched = {
@@ -179,15 +205,19 @@ class SweepSpec:
                 "reduction_factor": self.reduction_factor,
                 "rungs": self.rungs,
             }
+        once = {} if self.iterative else {"fitted_once": _FITTED_ONCE.format(model=self.model)}
         return {
             "name": self.name,
+            "model": self.model,
+            "iterative": self.iterative,
+            **once,
             "space": self.space,
             "space_params": params,
             "space_grid": {p: sorted({cfg[p] for cfg in self.configs}) for p in params},
             "n_configs": len(self.configs),
             "samples": self.samples,
             "sample_seed": self.sample_seed,
-            "fixed": Item2Vec(**self.fixed).get_params() | {"epochs": self.max_epochs},
+            "fixed": make_model(self.model, **self.fixed).get_params() | epochs,
             "metric": self.metric,
             "max_epochs": self.max_epochs,
             "scheduler": sched,
@@ -200,7 +230,11 @@ class SweepSpec:
         """What a resumed sweep must match: the spec, the data and the split."""
         grid = json.dumps([self.configs, self.fixed], sort_keys=True, default=str)
         pairs = "\n".join("\t".join(map(str, row)) for row in valid.tolist())
+        # the model only when not word2vec: a word2vec sweep recorded before other models could
+        # be swept resumes as before, and another model's resume differs in it
+        model = {} if self.model == "word2vec" else {"model": self.model}
         return {
+            **model,
             "space": self.space,
             "configs": hashlib.sha256(grid.encode()).hexdigest()[:16],
             "scheduler": self.manifest()["scheduler"]["name"],
@@ -211,6 +245,42 @@ class SweepSpec:
             "validation_fingerprint": hashlib.sha256(pairs.encode()).hexdigest(),
             "data": json.loads(json.dumps(dict(data), default=str)),
         }
+
+
+_FITTED_ONCE = (
+    "{model} is fitted once, not epoch by epoch: every trial is one fit on the training "
+    "sessions and one score of the validation pairs, reported as its only epoch; no scheduler "
+    "stops a trial"
+)
+
+
+def _epochs_and_scheduler(
+    model: str, iterative: bool, max_epochs: int | None, scheduler: str | None
+) -> tuple[int, str | None]:
+    """``max_epochs`` and the scheduler of a sweep of ``model`` (``None``/``"auto"`` resolved).
+
+    Raises
+    ------
+    ValueError
+        For a model fitted once with a scheduler or more than one epoch, or a bad value.
+    """
+    if scheduler not in ("asha", "sha", "auto", None):
+        raise ValueError(f"scheduler must be 'asha', 'sha' or None, got {scheduler!r}")
+    if iterative:
+        epochs = 100 if max_epochs is None else check_int(max_epochs, "max_epochs", 1)
+        return epochs, "asha" if scheduler == "auto" else scheduler
+    if scheduler not in ("auto", None):
+        raise ValueError(
+            f"model {model!r} is fitted once, not epoch by epoch: a scheduler "
+            f"({scheduler!r}) has no epochs to stop its trials at; use scheduler=None "
+            "(--scheduler none)"
+        )
+    if max_epochs is not None and max_epochs != 1:
+        raise ValueError(
+            f"model {model!r} is fitted once, not epoch by epoch: max_epochs must be 1 "
+            f"(or None), got {max_epochs!r}"
+        )
+    return 1, None
 
 
 def default_storage() -> Path:
@@ -231,9 +301,10 @@ def run_sweep(
     train: Sessions,
     valid: np.ndarray,
     out: str | os.PathLike[str],
-    max_epochs: int = 100,
+    model: str = "word2vec",
+    max_epochs: int | None = None,
     metric: str = "recall@10",
-    scheduler: str | None = "asha",
+    scheduler: str | None = "auto",
     grace_period: int = int(ASHA_DEFAULTS["grace_period"]),
     reduction_factor: float = ASHA_DEFAULTS["reduction_factor"],
     samples: int | None = None,
@@ -250,24 +321,32 @@ def run_sweep(
     progress: bool = True,
     progress_every: float = 30.0,
 ) -> SweepResults:
-    """Sweep word2vec hyperparameters on Ray Tune; export and return the results.
+    """Sweep a model's hyperparameters on Ray Tune; export and return the results.
 
     Parameters
     ----------
     space : str or mapping
-        A name of :data:`~sessrec.sweeps.SPACES` or a grid (parameter -> list of values).
+        A name of :data:`~sessrec.sweeps.SPACES` (word2vec's) or
+        :data:`~sessrec.sweeps.MODEL_SPACES` (a space of ``model``), or a grid (parameter ->
+        list of values). Every configuration is built (:func:`~sessrec.models.make_model`)
+        before anything runs.
     train : Sessions
         Training sessions (put in Ray's object store once).
     valid : numpy.ndarray
-        ``(n, 2)`` validation pairs scored after every epoch.
+        ``(n, 2)`` validation pairs, scored after every epoch (a model fitted once: once).
     out : path-like
         Folder for the exported results (``trials``/``history`` as parquet and CSV,
         ``manifest.json``).
-    max_epochs : int, default 100
-        Epochs of a trial that is never stopped (and of the learning-rate schedule).
+    model : str, default "word2vec"
+        The registry name of the model swept (:data:`sessrec.models.MODELS`).
+    max_epochs : int, optional
+        Epochs of a trial that is never stopped (and of the learning-rate schedule); default
+        100. A model fitted once has exactly one (default 1; anything else is refused).
     metric : str, default "recall@10"
         ``<metric>@<k>`` maximised by the scheduler; ``k`` also sets the evaluation list length.
-    scheduler : {"asha", "sha", None}
+    scheduler : {"auto", "asha", "sha", None}
+        ``"auto"`` (the default): ``"asha"`` for a model trained epoch by epoch, ``None`` for
+        a model fitted once (a scheduler is refused for it: there is nothing to stop).
         ``"asha"``: asynchronous successive halving (Ray Tune's ASHA): a trial that reaches a
         rung goes on if it is in the top ``1 / reduction_factor`` of the trials that reached
         that rung *so far*, so the first trials to arrive are promoted easily.
@@ -281,7 +360,8 @@ def run_sweep(
         Run a seeded random sample of this many grid points instead of all of them.
     sample_seed : int, default 0
     cpus_per_trial : int, default 1
-        CPUs Ray reserves per trial; gensim trains with as many threads (no oversubscription).
+        CPUs Ray reserves per trial; gensim (GRU4Rec: PyTorch) trains with as many threads
+        (no oversubscription).
     num_cpus : int, optional
         CPUs of the local Ray instance (default: all); ignored when joining a cluster.
     address : str, optional
@@ -297,7 +377,7 @@ def run_sweep(
         Resume even if Ray's state files differ from those the sweep wrote (see the module
         docstring).
     fixed : mapping, optional
-        Parameters held fixed for every trial (default: the word2vec defaults).
+        Parameters held fixed for every trial (default: the model's defaults).
     data : mapping, optional
         The data's identity and split (:func:`sessrec.store.data_identity`, sessionization,
         split seed, test size): recorded, and a resume must match it.
@@ -320,6 +400,7 @@ def run_sweep(
     """
     spec = SweepSpec.create(
         space,
+        model=model,
         name=name,
         metric=metric,
         max_epochs=max_epochs,

@@ -141,8 +141,8 @@ def plot_sweep_panels(
 ) -> np.ndarray:
     """Heatmaps of a sweep: the mean metric over each pair of parameters.
 
-    All panels share one colour scale; gensim's default is a star, the best configuration a
-    circle. Pairs whose parameters were not both swept are skipped.
+    All panels share one colour scale; the model's default (gensim's for word2vec) is a star,
+    the best configuration a circle. Pairs whose parameters were not both swept are skipped.
 
     Parameters
     ----------
@@ -176,7 +176,7 @@ def plot_sweep_panels(
     finite = np.concatenate([t.to_numpy(float).ravel() for t in tables])
     finite = finite[np.isfinite(finite)]
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
-    default = analysis.default_config(results.params)
+    default = analysis.default_config(results.params, results.model)
     best = analysis.best_trial(results)
     fig, axes = plt.subplots(
         1, len(todo), figsize=(4.3 * len(todo) + 1.2, 4.4), layout="constrained", squeeze=False
@@ -187,6 +187,10 @@ def plot_sweep_panels(
             table, default=default, best=best, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap,
             annot=annot, cbar=False,
         )  # fmt: skip
+    if results.model != "word2vec":  # the star is that model's default, not gensim's
+        for h in (h for ax in axes for h in ax.get_lines()):
+            if h.get_label() == DEFAULT_MARKER["label"]:
+                h.set_label(f"{results.model} default")
     label = f"mean {value}"
     if value.startswith("best_"):
         label = f"mean of the trials' best {value[5:]}"
