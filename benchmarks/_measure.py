@@ -274,18 +274,26 @@ def run_child(
         return result
 
 
-def machine_info() -> dict[str, str]:
-    """Versions and hardware the numbers were measured on.
+def machine_info(data: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Versions, code, data and hardware the numbers were measured on.
+
+    Parameters
+    ----------
+    data : path-like, optional
+        The data file read (its name and SHA-256 are recorded).
 
     Returns
     -------
     dict of str to str
-        Date (UTC), CPU count, total memory, platform, Python, numpy, pandas, scipy, sessrec.
+        Date (UTC), CPU count, total memory, platform, Python, numpy, pandas, scipy, BLAS,
+        sessrec, the git commit of the code (and whether the tree was dirty), the data file.
     """
     import numpy as np
     import pandas as pd
     import psutil
     import scipy
+
+    from sessrec.store import code_identity, data_identity, package_versions
 
     try:
         import sessrec
@@ -302,8 +310,21 @@ def machine_info() -> dict[str, str]:
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "scipy": scipy.__version__,
+        "BLAS": package_versions()["blas"],
         "sessrec": sessrec_version,
+        "code": _code_text(code_identity()),
+        **({} if data is None else {"data": _data_text(data_identity(data))}),
     }
+
+
+def _code_text(code: dict[str, Any]) -> str:
+    if code["commit"] is None:
+        return "not a git checkout"
+    return code["commit"][:12] + (" (with uncommitted changes)" if code["dirty"] else "")
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    return f"{data['source']}, SHA-256 {data['sha256']}" if data["sha256"] else data["source"]
 
 
 def available_mb() -> float:

@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = resolve_real_data(args.data)
     limit_mb = min(args.memory_limit_gb * 1024, available_mb() - 1536)
-    info = machine_info()
+    info = machine_info(data)
     print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
 
     workdir = tempfile.mkdtemp(prefix="sessrec-bench-")

@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS}")
     args = parser.parse_args(argv)
     data = resolve_real_data(args.data)
-    info = machine_info()
+    info = machine_info(data)
     print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
 
     load_before = os.getloadavg()[0]

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         data_label = f"`{Path(path).name}`"
     split_seed = int(manifest["provenance"]["data"].get("split_seed", 0) or 0)
     limit_mb = min(20 * 1024, available_mb() - 1024)
-    info = machine_info()
+    info = machine_info(None if args.quick else path)
     started = time.perf_counter()
     configs = sample_configs(grid, n_sample, seed=0)
     rows = []

@@ -10,6 +10,7 @@ model with its parameters, label and their source: a row of the leaderboard
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +24,20 @@ from sessrec.baselines import (
     SequentialRules,
     WindowCooccurrence,
 )
+from sessrec.gru4rec import INSTALL_HINT, GRU4Rec
 from sessrec.knn import SKNN, VSKNN
 from sessrec.stan import STAN, VSTAN
 from sessrec.word2vec import Item2Vec
 
-__all__ = ["BASELINES", "MODELS", "Entry", "leaderboard_entries", "make_model", "quick_entries"]
+__all__ = [
+    "BASELINES",
+    "MODELS",
+    "OPTIONAL_MODELS",
+    "Entry",
+    "leaderboard_entries",
+    "make_model",
+    "quick_entries",
+]
 
 #: Registry: name -> model class (call it for a model with default parameters).
 MODELS: dict[str, type[SessionRecommender]] = {
@@ -46,6 +56,14 @@ MODELS: dict[str, type[SessionRecommender]] = {
         Item2Vec,
     )
 }
+
+#: Models that need an optional extra: name -> (the package it needs, how to install it).
+OPTIONAL_MODELS: dict[str, tuple[str, str]] = {GRU4Rec.name: ("PyTorch", INSTALL_HINT)}
+# GRU4Rec is registered only where torch is installed; sessrec.gru4rec itself imports torch
+# only when a model is trained, so importing the registry stays fast (torch takes ~2 s and
+# ~250 MB to import, in every process that reads the registry).
+if importlib.util.find_spec("torch") is not None:
+    MODELS[GRU4Rec.name] = GRU4Rec
 
 #: The count-based baselines, from the simplest.
 BASELINES: tuple[str, ...] = ("ar", "popularity", "cosine", "markov", "sr", "window")
@@ -68,10 +86,14 @@ def make_model(name: str, **params: Any) -> SessionRecommender:
     Raises
     ------
     ValueError
-        For an unknown name (listing the registered ones) or an unknown parameter (listing
+        For an unknown name (listing the registered ones), a model whose optional extra is
+        not installed (naming the ``pip install`` command) or an unknown parameter (listing
         the model's parameters).
     """
     if name not in MODELS:
+        if name in OPTIONAL_MODELS:
+            need, how = OPTIONAL_MODELS[name]
+            raise ValueError(f"model {name!r} needs {need}, which is not installed: {how}")
         raise ValueError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     cls = MODELS[name]
     try:
@@ -169,7 +191,8 @@ def leaderboard_entries(
 
 
 def quick_entries(entries: Sequence[Entry], max_epochs: int) -> list[Entry]:
-    """The same entries with word2vec's epochs capped (a quick look).
+    """The same entries with the epochs of iterative models (word2vec, ...) capped (a quick
+    look).
 
     Parameters
     ----------
@@ -183,7 +206,7 @@ def quick_entries(entries: Sequence[Entry], max_epochs: int) -> list[Entry]:
     out = []
     for e in entries:
         params = dict(e.params)
-        if e.model == "word2vec":
+        if "epochs" in MODELS[e.model].param_names():  # an iterative model (word2vec, ...)
             params["epochs"] = min(int(e.full_params()["epochs"]), max_epochs)
         out.append(Entry(e.key, e.model, params, e.label, e.source))
     return out

@@ -33,7 +33,7 @@ import pandas as pd
 
 from sessrec._checks import check_int, check_k
 from sessrec.metrics import evaluate_queries
-from sessrec.models import MODELS, make_model
+from sessrec.models import make_model
 from sessrec.sessions import Sessions
 from sessrec.split import next_event_split, split_identity, tuning_sessions
 from sessrec.store import RunStore, StoreError, read_manifest
@@ -150,8 +150,6 @@ def train_runs(
     """
     if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
         raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose from {sorted(MODELS)}")
     k = check_k(k)
     test_size = check_int(test_size, "test_size", 1)
     seeds = [check_int(s, "split seed", 0) for s in split_seeds]

@@ -308,25 +308,29 @@ def _check_size(test_size: object) -> int | str:
     return check_int(test_size, "test_size", 1)
 
 
-def split_identity(split: Split | HeldOutSplit) -> str:
+def split_identity(split: Split | HeldOutSplit | TemporalSplit) -> str:
     """A fingerprint that differs when a split's test or validation set differs.
 
     Parameters
     ----------
-    split : Split or HeldOutSplit
+    split : Split, HeldOutSplit or TemporalSplit
 
     Returns
     -------
     str
-        SHA-256 (hex) of the test and validation sessions and their queries and truths.
+        SHA-256 (hex) of the test and validation sessions and their queries and truths (and
+        of a temporal split's period).
     """
     import hashlib
 
     h = hashlib.sha256()
     if isinstance(split, Split):
         parts = [(split.test_sessions, split.test), (split.validation_sessions, split.validation)]
-    else:
+    elif isinstance(split, HeldOutSplit):
         parts = [(q.sessions, q.pairs) for q in (split.test, split.validation)]
+    else:
+        h.update(f"{split.cut}:{split.end}".encode())
+        parts = [(split.test.sessions, split.test.pairs)]
     for idx, pairs in parts:
         h.update(np.asarray(idx, dtype=np.int64).tobytes())
         h.update("\n".join("\t".join(map(str, row)) for row in pairs.tolist()).encode())

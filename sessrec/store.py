@@ -301,15 +301,23 @@ def read_manifest(folder: str | os.PathLike[str], fmt: str) -> dict[str, Any]:
         If the manifest is missing, damaged, or of another format.
     """
     path = Path(folder) / "manifest.json"
+    missing = f"{path.parent} holds no finished results (no manifest.json)"
+    return _read_record(path, fmt, "manifest", missing, "run the command that wrote it")
+
+
+def _read_record(path: Path, fmt: str, what: str, missing: str, hint: str) -> dict[str, Any]:
+    """A JSON object of ``format`` ``fmt`` (a manifest or a cell), or one-line errors."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StoreError(f"{path.parent} holds no finished results (no manifest.json)") from None
+        raise StoreError(missing) from None
     except (OSError, ValueError) as exc:
-        raise StoreError(f"{path} is damaged ({exc}); run the command that wrote it") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != fmt:
-        raise StoreError(f"{path} is not a {fmt} manifest")
-    return manifest
+        raise StoreError(f"{path} is damaged ({exc}); {hint}") from None
+    if not isinstance(record, dict) or record.get("format") != fmt:
+        raise StoreError(
+            f"{path} is not a {fmt} {what}" + ("" if what == "manifest" else f"; {hint}")
+        )
+    return record
 
 
 class RunStore:
@@ -428,15 +436,8 @@ class RunStore:
         """
         path = self.path(key)
         hint = "delete it and rerun the same command to recompute that cell"
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StoreError(f"{path} is missing; rerun the same command to compute it") from None
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"{path} is damaged ({exc}); {hint}") from None
-        if not isinstance(record, dict) or record.get("format") != self.fmt:
-            raise StoreError(f"{path} is not a {self.fmt} cell; {hint}")
-        return record
+        missing = f"{path} is missing; rerun the same command to compute it"
+        return _read_record(path, self.fmt, "cell", missing, hint)
 
     def done(self, key: str, settings: Mapping[str, Any]) -> bool:
         """Whether the cell is finished with these settings.

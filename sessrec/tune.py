@@ -481,6 +481,9 @@ def _export(
         },
         {
             "train_fingerprint": train.fingerprint(),
+            "validation_fingerprint": spec.settings(train, valid, data or {})[
+                "validation_fingerprint"
+            ],
             "n_train_sessions": len(train),
             "n_valid_pairs": int(valid.shape[0]),
             "counts": counts,

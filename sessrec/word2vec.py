@@ -503,11 +503,9 @@ class Item2Vec(IterativeRecommender):
     # ------------------------------------------------------------------ persistence
     @staticmethod
     def check_save_folder(path: str | os.PathLike[str]) -> Path:
-        """Check, before training, that :meth:`save` can write to ``path``.
-
-        The folder must be new, empty, or an earlier model folder (a sessrec ``item2vec.json``
-        in it); its nearest existing parent must be writable. :meth:`save` and the
-        ``checkpoint_dir`` of :meth:`fit` check the same.
+        """Check, before training, that :meth:`save` can write to ``path``
+        (:func:`sessrec._modelfiles.check_save_folder`; :meth:`save` and the
+        :class:`~sessrec.training.Checkpoint` callback check the same).
 
         Parameters
         ----------
@@ -517,11 +515,6 @@ class Item2Vec(IterativeRecommender):
         -------
         pathlib.Path
             The folder, ``~`` expanded.
-
-        Raises
-        ------
-        ModelFolderError
-            If ``path`` is empty, a file, a folder with other content, or not writable.
         """
         return check_save_folder(path)
 

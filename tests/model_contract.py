@@ -25,6 +25,11 @@ FACTORIES["word2vec"] = lambda: MODELS["word2vec"](epochs=20, workers=1, seed=0)
 # neighbour age; tests/test_stan.py checks lambda_snh on timed sessions.
 FACTORIES["stan"] = lambda: MODELS["stan"](lambda_snh=None)
 FACTORIES["vstan"] = lambda: MODELS["vstan"](lambda_snh=None)
+# gru4rec (registered only with the `neural` extra): a small network, a few quick epochs.
+if "gru4rec" in MODELS:
+    FACTORIES["gru4rec"] = lambda: MODELS["gru4rec"](
+        hidden_size=32, batch_size=16, n_sample=16, learning_rate=0.1, epochs=5, seed=0
+    )
 
 #: Models expected to rank the known successor first on sessions cycling a -> b -> c -> ...
-SEQUENCE_AWARE: frozenset[str] = frozenset({"markov", "sr"})
+SEQUENCE_AWARE: frozenset[str] = frozenset({"markov", "sr", "gru4rec"})
