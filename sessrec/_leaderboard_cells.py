@@ -253,16 +253,17 @@ def compute_cells(
         return store.written
     from sessrec._pool import WorkerDied, run_in_processes
 
-    def counted(line: str) -> None:  # every line a worker emits is a finished cell
-        store.written += 1
-        say(line)
-
+    # the cells the workers write are counted from the files, not from their log lines: a
+    # worker may write a cell and be stopped before its line reaches this process
+    planned = [store.path(u.key(entry)) for u in left for entry, _ in u.todo]
     tasks = [(u, str(store.folder)) for u in sorted(left, key=lambda u: -u.cost())]
     try:
-        run_in_processes(_unit_in_worker, tasks, jobs, counted)
+        run_in_processes(_unit_in_worker, tasks, jobs, say)
     except WorkerDied as exc:
         raise StoreError(
             f"{exc}; the cells finished so far are kept: run the same command again to "
             "continue, with fewer --jobs if memory ran out"
         ) from None
+    finally:  # every planned cell was missing before: those there now are this run's
+        store.written += sum(path.is_file() for path in planned)
     return store.written
