@@ -114,12 +114,18 @@ def bootstrap_ci(
     return {name: (float(bounds[0, i]), float(bounds[1, i])) for i, name in enumerate(scores)}
 
 
-def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0) -> np.ndarray:
+def bootstrap_means(
+    values: np.ndarray, n_boot: int, seed: int | None = 0, groups: np.ndarray | None = None
+) -> np.ndarray:
     """Means of per-query scores over bootstrap resamples of the queries.
 
     One index matrix drawn from ``numpy.random.default_rng(seed)`` resamples every row, so
     several metrics or several models scored on the same queries are resampled alike (their
     intervals and differences are comparable). NaN scores are left out of a mean.
+
+    With ``groups`` (e.g. the split seed of each query), the statistic is the mean over groups
+    of each group's mean -- the mean over seeds that a multi-seed table reports -- and each
+    group's queries are resampled within the group, so the interval is one of that mean.
 
     Parameters
     ----------
@@ -128,14 +134,27 @@ def bootstrap_means(values: np.ndarray, n_boot: int, seed: int | None = 0) -> np
     n_boot : int
         Resamples.
     seed : int or None, default 0
+    groups : numpy.ndarray, shape (n,), optional
+        A label per query (strata, resampled separately and weighted equally).
 
     Returns
     -------
     numpy.ndarray, shape (m, n_boot)
     """
     v = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    n = v.shape[1]
     rng = np.random.default_rng(seed)
+    if groups is None:
+        return _resampled_means(v, n_boot, rng)
+    labels = np.asarray(groups).ravel()
+    if labels.size != v.shape[1]:
+        raise ValueError(f"groups has {labels.size} labels for {v.shape[1]} queries")
+    parts = [_resampled_means(v[:, labels == g], n_boot, rng) for g in np.unique(labels)]
+    return np.mean(parts, axis=0)
+
+
+def _resampled_means(v: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Row means of ``v`` over ``n_boot`` resamples of its columns (drawn from ``rng``)."""
+    n = v.shape[1]
     out = np.empty((v.shape[0], n_boot))
     block = max(1, (1 << 22) // max(n * v.shape[0], 1))  # indices x rows held at once
     for start in range(0, n_boot, block):
@@ -152,13 +171,16 @@ def paired_test(
     n_boot: int = 1000,
     n_permutations: int = 10000,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> dict[str, float | int]:
     """Compare two models' per-query scores on the same queries.
 
     The mean per-query difference ``a - b``, its paired percentile bootstrap 95 % interval, and
     a two-sided sign-flip permutation p-value: under "no difference" each query's difference is
     equally likely to have either sign, so ``p = (1 + #{|mean of flipped| >= |observed|}) /
-    (1 + n_permutations)``.
+    (1 + n_permutations)``. With ``groups`` (e.g. the split seed of each query) the difference
+    is the mean over groups of each group's mean difference, the bootstrap resamples within
+    groups (:func:`bootstrap_means`) and the flipped statistic weighs queries alike.
 
     Parameters
     ----------
@@ -167,6 +189,7 @@ def paired_test(
     n_boot : int, default 1000
     n_permutations : int, default 10000
     seed : int, default 0
+    groups : numpy.ndarray, shape (n,), optional
 
     Returns
     -------
@@ -176,18 +199,27 @@ def paired_test(
     diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     if diff.ndim != 1 or diff.size == 0:
         raise ValueError(f"a and b must be equally long, non-empty 1-D arrays, got {diff.shape}")
-    boot = bootstrap_means(diff, max(check_int(n_boot, "n_boot", 0), 1), seed)[0]
+    weights = None
+    if groups is not None:
+        labels, inverse, counts = np.unique(
+            np.asarray(groups).ravel(), return_inverse=True, return_counts=True
+        )
+        if inverse.size != diff.size:
+            raise ValueError(f"groups has {inverse.size} labels for {diff.size} queries")
+        weights = 1.0 / (labels.size * counts[inverse])
+    boot = bootstrap_means(diff, max(check_int(n_boot, "n_boot", 0), 1), seed, groups)[0]
     lo, hi = np.quantile(boot, [0.025, 0.975])
     rng = np.random.default_rng(seed)
-    obs = abs(diff.mean())
+    observed = diff.mean() if weights is None else float(weights @ diff)
     hits = 0
     block = max(1, (1 << 22) // diff.size)
     for start in range(0, n_permutations, block):
         size = min(block, n_permutations - start)
         signs = rng.choice(np.array([-1.0, 1.0]), size=(size, diff.size))
-        hits += int((np.abs((signs * diff).mean(axis=1)) >= obs - 1e-12).sum())
+        flipped = (signs * diff).mean(axis=1) if weights is None else (signs * diff) @ weights
+        hits += int((np.abs(flipped) >= abs(observed) - 1e-12).sum())
     return {
-        "difference": float(diff.mean()),
+        "difference": float(observed),
         "diff_low": float(lo),
         "diff_high": float(hi),
         "p_value": (1 + hits) / (1 + n_permutations),

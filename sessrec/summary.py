@@ -2,9 +2,10 @@
 
 :func:`summarize` turns a leaderboard's cells and ranks into its table -- per sessionization,
 protocol and model: every metric of :data:`~sessrec.metrics.RANK_METRICS` as the mean over split
-seeds with its standard deviation and a percentile bootstrap 95 % interval on the first seed
-(the same resamples for every model) -- and :func:`paired_tests` compares the best two models
-of each panel on the same queries. :func:`context_curve` measures how accuracy on held-out
+seeds with its standard deviation and a percentile bootstrap 95 % interval of that mean (each
+seed's queries resampled within the seed, the same resamples for every model) -- and
+:func:`paired_tests` compares the best two models of each panel on the same queries of every
+seed. :func:`context_curve` measures how accuracy on held-out
 sessions changes with the number of recent items a model looks at.
 """
 
@@ -47,8 +48,9 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
         ``sessionization, protocol, model, label, n_seeds`` and, for each metric of
         :data:`~sessrec.metrics.RANK_METRICS` (recall, MRR, NDCG), the mean
         over seeds, ``<m>_std`` (over seeds; NaN with one seed) and ``<m>_low``/``<m>_high``
-        (percentile bootstrap interval on the first seed's queries, the same resamples for
-        every model); then coverage, popularity, fit and query seconds (means over seeds).
+        (percentile bootstrap 95 % interval of the mean over seeds: every seed's queries
+        resampled within the seed, the same resamples for every model); then coverage,
+        popularity, fit and query seconds (means over seeds).
         Rows are ordered by sessionization and protocol as given, then by Recall descending.
     """
     keys = ["sessionization", "protocol", "model", "label"]
@@ -65,20 +67,9 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
         table[f"{m}_high"] = np.nan
     if n_boot:
         for (sname, protocol), group in table.groupby(["sessionization", "protocol"], sort=False):
-            first = int(
-                cells.loc[
-                    (cells.sessionization == sname) & (cells.protocol == protocol), "seed"
-                ].min()
-            )
-            sub = ranks[
-                (ranks.sessionization == sname)
-                & (ranks.protocol == protocol)
-                & (ranks.seed == first)
-            ]
-            wide = sub.pivot(index="query", columns="model", values="rank")[group["model"]]
-            per = scores_from_ranks(wide.to_numpy().T)
+            per, seeds = _panel_scores(ranks, sname, protocol, list(group["model"]))
             for m in RANK_METRICS:
-                means = bootstrap_means(per[m], n_boot)
+                means = bootstrap_means(per[m], n_boot, groups=seeds)
                 lo, hi = np.quantile(means, [0.025, 0.975], axis=1)
                 table.loc[group.index, f"{m}_low"] = lo
                 table.loc[group.index, f"{m}_high"] = hi
@@ -94,6 +85,22 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
     return table[cols].reset_index(drop=True)
 
 
+def _panel_scores(
+    ranks: pd.DataFrame, sname: str, protocol: str, models: Sequence[str]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-query scores of ``models`` on every seed of one panel, and each query's seed.
+
+    Returns ``metric -> (len(models), n)`` arrays over the queries of all seeds (seed by seed)
+    and the ``(n,)`` seeds, the groups of :func:`~sessrec.compare.bootstrap_means`.
+    """
+    sub = ranks[(ranks.sessionization == sname) & (ranks.protocol == protocol)]
+    wide = sub.pivot(index=["seed", "query"], columns="model", values="rank")[list(models)]
+    if wide.isna().to_numpy().any():
+        raise ValueError(f"{sname}/{protocol}: the models' ranks cover different queries")
+    seeds = wide.index.get_level_values("seed").to_numpy()
+    return scores_from_ranks(wide.to_numpy().T), seeds
+
+
 def paired_tests(
     cells: pd.DataFrame,
     ranks: pd.DataFrame,
@@ -104,9 +111,10 @@ def paired_tests(
 ) -> pd.DataFrame:
     """Compare the best two models of each sessionization and protocol on the same queries.
 
-    On the first split seed's test queries, :func:`sessrec.compare.paired_test` of the best
-    minus the runner-up: the mean per-query difference, its paired bootstrap 95 % interval and
-    a two-sided sign-flip permutation p-value.
+    On the test queries of every split seed, :func:`sessrec.compare.paired_test` of the best
+    minus the runner-up, grouped by seed: the mean over seeds of the per-query difference (the
+    difference of the table's means), its paired bootstrap 95 % interval and a two-sided
+    sign-flip permutation p-value.
 
     Parameters
     ----------
@@ -135,15 +143,9 @@ def paired_tests(
         if ordered.size < 2:
             continue
         best, second = ordered.index[0], ordered.index[1]
-        first = int(
-            cells.loc[(cells.sessionization == sname) & (cells.protocol == protocol), "seed"].min()
-        )
-        sub = ranks[
-            (ranks.sessionization == sname) & (ranks.protocol == protocol) & (ranks.seed == first)
-        ]
-        wide = sub.pivot(index="query", columns="model", values="rank")
-        a, b = (scores_from_ranks(wide[m].to_numpy(), [metric])[metric] for m in (best, second))
-        test = paired_test(a, b, n_boot, n_permutations, seed)
+        per, seeds = _panel_scores(ranks, sname, protocol, [best, second])
+        a, b = per[metric]
+        test = paired_test(a, b, n_boot, n_permutations, seed, groups=seeds)
         rows.append(
             {
                 "sessionization": sname,

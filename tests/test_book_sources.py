@@ -91,13 +91,14 @@ def test_readme_leaderboard_rows(tmp_path):
         "invoice,prefix,sknn,SKNN,5,300,0.4,0.01,0.38,0.42",
     ]
     (folder / "leaderboard.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    manifest = {"test_size": 300, "seeds": {"customer": [0]}}
+    manifest = {"test_size": 300, "seeds": {"customer": [0]}, "cuts": 3}
+    manifest["protocols"] = {"last": "", "prefix": "", "temporal": ""}
     manifest["provenance"] = {"data": {"quick": True}}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     block = EXT.readme_leaderboard(tmp_path)
     assert "| customer | last item | SR 0.300 [0.250, 0.350] | Word2vec (tuned) 0.200" in block
-    assert "| invoice | session prefix | SKNN 0.400 ± 0.010 | - | - |" in block
-    assert "computed with `--quick`" in block
+    assert "| invoice | session prefix | SKNN 0.400 [0.380, 0.420] | - | - |" in block
+    assert "computed with `--quick`" in block and "temporal cuts: 3" in block
     assert EXT.update_readme(tmp_path) is True and EXT.update_readme(tmp_path) is False
     shutil.rmtree(folder)
 

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from sessrec.baselines import Markov, Popularity
-from sessrec.compare import bootstrap_ci, compare_models, per_query_scores
+from sessrec.compare import (
+    bootstrap_ci,
+    bootstrap_means,
+    compare_models,
+    paired_test,
+    per_query_scores,
+)
 from sessrec.metrics import (
     METRICS,
     PER_QUERY_METRICS,
@@ -248,3 +254,28 @@ def test_score_sessions_ranks_as_recommend_session() -> None:
         codes, _ = top_k(model.score_sessions(prefixes), 8)  # the fallback: training counts
         ids = np.where(codes >= 0, model.vocab[np.maximum(codes, 0)], None)
         assert (ids == recs).all(), name
+
+
+def test_grouped_bootstrap_and_paired_test_are_of_the_mean_over_groups() -> None:
+    """Groups (split seeds) are resampled apart and weigh alike, whatever their sizes."""
+    rng = np.random.default_rng(3)
+    a = np.concatenate([rng.random(50) < 0.6, rng.random(200) < 0.3]).astype(float)
+    b = np.concatenate([rng.random(50) < 0.5, rng.random(200) < 0.3]).astype(float)
+    groups = np.repeat([7, 2], [50, 200])
+    # one group is the plain bootstrap, draw for draw
+    plain = bootstrap_means(a[:50], 200, seed=1)
+    assert np.array_equal(bootstrap_means(a[:50], 200, seed=1, groups=np.zeros(50)), plain)
+    means = bootstrap_means(np.stack([a, b]), 2000, seed=0, groups=groups)
+    target = [(a[:50].mean() + a[50:].mean()) / 2, (b[:50].mean() + b[50:].mean()) / 2]
+    assert np.allclose(means.mean(axis=1), target, atol=0.01)
+    # within-group resampling: the spread is that of the mean of two group means
+    se = 0.5 * np.sqrt(a[:50].var() / 50 + a[50:].var() / 200)
+    assert means[0].std() == pytest.approx(se, rel=0.15)
+    test = paired_test(a, b, n_boot=500, n_permutations=2000, groups=groups)
+    assert test["difference"] == pytest.approx(target[0] - target[1])
+    assert test["diff_low"] < test["difference"] < test["diff_high"]
+    assert test["n_queries"] == 250 and 0 < test["p_value"] <= 1
+    same = paired_test(a, a, n_permutations=500, groups=groups)
+    assert same["difference"] == 0 and same["p_value"] == 1.0
+    with pytest.raises(ValueError, match="groups has 3 labels for 250 queries"):
+        paired_test(a, b, groups=np.arange(3))

@@ -1,10 +1,11 @@
-"""Selection never touches test, in the committed run sets (needs the real data).
+"""Selection never touches test, in every committed result (needs the real data).
 
 The committed sweep selected word2vec's configuration on the validation pairs of its split;
-the run sets compare that configuration with others. For every split seed a committed run set
-uses, the split is rebuilt from the data and checked: it is the split the run set recorded
-(same split identity), and none of its test queries comes from the tuning set, the sessions
-the sweep selected on.
+the run sets and the leaderboard compare that configuration with others. For every split seed
+(and temporal period) a committed result uses, the split is rebuilt from the data and checked:
+it is the split the result recorded (same split identity), and none of its test queries comes
+from the tuning set -- the sessions the sweep selected on, or in the other sessionizations the
+sessions holding those sessions' pairs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sessrec.data import load_dataset
+from sessrec.leaderboard import LeaderboardSpec, _split, make_sessionizations, plan_cells
+from sessrec.models import Entry
 from sessrec.sessions import preprocess, sessionize
 from sessrec.split import next_event_split, split_identity, tuning_sessions
 
@@ -62,3 +66,31 @@ def test_run_sets_never_test_on_the_tuning_set(frame) -> None:
             cell = json.loads((folder / f"seed-{seed}.json").read_text(encoding="utf-8"))
             assert cell["split_identity"] == split_identity(split), (folder.name, seed)
             assert not set(split.test_sessions) & set(tuning), (folder.name, seed)
+
+
+def test_the_leaderboard_never_tests_on_the_tuning_set(frame) -> None:
+    m = _manifest(RESULTS / "leaderboard")
+    assert m.get("tuning_seed") is not None, "the leaderboard was computed without a tuning set"
+    _sweep_selected_on(m["tuning_seed"], m["test_size"])
+    seeds = {name: tuple(s) for name, s in m["seeds"].items()}
+    spec = LeaderboardSpec(
+        (Entry("popularity", "popularity"),),
+        seeds,
+        tuple(m["protocols"]),
+        m["test_size"],
+        m["k"],
+        0,
+        m["tuning_seed"],
+        m["tuning_from"],
+        m["cuts"],
+        m["horizon"],
+    )
+    every = make_sessionizations(frame, list(dict.fromkeys([*seeds, m["tuning_from"]])))
+    units = plan_cells(spec, {n: every[n] for n in seeds}, tuning_source=every[m["tuning_from"]])
+    assert {f"{u.sessionization}/{u.protocol}/seed-{u.seed}" for u in units} == set(m["splits"])
+    for unit in units:
+        split = _split(unit)
+        where = f"{unit.sessionization}/{unit.protocol}/seed-{unit.seed}"
+        assert split_identity(split) == m["splits"][where], where
+        tested = split.test_sessions if unit.protocol == "last" else split.test.sessions
+        assert not set(np.asarray(tested).tolist()) & set(unit.tuning.tolist()), where

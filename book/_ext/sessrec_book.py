@@ -40,7 +40,7 @@ LEADERBOARD_END = "<!-- /leaderboard -->"
 #: The committed leaderboard (`sessrec leaderboard --jobs 2`).
 LEADERBOARD = "benchmarks/results/leaderboard"
 _SESSIONS_TEXT = {"customer": "customer", "invoice": "invoice", "gap": "30-min gap"}
-_PROTOCOL_TEXT = {"last": "last item", "prefix": "session prefix"}
+_PROTOCOL_TEXT = {"last": "last item", "prefix": "session prefix", "temporal": "temporal"}
 BUILD_INFO = "sessrec-build.json"
 #: Static files of the website (copied to ``_build/html/_static``).
 SITE_STATIC = ROOT / "book" / "_static" / "site"
@@ -104,7 +104,7 @@ def readme_leaderboard(root: Path = ROOT) -> str:
     """The README's leaderboard headline (Markdown), between its markers.
 
     For each sessionization and protocol of the committed leaderboard: the best model with
-    its Recall@10 (mean ± std over split seeds, or the bootstrap 95 % interval with one seed),
+    its Recall@10 (the mean over split seeds or cuts, with the bootstrap 95 % interval of it),
     the runner-up, and the tuned word2vec.
     """
     import csv
@@ -120,8 +120,6 @@ def readme_leaderboard(root: Path = ROOT) -> str:
 
     def recall(row: dict[str, str]) -> str:
         value = float(row["recall"])
-        if int(row["n_seeds"]) > 1 and row["recall_std"]:
-            return f"{value:.3f} ± {float(row['recall_std']):.3f}"
         if row["recall_low"]:
             return f"{value:.3f} [{float(row['recall_low']):.3f}, {float(row['recall_high']):.3f}]"
         return f"{value:.3f}"
@@ -145,10 +143,15 @@ def readme_leaderboard(root: Path = ROOT) -> str:
     seeds = manifest.get("seeds", {})
     quick = bool(manifest["provenance"]["data"].get("quick"))
     size = manifest.get("test_size")
+    cuts = manifest.get("cuts") if "temporal" in manifest.get("protocols", {}) else None
     note = (
-        "Recall@10: mean ± standard deviation over split seeds, or [bootstrap 95 % interval] "
-        f"with one seed; test sessions per cell: {f'{size:,}' if size else '?'}; split seeds: "
+        "Recall@10: the mean over split seeds (temporal: over rolling cuts) with its bootstrap "
+        f"95 % interval; test sessions per cell: {f'{size:,}' if size else '?'}"
+        + (" (temporal: every session active in the 30 days after the cut)" if cuts else "")
+        + "; split seeds: "
         + ", ".join(f"{k} {len(v)}" for k, v in seeds.items())
+        + (f"; temporal cuts: {cuts}" if cuts else "")
+        + "; no test set holds a session that selection looked at"
         + f"; from `{folder}`."
     )
     if quick:

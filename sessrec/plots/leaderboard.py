@@ -36,7 +36,11 @@ __all__ = [
 ]
 
 #: Display names of the protocols of :data:`sessrec.leaderboard.PROTOCOLS`.
-PROTOCOL_NAMES: dict[str, str] = {"last": "last item", "prefix": "session prefix"}
+PROTOCOL_NAMES: dict[str, str] = {
+    "last": "last item",
+    "prefix": "session prefix",
+    "temporal": "temporal",
+}
 
 #: Display names of the rank metrics (``@k`` is appended).
 METRIC_NAMES: dict[str, str] = {"recall": "Recall", "mrr": "MRR", "ndcg": "NDCG"}
@@ -108,10 +112,9 @@ def leaderboard_table(
 ) -> pd.DataFrame:
     """One sessionization's rows of a leaderboard, metrics with their intervals as text.
 
-    With several split seeds the metrics are means over the seeds while the intervals are
-    bootstrap intervals over the first seed's test sessions, so a mean need not sit in the
-    middle of its interval; ``spread`` adds the first metric's standard deviation over the
-    seeds next to it, how much the score moves from one split to another.
+    With several split seeds the metrics are means over the seeds and the intervals are
+    bootstrap intervals of those means; ``spread`` adds the first metric's standard deviation
+    over the seeds next to it, how much the score moves from one split to another.
 
     Parameters
     ----------
@@ -341,7 +344,7 @@ def _scatter_models(
     ax.legend(
         handles=handles,
         frameon=False,
-        fontsize=8,
+        fontsize=10,
         loc="center left",
         bbox_to_anchor=(1.02, 0.5),
     )
