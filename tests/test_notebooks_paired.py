@@ -239,7 +239,14 @@ def test_committed_files_are_read_through_sessrec_results(md: Path):
 # ------------------------------------------------------------- the book standard (GUIDE.md)
 #: Chapters written to the book standard: methods from scratch, no visible machinery, exercises
 #: with answers that run. Add a chapter here when it is rewritten to the standard.
-BOOK_STANDARD_CHAPTERS = ["01_data", "02_sessions", "03_baselines", "05_tuning", "08_protocols"]
+BOOK_STANDARD_CHAPTERS = [
+    "01_data",
+    "02_sessions",
+    "03_baselines",
+    "05_tuning",
+    "08_protocols",
+    "09_neighbours",
+]
 STANDARD = [NOTEBOOKS / f"{name}.md" for name in BOOK_STANDARD_CHAPTERS]
 #: Longest code line that shows without horizontal scrolling in the content column at 1,280 px.
 MAX_CODE_LINE = 78
