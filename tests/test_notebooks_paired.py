@@ -246,6 +246,7 @@ BOOK_STANDARD_CHAPTERS = [
     "05_tuning",
     "07_leaderboard",
     "08_protocols",
+    "09_neighbours",
 ]
 STANDARD = [NOTEBOOKS / f"{name}.md" for name in BOOK_STANDARD_CHAPTERS]
 #: Longest code line that shows without horizontal scrolling in the content column at 1,280 px.
