@@ -8,7 +8,9 @@ are stopped at rungs (:func:`asha_rungs`); a model fitted once (the session-kNN 
 fitted and scored once, its only "epoch", so no scheduler has anything to stop. What a sweep
 exports -- one row per trial, one row per (trial, epoch), a manifest -- is read back by
 :func:`read_sweep` into :class:`SweepResults`, with pandas only: analysing a sweep
-(:mod:`sessrec.analysis`) never needs Ray.
+(:mod:`sessrec.analysis`) never needs Ray. :func:`check_selected_on` checks that a sweep
+selected on a given tuning set (:func:`sessrec.split.tuning_sessions`), the one a comparison
+keeps out of its test sets.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pandas as pd
 
 from sessrec._checks import check_int
 from sessrec.models import MODELS, make_model
+from sessrec.sessions import Sessions
+from sessrec.split import next_event_split, pairs_fingerprint
 from sessrec.store import StoreError, read_manifest
 from sessrec.training import IterativeRecommender
 
@@ -34,6 +38,7 @@ __all__ = [
     "SPACES",
     "SweepResults",
     "asha_rungs",
+    "check_selected_on",
     "expand_space",
     "is_iterative",
     "read_sweep",
@@ -464,5 +469,60 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
             f"{folder} is damaged: its manifest's metric {metric!r} does not match its tables "
             f"(missing {', '.join(missing) or metric!r}); export the sweep again"
         )
-    tables["trials"]["error"] = tables["trials"]["error"].fillna("")
+    # a CSV whose errors are all empty reads them as floats (NaN): back to strings
+    tables["trials"]["error"] = tables["trials"]["error"].astype(object).fillna("")
     return SweepResults(tables["trials"], tables["history"], manifest)
+
+
+def check_selected_on(results: SweepResults, sessions: Sessions, size: int, seed: int) -> None:
+    """Check that a sweep selected on the tuning set of ``sessions`` with ``size`` and ``seed``.
+
+    That tuning set (:func:`~sessrec.split.tuning_sessions`) is the validation set of
+    ``next_event_split(sessions, size, seed, drop_short=True)``; a comparison that keeps it out
+    of its test sets (the leaderboard with ``tuning_seed=seed``) then never tests the sweep's
+    configuration on a pair it was selected on. Compared with what the manifest records: the
+    split seed, the number of validation pairs and the fingerprints of the training sessions
+    and the validation pairs (:func:`~sessrec.split.pairs_fingerprint`; a sweep exported
+    before it recorded one is checked on the rest).
+
+    Parameters
+    ----------
+    results : SweepResults
+    sessions : Sessions
+        The sessions the tuning set is drawn from (e.g. customer sessions).
+    size : int
+        Sessions in the tuning set.
+    seed : int
+        Its seed.
+
+    Raises
+    ------
+    ValueError
+        If the sweep does not record its split or selected on other pairs (naming what
+        differs).
+    """
+    m = results.manifest
+    recorded = m.get("provenance", {}).get("data", {}).get("split_seed")
+    n_pairs = m.get("n_valid_pairs")
+    if recorded is None or n_pairs is None:
+        raise ValueError(
+            "its manifest does not record the split it selected on (split seed and validation "
+            "pairs); run the sweep again with this version of sessrec"
+        )
+    split = next_event_split(sessions, size, seed, drop_short=True)
+    if int(recorded) != seed or int(n_pairs) != len(split.validation):
+        raise ValueError(
+            f"it selected on the {int(n_pairs):,} validation pairs of split seed {recorded}, "
+            f"not on the tuning set (the {len(split.validation):,} validation pairs of split "
+            f"seed {seed})"
+        )
+    mine = {
+        "training sessions": ("train_fingerprint", split.train.fingerprint()),
+        "validation pairs": ("validation_fingerprint", pairs_fingerprint(split.validation)),
+    }
+    other = [what for what, (key, fp) in mine.items() if m.get(key) not in (None, fp)]
+    if other:
+        raise ValueError(
+            f"its {' and '.join(other)} differ from the tuning set's: it selected on other "
+            "data or sessions"
+        )

@@ -239,6 +239,11 @@ def test_knn_sweep_scores_each_configuration_as_a_direct_fit_does(split, tmp_pat
     )
     back = read_sweep(tmp_path / "out")
     assert back.model == "sknn" and not back.iterative and back.best_config() == best
+    # what the leaderboard's tuned row is built with: no epochs for a model fitted once
+    from sessrec.analysis import retrain_params
+
+    assert retrain_params(back, "best") == make_model("sknn", **best).get_params()
+    assert retrain_params(back, "default") == make_model("sknn").get_params()
     summary = write_report(tmp_path / "out").read_text()
     assert "fitted once per configuration" in summary and "## Evaluate on the test pairs" in summary
     assert "sessrec evaluate --model sknn --param k=" in summary
