@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sessrec._analysis_trials import best_trial, config_of, default_config
+from sessrec.models import make_model
 from sessrec.runs import RunSet
 from sessrec.sweeps import SweepResults
 from sessrec.word2vec import Item2Vec
@@ -146,11 +147,13 @@ def compare_runs(
 def retrain_params(
     results: SweepResults, which: str = "best", epochs: int | None = None
 ) -> dict[str, Any]:
-    """Hyperparameters to retrain a sweep's best configuration or gensim's default with.
+    """Hyperparameters to retrain a sweep's best configuration or the model's default with.
 
     The returned dict is what :func:`sessrec.runs.train_runs` takes as ``params`` (and what
-    ``sessrec train-runs --param`` spells out): the sweep's fixed parameters, the swept ones
-    (the best trial's values, or gensim's defaults) and the number of epochs.
+    ``sessrec train-runs --param`` spells out), or an :class:`~sessrec.models.Entry` of the
+    leaderboard: the sweep's fixed parameters, the swept ones (the best trial's values, or the
+    model's defaults: gensim's for word2vec) and, for a model trained epoch by epoch, the
+    number of epochs. A model fitted once (the session-kNN family) has no epochs.
 
     Parameters
     ----------
@@ -158,19 +161,33 @@ def retrain_params(
     which : {"best", "default"}
     epochs : int, optional
         Default: the epochs the best trial trained (the sweep's ``max_epochs`` unless ASHA
-        stopped it), for both; pass 5 for gensim's default run.
+        stopped it), for both; pass 5 for gensim's default run. Only for a model trained
+        epoch by epoch.
 
     Returns
     -------
     dict
+
+    Raises
+    ------
+    ValueError
+        For another ``which``, ``epochs`` for a model fitted once, or parameters the model
+        refuses.
     """
     if which not in ("best", "default"):
         raise ValueError(f"which must be 'best' or 'default', got {which!r}")
+    model = results.model
+    if epochs is not None and not results.iterative:
+        raise ValueError(f"{model} is fitted once, not epoch by epoch: it takes no epochs")
     best = best_trial(results)
     fixed = {k: v for k, v in results.manifest.get("fixed", {}).items() if k != "workers"}
-    swept = config_of(results, best) if which == "best" else default_config(results.params)
-    params = {**fixed, **swept, "epochs": int(epochs if epochs is not None else best["epochs"])}
-    Item2Vec(**params)  # valid before anyone schedules hours of training with it
+    swept = (
+        config_of(results, best) if which == "best" else default_config(results.params, model=model)
+    )
+    params = {**fixed, **swept}
+    if results.iterative:
+        params["epochs"] = int(epochs if epochs is not None else best["epochs"])
+    make_model(model, **params)  # valid before anyone schedules hours of training with it
     return params
 
 

@@ -288,9 +288,12 @@ def _add_leaderboard_command(sub: Any) -> None:
     )
     lb.add_argument(
         "--tuned-from",
+        nargs="+",
         metavar="SWEEP_DIR",
         default=None,
-        help="add a tuned word2vec row: the best configuration of this exported sweep",
+        help="add a row <model>-tuned per finished exported sweep (one per model): the "
+        "best configuration of the sweep's model; each sweep must have selected on the "
+        "tuning set (customer sessions, its --seed the --tuning-seed)",
     )
     lb.add_argument(
         "--jobs",

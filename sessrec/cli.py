@@ -15,12 +15,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._cli_args import _QUICK, build_parser
+
+if TYPE_CHECKING:
+    from .models import Entry
+    from .sessions import Sessions
+    from .sweeps import SweepResults
 
 __all__ = ["main", "build_parser"]
 
@@ -376,16 +381,13 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     from .leaderboard import make_sessionizations, run_leaderboard
     from .models import leaderboard_entries, quick_entries
 
-    tuned = source = None
-    if args.tuned_from is not None:
-        from .analysis import retrain_params
-        from .sweeps import read_sweep
-
-        sweep = read_sweep(args.tuned_from)
-        if not sweep.manifest.get("complete"):
-            raise UserError(f"--tuned-from {args.tuned_from}: that sweep is not finished")
-        tuned, source = retrain_params(sweep, "best"), f"sweep {sweep.manifest['name']}"
-    entries = leaderboard_entries(tuned, source or "given")
+    sweeps = _tuned_sweeps(args.tuned_from or [])
+    if sweeps and args.tuning_seed is None:
+        raise UserError(
+            "--tuned-from needs a tuning set: with --tuning-seed none the test sets may hold the "
+            "pairs its sweeps selected on; leave --tuning-seed out or give the sweeps' split seed"
+        )
+    entries = leaderboard_entries([_tuned_entry(folder, sweep) for folder, sweep in sweeps])
     if args.models:
         known = [e.key for e in entries]
         unknown = [m for m in args.models if m not in known]
@@ -400,13 +402,15 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     names = list(dict.fromkeys([*args.sessionizations, "customer"]))  # the tuning set's source
     every = make_sessionizations(_load(args), names)
     sessions = {name: every[name] for name in args.sessionizations}
+    test_size = _QUICK["test_size"] if args.quick else 1000
+    _check_tuning_set(sweeps, every["customer"], test_size, args.tuning_seed)
     board = run_leaderboard(
         sessions,
         out=out,
         entries=entries,
         protocols=args.protocols,
         seeds=_QUICK["seeds"] if args.quick else None,
-        test_size=_QUICK["test_size"] if args.quick else 1000,
+        test_size=test_size,
         tuning_seed=args.tuning_seed,
         tuning_source=every["customer"],
         cuts=_QUICK["cuts"] if args.quick else 3,
@@ -422,6 +426,66 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     result["wall_seconds_total"] = round(board.manifest["wall_seconds_total"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
+
+
+def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
+    """The finished sweeps of ``--tuned-from``, one per registered model."""
+    from .models import MODELS, OPTIONAL_MODELS
+    from .sweeps import read_sweep
+
+    sweeps: list[tuple[str, SweepResults]] = []
+    seen: dict[str, str] = {}  # model -> the folder of its sweep
+    for folder in folders:
+        sweep = read_sweep(_named(folder, "--tuned-from"))
+        if sweep.model not in {*MODELS, *OPTIONAL_MODELS}:
+            raise UserError(
+                f"--tuned-from {folder}: a sweep of {sweep.model!r}, which is not a registered "
+                f"model ({', '.join(sorted({*MODELS, *OPTIONAL_MODELS}))})"
+            )
+        if not sweep.manifest.get("complete"):
+            raise UserError(
+                f"--tuned-from {folder}: that sweep is not finished; run its command again"
+            )
+        if sweep.model in seen:
+            raise UserError(
+                f"--tuned-from {seen[sweep.model]} and {folder} are both sweeps of "
+                f"{sweep.model}; give one sweep per model"
+            )
+        seen[sweep.model] = folder
+        sweeps.append((folder, sweep))
+    return sweeps
+
+
+def _tuned_entry(folder: str, sweep: SweepResults) -> Entry:
+    """The leaderboard row ``<model>-tuned`` of a sweep's best configuration."""
+    from .analysis import retrain_params
+    from .models import tuned_entry
+
+    try:
+        params = retrain_params(sweep, "best")
+    except (KeyError, ValueError) as exc:
+        raise UserError(f"--tuned-from {folder}: {exc}") from None
+    return tuned_entry(sweep.model, params, f"sweep {sweep.manifest['name']}")
+
+
+def _check_tuning_set(
+    sweeps: Sequence[tuple[str, SweepResults]], customer: Sessions, size: int, seed: int | None
+) -> None:
+    """Each sweep selected on the tuning set the leaderboard keeps out of its test sets."""
+    from .sweeps import check_selected_on
+
+    if seed is None:
+        return
+    size = min(size, (int((customer.lengths >= 2).sum()) - 1) // 2)  # as the leaderboard does
+    for folder, sweep in sweeps:
+        try:
+            check_selected_on(sweep, customer, size, seed)
+        except ValueError as exc:
+            raise UserError(
+                f"--tuned-from {folder}: {exc}; its row could be tested on pairs it was "
+                f"selected on: sweep with --seed {seed} --test-size {size} (customer sessions) "
+                "or give the sweep's split seed as --tuning-seed"
+            ) from None
 
 
 def _named(text: str, option: str) -> str:

@@ -40,7 +40,7 @@ from sessrec._checks import check_int, check_k
 from sessrec._leaderboard_cells import FORMAT as _FORMAT
 from sessrec._leaderboard_cells import Unit, _split, _usable, compute_cells
 from sessrec.metrics import scores_from_ranks
-from sessrec.models import Entry, leaderboard_entries, quick_entries
+from sessrec.models import Entry, leaderboard_entries, quick_entries, tuned_entry
 from sessrec.sessions import Sessions
 from sessrec.split import (
     rolling_cuts,
@@ -70,6 +70,7 @@ __all__ = [
     "read_leaderboard",
     "run_leaderboard",
     "summarize",
+    "tuned_entry",
 ]
 
 
@@ -152,7 +153,7 @@ class LeaderboardSpec:
         Bootstrap resamples of the intervals and the paired test.
     tuning_seed : int or None
         The tuning set (:func:`~sessrec.split.tuning_sessions` of ``tuning_from`` sessions,
-        ``test_size`` of them drawn with this seed: where a sweep selected the tuned word2vec)
+        ``test_size`` of them drawn with this seed: where a sweep selected a tuned model)
         is kept out of every test set; in the other sessionizations, the sessions holding its
         pairs' purchases are (:func:`~sessrec.split.sessions_sharing_pairs`). None: no tuning
         set (the original's splits).
@@ -507,7 +508,7 @@ def run_leaderboard(
     out : path-like
         Results folder.
     entries : sequence of Entry, optional
-        Default :func:`leaderboard_entries` (without a tuned word2vec).
+        Default :func:`leaderboard_entries` (without tuned rows).
     protocols : sequence of str, default ("last", "prefix")
     seeds : mapping, optional
         Sessionization -> split seeds (default :func:`default_seeds`).

@@ -5,7 +5,7 @@ The CLI's ``--model`` choices, the notebooks, the sweeps and the leaderboard all
 builds a model with ``make_model(name, **params)`` (equivalently ``MODELS[name](**params)``);
 ``MODELS[name].param_names()`` lists the keys it accepts. An :class:`Entry` is a registered
 model with its parameters, label and their source: a row of the leaderboard
-(:func:`leaderboard_entries`).
+(:func:`leaderboard_entries`; a tuned model's row: :func:`tuned_entry`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "leaderboard_entries",
     "make_model",
     "quick_entries",
+    "tuned_entry",
 ]
 
 #: Registry: name -> model class (call it for a model with default parameters).
@@ -158,36 +159,75 @@ class Entry:
         return make_model(self.model, **self.params).get_params()
 
 
-def leaderboard_entries(
-    tuned: Mapping[str, Any] | None = None, tuned_source: str = "given"
-) -> list[Entry]:
-    """Every model of the leaderboard, in table order.
+def tuned_entry(model: str, params: Mapping[str, Any], source: str = "given") -> Entry:
+    """The leaderboard row of a registered model with tuned parameters.
 
-    The count baselines, the session-kNN models (SKNN, V-SKNN, STAN, VSTAN) with their registry
-    defaults (STAN's and VSTAN's are the published ones), word2vec with gensim's defaults and,
-    when ``tuned`` is given, word2vec with those parameters.
+    Its key is ``"<model>-tuned"`` and its label ``"<model's label> (tuned)"`` (e.g.
+    ``"word2vec-tuned"``, ``"Word2vec (tuned)"``).
 
     Parameters
     ----------
-    tuned : mapping, optional
-        Parameters of the tuned word2vec (e.g. a sweep's best configuration,
+    model : str
+        A key of :data:`MODELS`.
+    params : mapping
+        Its parameters (e.g. a sweep's best configuration,
         :func:`sessrec.analysis.retrain_params`).
-    tuned_source : str, default "given"
-        Where they come from (recorded in the manifest).
+    source : str, default "given"
+        Where they come from (e.g. ``"sweep <name>"``; recorded in the manifest).
+
+    Returns
+    -------
+    Entry
+
+    Raises
+    ------
+    ValueError
+        For an unknown model or parameters the model refuses.
+    """
+    make_model(model, **params)  # one clear line before any cell is planned
+    return Entry(f"{model}-tuned", model, dict(params), f"{MODELS[model].label} (tuned)", source)
+
+
+def leaderboard_entries(tuned: Sequence[Entry] = ()) -> list[Entry]:
+    """Every model of the leaderboard, in table order.
+
+    The count baselines, the session-kNN models (SKNN, V-SKNN, STAN, VSTAN) with their registry
+    defaults (STAN's and VSTAN's are the published ones), word2vec with gensim's defaults and
+    the ``tuned`` rows: each right after the row of its model with default parameters (a
+    model without such a row, e.g. GRU4Rec, at the end, in the order given).
+
+    Parameters
+    ----------
+    tuned : sequence of Entry, default ()
+        Rows of tuned models (:func:`tuned_entry`), at most one per model.
 
     Returns
     -------
     list of Entry
+
+    Raises
+    ------
+    ValueError
+        If two tuned rows share a key (naming both sources).
     """
     names = ["popularity", "ar", "cosine", "markov", "sr", "window", "sknn", "vsknn"]
     names += ["stan", "vstan"]
     entries = [Entry(n, n, {}, MODELS[n].label, "defaults") for n in names if n in MODELS]
     entries.append(Entry("word2vec", "word2vec", {}, "Word2vec (defaults)", "defaults"))
-    if tuned is not None:
-        entries.append(
-            Entry("word2vec-tuned", "word2vec", dict(tuned), "Word2vec (tuned)", tuned_source)
-        )
-    return entries
+    tuned = list(tuned)
+    seen: dict[str, Entry] = {}
+    for e in tuned:
+        if e.key in seen:
+            raise ValueError(
+                f"two tuned rows {e.key!r} ({seen[e.key].source}, {e.source}); give one per model"
+            )
+        seen[e.key] = e
+    out = []
+    for e in entries:
+        out.append(e)
+        out.extend(t for t in tuned if t.model == e.key)
+    placed = {e.key for e in out}
+    return out + [t for t in tuned if t.key not in placed]
 
 
 def quick_entries(entries: Sequence[Entry], max_epochs: int) -> list[Entry]:

@@ -43,6 +43,7 @@ __all__ = [
     "held_out_split",
     "TemporalSplit",
     "next_event_split",
+    "pairs_fingerprint",
     "rolling_cuts",
     "sessions_sharing_pairs",
     "split_identity",
@@ -306,6 +307,26 @@ def _check_size(test_size: object) -> int | str:
     if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
         raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
     return check_int(test_size, "test_size", 1)
+
+
+def pairs_fingerprint(pairs: np.ndarray) -> str:
+    """A fingerprint of ``[query, truth]`` pairs, in their order (e.g. a split's validation
+    pairs: what a sweep selected on, recorded in its manifest).
+
+    Parameters
+    ----------
+    pairs : numpy.ndarray
+        ``(n, 2)`` item ids.
+
+    Returns
+    -------
+    str
+        SHA-256 (hex) of the pairs, one tab-separated line each.
+    """
+    import hashlib
+
+    text = "\n".join("\t".join(map(str, row)) for row in np.asarray(pairs).tolist())
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def split_identity(split: Split | HeldOutSplit | TemporalSplit) -> str:

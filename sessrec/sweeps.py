@@ -8,7 +8,9 @@ are stopped at rungs (:func:`asha_rungs`); a model fitted once (the session-kNN 
 fitted and scored once, its only "epoch", so no scheduler has anything to stop. What a sweep
 exports -- one row per trial, one row per (trial, epoch), a manifest -- is read back by
 :func:`read_sweep` into :class:`SweepResults`, with pandas only: analysing a sweep
-(:mod:`sessrec.analysis`) never needs Ray.
+(:mod:`sessrec.analysis`) never needs Ray. :func:`check_selected_on` checks that a sweep
+selected on a given tuning set (:func:`sessrec.split.tuning_sessions`), the one a comparison
+keeps out of its test sets.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pandas as pd
 
 from sessrec._checks import check_int
 from sessrec.models import MODELS, make_model
+from sessrec.sessions import Sessions
+from sessrec.split import next_event_split, pairs_fingerprint
 from sessrec.store import StoreError, read_manifest
 from sessrec.training import IterativeRecommender
 
@@ -34,6 +38,7 @@ __all__ = [
     "SPACES",
     "SweepResults",
     "asha_rungs",
+    "check_selected_on",
     "expand_space",
     "is_iterative",
     "read_sweep",
@@ -73,47 +78,53 @@ SPACES: dict[str, dict[str, list[Any]]] = {
 
 #: Named search spaces of the other models: space name -> (registry name, grid). Each grid
 #: holds the model's default (its registry default, the published one for STAN and VSTAN) and
-#: has at most ~100 configurations. A sweep scores the validation *pairs* of the next-event
-#: split: each query is one item, so parameters that only weigh the items of a longer query
-#: change nothing there and are not swept (left at their defaults): V-SKNN's ``weighting``,
-#: STAN's ``lambda_spw``, VSTAN's ``lambda_spw`` and ``lambda_ipw`` (every one gives a
-#: one-item query the weight 1), and how many of the query's last items to use.
+#: has at most ~150 configurations, and no value that scored best on Online Retail's tuning set
+#: sits on an edge of its grid it could move past (only at a bound: an idf weight of 0). A sweep
+#: scores the validation *pairs* of the next-event split: each query is one item, so parameters
+#: that only weigh the items of a longer query change nothing there and are not swept (left at
+#: their defaults): V-SKNN's ``weighting``, STAN's ``lambda_spw``, VSTAN's ``lambda_spw`` and
+#: ``lambda_ipw`` (every one gives a one-item query the weight 1), and how many of the query's
+#: last items to use. For the same reason VSTAN with ``lambda_idf=0`` scores a pair exactly as
+#: STAN does: VSTAN's space spends its budget on the idf weight and the decays and leaves
+#: ``sample_size`` at its default, which STAN's space sweeps.
 #:
-#: * ``"sknn"``: neighbours ``k`` x candidate ``sample_size`` (6 x 5 = 30);
-#: * ``"vsknn"``: ``k`` x ``sample_size`` x ``idf_weighting`` (5 x 3 x 6 = 90);
+#: * ``"sknn"``: neighbours ``k`` x candidate ``sample_size`` (6 x 6 = 36);
+#: * ``"vsknn"``: ``k`` x ``sample_size`` x ``idf_weighting`` (5 x 4 x 6 = 120);
 #: * ``"stan"``: ``k`` x ``sample_size`` x the neighbour-recency decay ``lambda_snh`` (days)
-#:   x the neighbour-item decay ``lambda_inh`` (3 x 2 x 4 x 3 = 72);
-#: * ``"vstan"``: ``k`` x ``sample_size`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight
-#:   ``lambda_idf`` (2 x 2 x 3 x 3 x 3 = 108).
+#:   x the neighbour-item decay ``lambda_inh`` (events) (3 x 3 x 4 x 4 = 144);
+#: * ``"vstan"``: ``k`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight ``lambda_idf``
+#:   (3 x 4 x 4 x 3 = 144).
 MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "sknn": (
         "sknn",
-        {"k": [25, 50, 100, 200, 400, 800], "sample_size": [250, 500, 1000, 2500, 5000]},
+        {
+            "k": [25, 50, 100, 200, 400, 800],
+            "sample_size": [100, 250, 500, 1000, 2500, 5000],
+        },
     ),
     "vsknn": (
         "vsknn",
         {
             "k": [50, 100, 200, 400, 800],
-            "sample_size": [500, 1000, 5000],
+            "sample_size": [250, 500, 1000, 5000],
             "idf_weighting": [0.0, 0.5, 1.0, 2.0, 4.0, 8.0],
         },
     ),
     "stan": (
         "stan",
         {
-            "k": [100, 200, 400],
-            "sample_size": [500, 2500],
+            "k": [50, 100, 200],
+            "sample_size": [250, 500, 2500],
             "lambda_snh": [5.0, 20.0, 80.0, 320.0],
-            "lambda_inh": [2.05, 8.0, 32.0],
+            "lambda_inh": [2.05, 8.0, 32.0, 128.0],
         },
     ),
     "vstan": (
         "vstan",
         {
-            "k": [100, 400],
-            "sample_size": [500, 2500],
-            "lambda_snh": [5.0, 20.0, 80.0],
-            "lambda_inh": [2.05, 8.0, 32.0],
+            "k": [50, 100, 200],
+            "lambda_snh": [5.0, 20.0, 80.0, 320.0],
+            "lambda_inh": [2.05, 32.0, 128.0, 512.0],
             "lambda_idf": [0.0, 1.0, 5.0],
         },
     ),
@@ -458,5 +469,60 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
             f"{folder} is damaged: its manifest's metric {metric!r} does not match its tables "
             f"(missing {', '.join(missing) or metric!r}); export the sweep again"
         )
-    tables["trials"]["error"] = tables["trials"]["error"].fillna("")
+    # a CSV whose errors are all empty reads them as floats (NaN): back to strings
+    tables["trials"]["error"] = tables["trials"]["error"].astype(object).fillna("")
     return SweepResults(tables["trials"], tables["history"], manifest)
+
+
+def check_selected_on(results: SweepResults, sessions: Sessions, size: int, seed: int) -> None:
+    """Check that a sweep selected on the tuning set of ``sessions`` with ``size`` and ``seed``.
+
+    That tuning set (:func:`~sessrec.split.tuning_sessions`) is the validation set of
+    ``next_event_split(sessions, size, seed, drop_short=True)``; a comparison that keeps it out
+    of its test sets (the leaderboard with ``tuning_seed=seed``) then never tests the sweep's
+    configuration on a pair it was selected on. Compared with what the manifest records: the
+    split seed, the number of validation pairs and the fingerprints of the training sessions
+    and the validation pairs (:func:`~sessrec.split.pairs_fingerprint`; a sweep exported
+    before it recorded one is checked on the rest).
+
+    Parameters
+    ----------
+    results : SweepResults
+    sessions : Sessions
+        The sessions the tuning set is drawn from (e.g. customer sessions).
+    size : int
+        Sessions in the tuning set.
+    seed : int
+        Its seed.
+
+    Raises
+    ------
+    ValueError
+        If the sweep does not record its split or selected on other pairs (naming what
+        differs).
+    """
+    m = results.manifest
+    recorded = m.get("provenance", {}).get("data", {}).get("split_seed")
+    n_pairs = m.get("n_valid_pairs")
+    if recorded is None or n_pairs is None:
+        raise ValueError(
+            "its manifest does not record the split it selected on (split seed and validation "
+            "pairs); run the sweep again with this version of sessrec"
+        )
+    split = next_event_split(sessions, size, seed, drop_short=True)
+    if int(recorded) != seed or int(n_pairs) != len(split.validation):
+        raise ValueError(
+            f"it selected on the {int(n_pairs):,} validation pairs of split seed {recorded}, "
+            f"not on the tuning set (the {len(split.validation):,} validation pairs of split "
+            f"seed {seed})"
+        )
+    mine = {
+        "training sessions": ("train_fingerprint", split.train.fingerprint()),
+        "validation pairs": ("validation_fingerprint", pairs_fingerprint(split.validation)),
+    }
+    other = [what for what, (key, fp) in mine.items() if m.get(key) not in (None, fp)]
+    if other:
+        raise ValueError(
+            f"its {' and '.join(other)} differ from the tuning set's: it selected on other "
+            "data or sessions"
+        )

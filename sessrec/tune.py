@@ -68,6 +68,7 @@ from sessrec._signals import terminate_as_interrupt
 from sessrec.metrics import check_pairs
 from sessrec.models import make_model
 from sessrec.sessions import Sessions
+from sessrec.split import pairs_fingerprint
 from sessrec.store import FolderLock, RunStore, StoreError
 from sessrec.sweeps import (
     ASHA_DEFAULTS,
@@ -229,7 +230,6 @@ class SweepSpec:
     ) -> dict[str, Any]:
         """What a resumed sweep must match: the spec, the data and the split."""
         grid = json.dumps([self.configs, self.fixed], sort_keys=True, default=str)
-        pairs = "\n".join("\t".join(map(str, row)) for row in valid.tolist())
         # the model only when not word2vec: a word2vec sweep recorded before other models could
         # be swept resumes as before, and another model's resume differs in it
         model = {} if self.model == "word2vec" else {"model": self.model}
@@ -242,7 +242,7 @@ class SweepSpec:
             "max_epochs": self.max_epochs,
             "metric": self.metric,
             "train_fingerprint": train.fingerprint(),
-            "validation_fingerprint": hashlib.sha256(pairs.encode()).hexdigest(),
+            "validation_fingerprint": pairs_fingerprint(valid),
             "data": json.loads(json.dumps(dict(data), default=str)),
         }
 

@@ -25,6 +25,7 @@ from sessrec.leaderboard import (
     read_leaderboard,
     run_leaderboard,
     summarize,
+    tuned_entry,
 )
 from sessrec.metrics import evaluate
 from sessrec.models import MODELS, make_model
@@ -411,14 +412,16 @@ def test_summary_intervals_share_resamples_and_paired_test() -> None:
 
 
 def test_entries_come_from_the_registry_and_the_tuned_source() -> None:
-    entries = leaderboard_entries({"window": 7, "epochs": 3}, "test")
+    entries = leaderboard_entries([tuned_entry("word2vec", {"window": 7, "epochs": 3}, "test")])
     keys = [e.key for e in entries]
     assert keys[-2:] == ["word2vec", "word2vec-tuned"]
     assert {"sknn", "vsknn", "sr", "ar"} <= set(keys)
     assert all(e.model in MODELS for e in entries)
     tuned = entries[-1]
     assert tuned.full_params()["window"] == 7 and tuned.source == "test"
-    quick = quick_entries(leaderboard_entries({"epochs": 100}, "x"), max_epochs=2)
+    quick = quick_entries(
+        leaderboard_entries([tuned_entry("word2vec", {"epochs": 100}, "x")]), max_epochs=2
+    )
     assert quick[-1].full_params()["epochs"] == 2 and quick[-2].full_params()["epochs"] == 2
 
 
