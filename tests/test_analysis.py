@@ -208,6 +208,18 @@ def test_panels_skip_parameters_not_swept(sweep):
         plots.plot_sweep_panels(one)
 
 
+def test_panels_draw_on_the_axes_given(sweep):
+    import matplotlib.pyplot as plt
+
+    fig, grid = plt.subplots(3, 1, figsize=(4, 9), layout="constrained")
+    axes = plots.plot_sweep_panels(sweep, PANELS, axes=grid)
+    assert list(axes) == list(grid) and all(ax.figure is fig for ax in axes)
+    assert [(a.get_xlabel(), a.get_ylabel()) for a in axes] == PANELS
+    with pytest.raises(ValueError, match="one per panel"):
+        plots.plot_sweep_panels(sweep, PANELS, axes=grid[:2])
+    plt.close("all")
+
+
 def test_default_outside_the_grid_is_not_drawn():
     table = pd.DataFrame(
         [[0.1, 0.2], [0.3, 0.4]],

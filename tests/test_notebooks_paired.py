@@ -244,6 +244,7 @@ BOOK_STANDARD_CHAPTERS = [
     "02_sessions",
     "03_baselines",
     "05_tuning",
+    "06_sweep_analysis",
     "07_leaderboard",
     "08_protocols",
     "09_neighbours",

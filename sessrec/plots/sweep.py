@@ -138,6 +138,7 @@ def plot_sweep_panels(
     value: str | None = None,
     cmap: str = "viridis",
     annot: bool = False,
+    axes: Sequence[Axes] | None = None,
 ) -> np.ndarray:
     """Heatmaps of a sweep: the mean metric over each pair of parameters.
 
@@ -153,6 +154,9 @@ def plot_sweep_panels(
         Trials column averaged (default ``best_<metric>``).
     cmap : str, default "viridis"
     annot : bool, default False
+    axes : sequence of Axes, optional
+        One per drawn panel, all in one figure (to choose the figure's size and layout); a new
+        figure with the panels side by side when omitted.
 
     Returns
     -------
@@ -162,7 +166,7 @@ def plot_sweep_panels(
     Raises
     ------
     ValueError
-        If no panel's two parameters were swept.
+        If no panel's two parameters were swept, or ``axes`` does not hold one Axes per panel.
     """
     import matplotlib.pyplot as plt
 
@@ -178,10 +182,16 @@ def plot_sweep_panels(
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
     default = analysis.default_config(results.params, results.model)
     best = analysis.best_trial(results)
-    fig, axes = plt.subplots(
-        1, len(todo), figsize=(4.3 * len(todo) + 1.2, 4.4), layout="constrained", squeeze=False
-    )
-    axes = axes[0]
+    if axes is None:
+        _, grid = plt.subplots(
+            1, len(todo), figsize=(4.3 * len(todo) + 1.2, 4.4), layout="constrained", squeeze=False
+        )
+        axes = grid[0]
+    else:
+        axes = np.asarray(axes, dtype=object).ravel()
+        if axes.size != len(todo):
+            raise ValueError(f"axes: need one per panel ({len(todo)}), got {axes.size}")
+    fig = axes[0].figure
     for ax, table in zip(axes, tables, strict=True):
         plot_sweep_panel(
             table, default=default, best=best, ax=ax, vmin=vmin, vmax=vmax, cmap=cmap,
