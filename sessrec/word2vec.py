@@ -19,13 +19,15 @@ results vary slightly from run to run: use ``workers=1`` where results must repe
 
 Training loss
 -------------
-gensim's loss is the raw *sum* of the negative-sampling (or hierarchical-softmax) loss over all
-(word, context) pairs seen, accumulated in float32: it grows with the number of pairs (``window``),
-with ``negative``, and with the corpus, so losses of different settings are not comparable, and
-large sums lose precision (increments below the float32 resolution of the running total
-vanish). The history reports the loss of each epoch (one ``train`` call per epoch, so the
-counter restarts every epoch instead of accumulating over the whole run); read it as a trend
-within one run, not as a quality measure.
+gensim's loss is the raw *sum* of the negative-sampling (or hierarchical-softmax) loss terms of
+all (word, context) pairs seen, each computed while training with the weights of that moment,
+terms whose score is beyond +-6 skipped, accumulated in float32: it grows with the number of
+pairs (``window``), with ``negative``, and with the corpus, so losses of different settings are
+not comparable, and large sums lose precision (increments below the float32 resolution of the
+running total vanish). The history reports the loss of each epoch (one ``train`` call per epoch,
+so the counter restarts every epoch instead of accumulating over the whole run). It is not the
+loss of the trained vectors: it can rise from epoch to epoch while the loss of the vectors on a
+fixed set of pairs falls, so even its trend says little; judge training by a validation metric.
 """
 
 from __future__ import annotations

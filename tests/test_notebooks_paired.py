@@ -243,6 +243,7 @@ BOOK_STANDARD_CHAPTERS = [
     "01_data",
     "02_sessions",
     "03_baselines",
+    "04_word2vec",
     "05_tuning",
     "06_sweep_analysis",
     "07_leaderboard",

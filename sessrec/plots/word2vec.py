@@ -41,7 +41,9 @@ def plot_training_curves(
     metric : str, default "recall@10"
     loss : bool, default True
         Draw the loss on a second y axis (dashed lines, same colours). Losses of different
-        settings are not comparable (gensim sums the loss over pairs), so only read its trend.
+        settings are not comparable (gensim sums the loss over pairs), and even the trend of
+        gensim's loss can run against the loss of the trained vectors (see
+        :mod:`sessrec.word2vec`).
     ax : matplotlib Axes, optional
 
     Returns
