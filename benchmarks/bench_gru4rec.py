@@ -1,6 +1,6 @@
 """GRU4Rec's cost: the neural extra's install size, torch's import time, seconds per epoch.
 
-Run (about 15 minutes on the real data on 2 busy CPUs; ``--quick`` takes about a minute)::
+Run (about 6 minutes on the real data on 2 busy CPUs; ``--quick`` a few minutes)::
 
     SESSREC_DATA=/path/to/online_retail.csv.gz .venv/bin/python -m benchmarks.bench_gru4rec
     .venv/bin/python -m benchmarks.bench_gru4rec --quick    # small synthetic data
