@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec.models import make_model
-from sessrec.sweeps import SweepResults
+from sessrec.sweeps import SweepResults, grid_order
 
 
 def _metric(results: SweepResults, metric: str | None) -> str:
@@ -211,8 +211,8 @@ def panel_table(
     grid = results.manifest.get("space_grid", {})
     ok = _ok(results)
     table = ok.pivot_table(index=y, columns=x, values=value, aggfunc=agg, dropna=False)
-    rows = sorted(set(grid.get(y, [])) | set(ok[y]))
-    cols = sorted(set(grid.get(x, [])) | set(ok[x]))
+    rows = sorted(set(grid.get(y, [])) | set(ok[y]), key=grid_order)
+    cols = sorted(set(grid.get(x, [])) | set(ok[x]), key=grid_order)
     table = table.reindex(index=rows, columns=cols)
     table.index.name, table.columns.name = y, x
     return table

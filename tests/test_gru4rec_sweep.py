@@ -169,3 +169,7 @@ def test_a_tiny_gru4rec_sweep_reports_epochs_stops_at_rungs_and_exports(tmp_path
     best = back.best_config()
     assert best == res.best_config() and best["embedding"] in (0, "constrained")
     make_model("gru4rec", **best)  # the exported best configuration builds the model
+    from sessrec.report import write_report
+
+    summary = write_report(tmp_path / "out").read_text()  # panels over the mixed parameter
+    assert "| constrained |" in summary and (tmp_path / "out" / "report" / "curves.png").is_file()
