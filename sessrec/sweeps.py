@@ -509,6 +509,7 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
             f"{folder} is damaged: its manifest's metric {metric!r} does not match its tables "
             f"(missing {', '.join(missing) or metric!r}); export the sweep again"
         )
-    tables["trials"]["error"] = tables["trials"]["error"].fillna("")
+    # a CSV without a failed trial reads its error column as floats (all NaN): text, then ""
+    tables["trials"]["error"] = tables["trials"]["error"].astype("str").fillna("")
     _typed_back(tables["trials"], manifest.get("space_grid", {}))
     return SweepResults(tables["trials"], tables["history"], manifest)
