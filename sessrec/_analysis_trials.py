@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec.models import make_model
-from sessrec.sweeps import SweepResults
+from sessrec.sweeps import SweepResults, grid_order
 
 
 def _metric(results: SweepResults, metric: str | None) -> str:
@@ -211,33 +211,44 @@ def panel_table(
     grid = results.manifest.get("space_grid", {})
     ok = _ok(results)
     table = ok.pivot_table(index=y, columns=x, values=value, aggfunc=agg, dropna=False)
-    rows = sorted(set(grid.get(y, [])) | set(ok[y]))
-    cols = sorted(set(grid.get(x, [])) | set(ok[x]))
+    rows = sorted(set(grid.get(y, [])) | set(ok[y]), key=grid_order)
+    cols = sorted(set(grid.get(x, [])) | set(ok[x]), key=grid_order)
     table = table.reindex(index=rows, columns=cols)
     table.index.name, table.columns.name = y, x
     return table
 
 
-def grid_position(values: Sequence[float], value: float) -> float | None:
+def grid_position(values: Sequence[Any], value: Any) -> float | None:
     """Where ``value`` falls on an axis of grid ``values``, in cell units (first cell: 0).
 
-    A value between two grid values is interpolated linearly (gensim's default window 5 lies a
-    third of the way from 4 to 7); a value outside the grid gives ``None``.
+    A value on the grid sits in its cell, whatever its type (a text value such as GRU4Rec's
+    ``loss="cross-entropy"`` too). On an axis of numbers only, a value between two grid values
+    is interpolated linearly (gensim's default window 5 lies a third of the way from 4 to 7).
+    A number outside the grid, or off an axis that holds text, gives ``None``.
 
     Parameters
     ----------
-    values : sequence of float
-        The grid values in ascending order.
-    value : float
+    values : sequence
+        The grid values, numbers in ascending order (text, if any, after them).
+    value : object
 
     Returns
     -------
     float or None
     """
-    v = np.asarray(values, dtype=float)
-    if v.size == 0 or not v[0] <= value <= v[-1]:
+    for i, v in enumerate(values):
+        if _is_number(v) == _is_number(value) and v == value:
+            return float(i)
+    if not (_is_number(value) and values and all(_is_number(v) for v in values)):
         return None
-    return float(np.interp(value, v, np.arange(v.size)))
+    v = np.asarray(values, dtype=float)
+    if not v[0] <= float(value) <= v[-1]:
+        return None
+    return float(np.interp(float(value), v, np.arange(v.size)))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 # --------------------------------------------------------------------------- summary

@@ -83,12 +83,10 @@ def _figures(
 
     metric = results.metric
     figures: list[tuple[str, str]] = []
-    try:
+    if len(results.params) >= 2:  # with one swept parameter there is no pair to draw
         axes = sp.plot_sweep_panels(results, list(itertools.combinations(results.params, 2))[:3])
         _save(axes[0].figure, out / "panels.png")
         figures.append(("panels.png", f"Mean best {metric} over pairs of hyperparameters"))
-    except ValueError:  # fewer than two swept parameters: no panel to draw
-        pass
     if results.iterative:  # a model fitted once has one "epoch": no curve to draw
         ax = sp.plot_learning_curves(results, n=top)
         _save(ax.figure, out / "curves.png")

@@ -93,7 +93,13 @@ SPACES: dict[str, dict[str, list[Any]]] = {
 #: * ``"stan"``: ``k`` x ``sample_size`` x the neighbour-recency decay ``lambda_snh`` (days)
 #:   x the neighbour-item decay ``lambda_inh`` (events) (3 x 3 x 4 x 4 = 144);
 #: * ``"vstan"``: ``k`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight ``lambda_idf``
-#:   (3 x 4 x 4 x 3 = 144).
+#:   (3 x 4 x 4 x 3 = 144);
+#: * ``"gru4rec"``: GRU4Rec's loss x input ``embedding`` (one-hot, 64, ``"constrained"``) x
+#:   ``hidden_size`` x ``batch_size`` x ``learning_rate`` x ``momentum`` x ``dropout_input`` x
+#:   ``dropout_hidden`` x extra negatives ``n_sample`` x ``sample_alpha`` x BPR-max's ``bpreg``
+#:   x cross-entropy's ``logq`` (699,840 configurations, each holding the model's default:
+#:   sample it with ``samples=N``). ``bpreg`` acts only with ``loss="bpr-max"`` and ``logq``
+#:   only with ``"cross-entropy"``; a sample draws them for either loss.
 MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "sknn": (
         "sknn",
@@ -126,6 +132,23 @@ MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
             "lambda_snh": [5.0, 20.0, 80.0, 320.0],
             "lambda_inh": [2.05, 32.0, 128.0, 512.0],
             "lambda_idf": [0.0, 1.0, 5.0],
+        },
+    ),
+    "gru4rec": (
+        "gru4rec",
+        {
+            "loss": ["cross-entropy", "bpr-max"],
+            "embedding": [0, 64, "constrained"],
+            "hidden_size": [64, 100, 160],
+            "batch_size": [32, 64, 128, 256],
+            "learning_rate": [0.01, 0.02, 0.05, 0.1, 0.2],
+            "momentum": [0.0, 0.3, 0.6, 0.9],
+            "dropout_input": [0.0, 0.1, 0.25],
+            "dropout_hidden": [0.0, 0.2, 0.4],
+            "n_sample": [0, 512, 2048],
+            "sample_alpha": [0.0, 0.5, 1.0],
+            "bpreg": [0.0, 1.0, 4.0],
+            "logq": [0.0, 1.0],
         },
     ),
 }
@@ -430,6 +453,34 @@ def sweep_tables(
     return trials_df, history.reset_index(drop=True)
 
 
+def grid_order(value: Any) -> tuple[bool, Any]:
+    """Sort key of a parameter's grid values: numbers ascending, then text (GRU4Rec's
+    ``embedding``: 0, 64, ``"constrained"``)."""
+    return isinstance(value, str), value
+
+
+def _mixed(values: Sequence[Any]) -> bool:
+    """Whether values mix text and numbers (a column parquet cannot store as it is)."""
+    return len({isinstance(v, str) for v in values}) > 1
+
+
+def stored_trials(trials: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
+    """The trials table as it is written: a parameter whose values mix text and numbers is
+    written as text (:func:`read_sweep` gives back the values of the manifest's grid)."""
+    mixed = [p for p in params if _mixed(trials[p].tolist())]
+    return trials.astype(dict.fromkeys(mixed, str)) if mixed else trials
+
+
+def _typed_back(trials: pd.DataFrame, grid: Mapping[str, Sequence[Any]]) -> None:
+    """Undo :func:`stored_trials` in place: text back to the grid's values."""
+    for p, values in grid.items():
+        if p in trials.columns and _mixed(values):
+            back = {str(v): v for v in values}
+            trials[p] = pd.Series(
+                [back.get(str(v), v) for v in trials[p]], index=trials.index, dtype=object
+            )
+
+
 def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
     """Read an exported sweep (``trials``, ``history``, ``manifest.json``); no Ray needed.
 
@@ -471,6 +522,7 @@ def read_sweep(folder: str | os.PathLike[str]) -> SweepResults:
         )
     # a CSV whose errors are all empty reads them as floats (NaN): back to strings
     tables["trials"]["error"] = tables["trials"]["error"].astype(object).fillna("")
+    _typed_back(tables["trials"], manifest.get("space_grid", {}))
     return SweepResults(tables["trials"], tables["history"], manifest)
 
 

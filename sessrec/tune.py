@@ -76,7 +76,9 @@ from sessrec.sweeps import (
     SweepResults,
     asha_rungs,
     expand_space,
+    grid_order,
     is_iterative,
+    stored_trials,
     sweep_tables,
 )
 
@@ -214,7 +216,9 @@ class SweepSpec:
             **once,
             "space": self.space,
             "space_params": params,
-            "space_grid": {p: sorted({cfg[p] for cfg in self.configs}) for p in params},
+            "space_grid": {
+                p: sorted({cfg[p] for cfg in self.configs}, key=grid_order) for p in params
+            },
             "n_configs": len(self.configs),
             "samples": self.samples,
             "sample_seed": self.sample_seed,
@@ -599,9 +603,9 @@ def _export(
         },
         data=data,
         tables={
-            "trials.parquet": trials,
+            "trials.parquet": stored_trials(trials, spec_fields["space_params"]),
             "history.parquet": history,
-            "trials.csv": trials,
+            "trials.csv": stored_trials(trials, spec_fields["space_params"]),
             "history.csv": history,
         },
         record_invocation=worked,

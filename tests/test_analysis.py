@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 from pathlib import Path
@@ -154,6 +155,28 @@ def test_grid_position_interpolates_and_refuses_outside():
     assert analysis.grid_position([1, 4, 7], 8) is None
 
 
+def test_grid_position_of_text_values_is_their_cell():
+    assert analysis.grid_position(["bpr-max", "cross-entropy"], "cross-entropy") == 1.0
+    mixed = [0, 64, "constrained"]  # GRU4Rec's embedding: numbers first, then text
+    assert analysis.grid_position(mixed, "constrained") == 2.0
+    assert analysis.grid_position(mixed, np.int64(64)) == 1.0
+    assert analysis.grid_position(mixed, 32) is None, "no interpolation on an axis with text"
+    assert analysis.grid_position(["bpr-max", "cross-entropy"], "top1") is None
+    assert analysis.grid_position([1, 4, 7], "4") is None
+
+
+def test_panel_marks_text_values():
+    table = pd.DataFrame(
+        [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]],
+        index=pd.Index([0, 64, "constrained"], name="embedding", dtype=object),
+        columns=pd.Index(["bpr-max", "cross-entropy"], name="loss"),
+    )
+    default = {"loss": "cross-entropy", "embedding": "constrained"}
+    ax = plots.plot_sweep_panel(table, default=default, best={"loss": "bpr-max", "embedding": 64})
+    assert _marker(ax, "gensim default") == (1.5, 2.5)
+    assert _marker(ax, "best configuration") == (0.5, 1.5)
+
+
 def _marker(ax, label):
     lines = [line for line in ax.get_lines() if line.get_label() == label]
     assert len(lines) == 1, f"expected one {label!r} marker"
@@ -242,6 +265,20 @@ def test_learning_curve_plot(sweep):
     assert ax.get_xscale() == "log"
 
 
+def test_learning_curves_of_many_parameters_are_labelled_by_trial(sweep):
+    trials = sweep.trials.assign(alpha=0.025, vector_size=100)
+    params = [*sweep.params, "alpha", "vector_size"]
+    assert len(params) > plots.sweep.MAX_LABEL_PARAMS
+    many = SweepResults(trials, sweep.history, {**sweep.manifest, "space_params": params})
+    ax = plots.plot_learning_curves(many, n=3)
+    labelled = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    top = analysis.top_trials(many, 3)["trial_id"].tolist()
+    assert labelled == [f"best: trial {top[0]}", f"trial {top[1]}", f"trial {top[2]}"]
+    # the 6 trials stopped after one epoch are dots (a one-point line draws nothing)
+    dots = [line for line in ax.get_lines() if line.get_marker() == "."]
+    assert len(dots) == 6 and all(len(line.get_xdata()) == 1 for line in dots)
+
+
 def test_asha_rungs_plot_counts():
     trials = pd.DataFrame({"epochs": [1] * 6 + [3] * 2 + [9]})
     ax = plots.plot_asha_rungs(9, 9, 1, 3, observed=trials)
@@ -252,6 +289,11 @@ def test_asha_rungs_plot_counts():
     ax = plots.plot_asha_rungs(539, 100)
     np.testing.assert_allclose([p.get_height() for p in ax.patches], 539 / 3 ** np.arange(6))
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3", "9", "27", "81", "100"]
+    ax = plots.plot_asha_rungs(50, 10, 1, 3)  # log axis over less than two decades
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in [*ax.get_yticklabels(), *ax.get_yticklabels(minor=True)]]
+    assert "10" in ticks and "20" in ticks, ticks
+    assert not [t for t in ticks if "times" in t or "^" in t], f"plain numbers: {ticks}"
 
 
 def test_asha_expected_epochs():
@@ -427,6 +469,21 @@ def test_write_report(sweep, tmp_path):
     assert "- scheduler: asha, grace period 1, reduction factor 3, rungs at epochs 1, 3\n" in text
     # default output folder: <results>/report
     assert write_report(folder).parent == folder / "report"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="GRU4Rec needs torch")
+def test_report_of_the_committed_gru4rec_sweep_draws_its_text_parameters(tmp_path):
+    """12 parameters, two of them with text values (loss, embedding): every figure is drawn."""
+    folder = result_folder("benchmarks/results/sweeps/gru4rec")
+    text = write_report(folder, tmp_path / "r").read_text()
+    for name in ("panels.png", "curves.png", "rungs.png"):
+        assert f"({name})" in text and (tmp_path / "r" / name).is_file()
+    results = read_sweep(folder)
+    axes = plots.plot_sweep_panels(results, [("loss", "embedding")])
+    best = results.best_config()
+    grid = results.manifest["space_grid"]
+    want = tuple(grid[p].index(best[p]) + 0.5 for p in ("loss", "embedding"))
+    assert _marker(axes[0], "best configuration") == want
 
 
 def test_report_of_a_sweep_that_is_not_over(sweep, tmp_path):

@@ -81,8 +81,11 @@ def test_every_model_space_is_small_holds_the_default_and_builds() -> None:
         "vsknn": "vsknn",
         "stan": "stan",
         "vstan": "vstan",
+        "gru4rec": "gru4rec",  # sampled: tests/test_gru4rec_sweep.py
     }
     for name, (model, grid) in MODEL_SPACES.items():
+        if model == "gru4rec":
+            continue
         assert space_size(grid) <= 150, name
         defaults = make_model(model).get_params()
         for param, values in grid.items():

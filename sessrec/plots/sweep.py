@@ -73,8 +73,8 @@ def plot_sweep_panel(
     The x axis is the table's columns (named by ``table.columns.name``), the y axis its rows,
     increasing upwards. Cell ``(i, j)`` spans ``[j, j + 1] x [i, i + 1]`` in data coordinates.
     gensim's default (a white star) sits between grid values when it is not on the grid (see
-    :func:`sessrec.analysis.grid_position`) and is left out when it is outside the grid; the
-    best configuration is circled.
+    :func:`sessrec.analysis.grid_position`) and is left out when it is outside the grid (or
+    off an axis that holds text); the best configuration is circled.
 
     Parameters
     ----------
@@ -125,8 +125,8 @@ def plot_sweep_panel(
     for where, style in ((default, DEFAULT_MARKER), (best, BEST_MARKER)):
         if where is None:
             continue
-        gx = analysis.grid_position(list(table.columns), float(where[x]))
-        gy = analysis.grid_position(list(table.index), float(where[y]))
+        gx = analysis.grid_position(list(table.columns), where[x])
+        gy = analysis.grid_position(list(table.index), where[y])
         if gx is not None and gy is not None:
             ax.plot([gx + 0.5], [gy + 0.5], **style)
     return ax
@@ -217,7 +217,14 @@ def plot_sweep_panels(
     return axes
 
 
+#: Learning curves are labelled by their configuration up to this many swept parameters, and
+#: by their trial id beyond (a 12-parameter GRU4Rec configuration does not fit a legend).
+MAX_LABEL_PARAMS = 4
+
+
 def _config_label(row: pd.Series, params: Sequence[str]) -> str:
+    if len(params) > MAX_LABEL_PARAMS:
+        return f"trial {row['trial_id']}"
     return ", ".join(f"{p}={_fmt(row[p])}" for p in params)
 
 
@@ -231,6 +238,10 @@ def plot_learning_curves(
 ) -> Axes:
     """Validation metric per epoch of the ``n`` best trials (best thickest), others in grey.
 
+    Each of the ``n`` curves is labelled by its configuration, or by its trial id when more
+    than :data:`MAX_LABEL_PARAMS` parameters were swept (:func:`sessrec.analysis.top_trials`
+    lists their configurations).
+
     Parameters
     ----------
     results : SweepResults
@@ -240,7 +251,7 @@ def plot_learning_curves(
     ax : Axes, optional
     show_all : bool, default True
         Draw every other trial (but failed ones) as a thin grey line (with ASHA: where each
-        one stopped).
+        one stopped; a trial stopped after its first epoch is a grey dot).
     log_x : bool, default True
         Logarithmic epoch axis (ASHA's rungs are equally spaced on it); the rungs are dotted.
 
@@ -257,8 +268,9 @@ def plot_learning_curves(
         h = results.history
         failed = results.trials.loc[results.trials["status"] == "error", "trial_id"]
         others = h[~h["trial_id"].isin(top["trial_id"]) & ~h["trial_id"].isin(failed)]
-        for _, g in others.groupby("trial_id", sort=True):
-            ax.plot(g["epoch"], g[metric], color="0.75", lw=0.6, alpha=0.6, zorder=1)
+        for _, g in others.groupby("trial_id", sort=True):  # stopped after one epoch: a dot
+            dot = {"marker": ".", "markersize": 4} if len(g) == 1 else {}
+            ax.plot(g["epoch"], g[metric], color="0.75", lw=0.6, alpha=0.6, zorder=1, **dot)
     colors = [f"C{i}" for i in range(len(top))]
     for i, (tid, color) in enumerate(zip(curves.columns, colors, strict=True)):
         row = top.iloc[i]
@@ -334,7 +346,11 @@ def plot_asha_rungs(
         ax.bar_label(bars, fontsize=8, padding=2)
         ax.legend(frameon=False)
     if n_configs > 30:
-        ax.set_yscale("log")
+        from matplotlib import ticker
+
+        ax.set_yscale("log")  # ticks read 2, 5, 10, 20, not 2 x 10^0
+        ax.yaxis.set_major_formatter(ticker.LogFormatter())
+        ax.yaxis.set_minor_formatter(ticker.LogFormatter(labelOnlyBase=False))
     ax.set_xticks(pos, [str(e) for e in stops])
     ax.set_xlabel("epochs trained (ASHA rungs, then the last epoch)")
     ax.set_ylabel("trials")
