@@ -202,6 +202,47 @@ class LeaderboardSpec:
             check_int(self.tuning_seed, "tuning_seed", 0)
         check_int(self.cuts, "cuts", 1)
 
+    @classmethod
+    def from_manifest(
+        cls,
+        manifest: Mapping[str, Any],
+        *,
+        entries: Sequence[Entry] | None = None,
+        seeds: Mapping[str, Sequence[int]] | None = None,
+        protocols: Sequence[str] | None = None,
+    ) -> LeaderboardSpec:
+        """The settings a leaderboard manifest records (:meth:`manifest` read back).
+
+        Parameters
+        ----------
+        manifest : mapping
+            A leaderboard's ``manifest.json``.
+        entries, seeds, protocols : optional
+            Replace the manifest's models, split seeds or protocols (e.g. to plan a slice).
+
+        Returns
+        -------
+        LeaderboardSpec
+        """
+        if entries is None:
+            entries = [
+                Entry(e["key"], e["model"], e["params"], e["label"], e["source"])
+                for e in manifest["models"]
+            ]
+        seeds = seeds if seeds is not None else manifest["seeds"]
+        return cls(
+            tuple(entries),
+            {name: tuple(s) for name, s in seeds.items()},
+            tuple(protocols if protocols is not None else manifest["protocols"]),
+            manifest["test_size"],
+            manifest["k"],
+            manifest["n_boot"],
+            manifest["tuning_seed"],
+            manifest["tuning_from"],
+            manifest["cuts"],
+            manifest["horizon"],
+        )
+
     def manifest(self) -> dict[str, Any]:
         """The settings as the manifest records them (JSON types).
 

@@ -542,3 +542,19 @@ def test_temporal_panels_and_the_tuning_set_in_every_sessionization(tmp_path: Pa
         assert not set(np.asarray(tested).tolist()) & tuning[unit.sessionization]
         if unit.protocol == "temporal":
             assert split.train.times.max() < unit.period[0]
+
+
+def test_a_spec_read_back_from_its_manifest_is_the_same_spec():
+    spec = LeaderboardSpec(
+        tuple(leaderboard_entries()[:3]),
+        {"customer": (0, 1), "gap": (0,)},
+        ("last", "temporal"),
+        test_size=200,
+        tuning_seed=2,
+        cuts=2,
+        horizon="14D",
+    )
+    back = LeaderboardSpec.from_manifest(json.loads(json.dumps(spec.manifest())))
+    assert back.manifest() == spec.manifest()
+    slice_ = LeaderboardSpec.from_manifest(spec.manifest(), seeds={"gap": [0]}, protocols=["last"])
+    assert slice_.seeds == {"gap": (0,)} and slice_.protocols == ("last",)

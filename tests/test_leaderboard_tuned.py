@@ -267,18 +267,8 @@ def test_cli_adds_one_tuned_row_per_sweep_never_tested_on_its_selection(
     chosen = tuning_sessions(customer, size, m["tuning_seed"])
     valid = next_event_split(customer, size, m["tuning_seed"], drop_short=True).validation
     assert pairs_fingerprint(valid) == read_sweep(sknn).manifest["validation_fingerprint"]
-    spec = LeaderboardSpec(
-        tuple(e for e in leaderboard_entries() if e.key == "sknn"),
-        {"customer": (0,)},
-        ("last", "prefix"),
-        m["test_size"],
-        m["k"],
-        0,
-        m["tuning_seed"],
-        m["tuning_from"],
-        m["cuts"],
-        m["horizon"],
-    )
+    sknn_entry = [e for e in leaderboard_entries() if e.key == "sknn"]
+    spec = LeaderboardSpec.from_manifest(m, entries=sknn_entry, seeds={"customer": (0,)})
     units = plan_cells(spec, {"customer": customer})
     assert len(units) == 2
     for unit in units:

@@ -73,18 +73,7 @@ def test_the_leaderboard_never_tests_on_the_tuning_set(frame) -> None:
     assert m.get("tuning_seed") is not None, "the leaderboard was computed without a tuning set"
     _sweep_selected_on(m["tuning_seed"], m["test_size"])
     seeds = {name: tuple(s) for name, s in m["seeds"].items()}
-    spec = LeaderboardSpec(
-        (Entry("popularity", "popularity"),),
-        seeds,
-        tuple(m["protocols"]),
-        m["test_size"],
-        m["k"],
-        0,
-        m["tuning_seed"],
-        m["tuning_from"],
-        m["cuts"],
-        m["horizon"],
-    )
+    spec = LeaderboardSpec.from_manifest(m, entries=[Entry("popularity", "popularity")])
     every = make_sessionizations(frame, list(dict.fromkeys([*seeds, m["tuning_from"]])))
     units = plan_cells(spec, {n: every[n] for n in seeds}, tuning_source=every[m["tuning_from"]])
     assert {f"{u.sessionization}/{u.protocol}/seed-{u.seed}" for u in units} == set(m["splits"])
