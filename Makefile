@@ -18,12 +18,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# The book and the tests train GRU4Rec, so both install the neural extra (PyTorch). On Linux
+# pip's default torch is the CUDA build (several GB); for the CPU build, which is all sessrec
+# needs, pass its index: make test PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
+# (CI pins the CPU wheel its machine holds through PIP_CONSTRAINT, see .ci/run).
+PIP_ARGS ?=
+
 $(VENV)/.book-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e '.[book,tune]'
+	$(PIP) install --quiet $(PIP_ARGS) -e '.[book,tune,neural]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e '.[dev,book,tune]'
+	$(PIP) install --quiet $(PIP_ARGS) -e '.[dev,book,tune,neural]'
 	touch $@ $(VENV)/.book-installed
 
 # The chapters' figures are the kernel's inline matplotlib output: a non-interactive

@@ -146,7 +146,7 @@ def readme_leaderboard(root: Path = ROOT) -> str:
     cuts = manifest.get("cuts") if "temporal" in manifest.get("protocols", {}) else None
     note = (
         "Recall@10: the mean over split seeds (temporal: over rolling cuts) with its bootstrap "
-        f"95 % interval; test sessions per cell: {f'{size:,}' if size else '?'}"
+        f"95% interval; test sessions per cell: {f'{size:,}' if size else '?'}"
         + (" (temporal: every session active in the 30 days after the cut)" if cuts else "")
         + "; split seeds: "
         + ", ".join(f"{k} {len(v)}" for k, v in seeds.items())
