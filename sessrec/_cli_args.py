@@ -279,6 +279,13 @@ def _add_leaderboard_command(sub: Any) -> None:
         "--out", metavar="DIR", default=None, help="results folder (default: in the cache)"
     )
     lb.add_argument("--models", nargs="+", metavar="KEY", default=None, help="a subset of rows")
+    lb.add_argument(
+        "--keep-from",
+        metavar="DIR",
+        default=None,
+        help="an exported leaderboard of the same settings and data: its rows of the models not "
+        "computed here join the table (add a model with --models KEY without refitting the rest)",
+    )
     _add_tuning_arg(lb)
     lb.add_argument(
         "--runs",

@@ -418,6 +418,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         reuse=runs,
         log=None if args.json else lambda line: print(line, flush=True),
         jobs=args.jobs,
+        keep_from=None if args.keep_from is None else _named(args.keep_from, "--keep-from"),
     )
     top = board.table.groupby(["sessionization", "protocol"], sort=False).head(1)
     result: dict[str, Any] = {"out": out, "cells": len(board.cells)}

@@ -39,6 +39,7 @@ import pandas as pd
 from sessrec._checks import check_int, check_k
 from sessrec._leaderboard_cells import FORMAT as _FORMAT
 from sessrec._leaderboard_cells import Unit, _split, _usable, compute_cells
+from sessrec._leaderboard_keep import SAME, check_same, keep_rows, rank_cells
 from sessrec.metrics import scores_from_ranks
 from sessrec.models import Entry, leaderboard_entries, quick_entries, tuned_entry
 from sessrec.sessions import Sessions
@@ -458,12 +459,30 @@ def _collect(store: RunStore, units: Sequence[Unit]) -> tuple[pd.DataFrame, pd.D
     return pd.DataFrame(rows), pd.concat(rank_parts, ignore_index=True)
 
 
+def _described(spec: LeaderboardSpec, sessions: Mapping[str, Sessions]) -> dict[str, Any]:
+    """What the manifest records of each sessionization's usable sessions."""
+    described = {}
+    for name in spec.seeds:
+        usable = _usable(sessions[name])
+        described[name] = {
+            **SESSIONIZATIONS.get(name, {}),
+            "n_sessions": len(usable),
+            "n_events": usable.n_events,
+            "n_items": int((usable.item_counts() > 0).sum()),
+            "median_length": float(np.median(usable.lengths)) if len(usable) else 0.0,
+            "fingerprint": usable.fingerprint(),
+        }
+    return described
+
+
 def export_leaderboard(
     store: RunStore,
     spec: LeaderboardSpec,
     sessions: Mapping[str, Sessions],
     data: Mapping[str, Any] | None = None,
     tuning_source: Sessions | None = None,
+    keep: Leaderboard | None = None,
+    keep_from: str = "the kept leaderboard",
 ) -> Leaderboard:
     """Summarize every cell of ``spec``; write the tables and the manifest.
 
@@ -477,33 +496,46 @@ def export_leaderboard(
         The data's identity (:func:`sessrec.store.data_identity`).
     tuning_source : Sessions, optional
         As for :func:`plan_cells`.
+    keep : Leaderboard, optional
+        An exported leaderboard of the same settings, data and splits whose rows of the models
+        not in ``spec`` join the table (the ranks, paired tests and manifest cover both).
+    keep_from : str
+        Where ``keep`` was read, for messages.
 
     Returns
     -------
     Leaderboard
+
+    Raises
+    ------
+    LeaderboardError
+        If ``keep`` was made with other settings, data or splits, or is not finished.
     """
     units = plan_cells(spec, sessions, tuning_source=tuning_source)  # every cell
     cells, ranks = _collect(store, units)
     table = summarize(cells, ranks, n_boot=spec.n_boot)
     paired = paired_tests(cells, ranks, n_boot=spec.n_boot)
-    described = {}
-    for name in spec.seeds:
-        usable = _usable(sessions[name])
-        described[name] = {
-            **SESSIONIZATIONS.get(name, {}),
-            "n_sessions": len(usable),
-            "n_events": usable.n_events,
-            "n_items": int((usable.item_counts() > 0).sum()),
-            "median_length": float(np.median(usable.lengths)) if len(usable) else 0.0,
-            "fingerprint": usable.fingerprint(),
-        }
+    described = _described(spec, sessions)
     # what identifies each split: it differs when a test (or validation) set differs
     splits = {
         f"{u.sessionization}/{u.protocol}/seed-{u.seed}": split_identity(_split(u)) for u in units
     }
+    settings = {**spec.manifest(), "sessionizations": described, "splits": splits}
+    fit_total = float(cells["fit_seconds"].sum())
+    if keep is not None:
+        settings["format"] = _FORMAT
+        settings["provenance"] = {"data": dict(data or {})}
+        table, ranks, paired, kept = keep_rows(keep, table, ranks, settings, keep_from)
+        cells = pd.concat(
+            [rank_cells(ranks[ranks["model"].isin(kept["kept"]["models"])]), cells],
+            ignore_index=True,
+        )
+        fit_total += kept["kept"]["fit_seconds_total"]
+        del settings["format"], settings["provenance"]
+        settings.update(kept)
     manifest = store.export(
-        {**spec.manifest(), "sessionizations": described, "splits": splits},
-        {"fit_seconds_total": float(cells["fit_seconds"].sum()), "complete": True},
+        settings,
+        {"fit_seconds_total": fit_total, "complete": True},
         data=data,
         tables={
             "leaderboard.csv": table,
@@ -534,6 +566,7 @@ def run_leaderboard(
     reuse: Sequence[str | os.PathLike[str]] = (),
     log: Callable[[str], None] | None = None,
     jobs: int = 1,
+    keep_from: str | os.PathLike[str] | None = None,
 ) -> Leaderboard:
     """Fit and evaluate every entry on every sessionization, protocol and seed; export.
 
@@ -569,6 +602,10 @@ def run_leaderboard(
         Receives one line per finished cell.
     jobs : int, default 1
         Worker processes (at most one per core).
+    keep_from : path-like, optional
+        An exported leaderboard made with the same settings on the same data: its rows of the
+        models not in ``entries`` join the exported table, so a model is added (or one
+        recomputed) without refitting the others (:func:`export_leaderboard`).
 
     Returns
     -------
@@ -578,7 +615,8 @@ def run_leaderboard(
     ------
     LeaderboardError
         If ``out`` is not a usable folder, is in use by another run, or holds damaged cells or
-        cells computed with other settings, models or data (the message names the file).
+        cells computed with other settings, models or data (the message names the file); if
+        ``keep_from`` is not a finished leaderboard of the same settings, data and splits.
     """
     if not sessions:
         raise ValueError("sessions is empty: give at least one sessionization")
@@ -597,11 +635,17 @@ def run_leaderboard(
         horizon,
     )
     jobs = check_int(jobs, "jobs", 1)
+    keep = None if keep_from is None else read_leaderboard(keep_from)
+    if keep is not None:  # before hours of fits: the settings known now (splits at export)
+        early = {**spec.manifest(), "format": _FORMAT, "provenance": {"data": dict(data or {})}}
+        early["sessionizations"] = _described(spec, sessions)
+        check_same(keep.manifest, early, str(keep_from), [f for f in SAME if f != "splits"])
     with RunStore(out, _FORMAT, cells="cells", what="the leaderboard folder") as store:
         store.extra = {"jobs": jobs}
         units = plan_cells(spec, sessions, store, log, tuning_source)
         compute_cells(units, store, reuse=reuse, jobs=jobs, log=log)
-        return export_leaderboard(store, spec, sessions, data, tuning_source)
+        where = str(keep_from)
+        return export_leaderboard(store, spec, sessions, data, tuning_source, keep, where)
 
 
 # --------------------------------------------------------------------------- read
@@ -644,13 +688,11 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
         rows.append(
             {**where, "model": cell.stem, **{k: v for k, v in rec.items() if k not in skip}}
         )
-    if rows:
-        cells = pd.DataFrame(rows)
-    else:
+    cells = rank_cells(ranks)
+    if rows:  # the cell files, and the cells rebuilt from the ranks of rows kept from elsewhere
+        files = pd.DataFrame(rows)
         keys = ["sessionization", "protocol", "seed", "model"]
-        cells = ranks.groupby(keys, sort=False)["rank"].apply(
-            lambda r: pd.Series({m: float(v.mean()) for m, v in scores_from_ranks(r).items()})
-        )
-        cells = cells.unstack().reset_index()
+        known = cells.set_index(keys).index.isin(files.set_index(keys).index)
+        cells = pd.concat([files, cells[~known]], ignore_index=True)
     table = pd.read_parquet(path / "leaderboard.parquet")
     return Leaderboard(cells, ranks, table, pd.read_csv(path / "paired.csv"), manifest)
