@@ -249,6 +249,7 @@ BOOK_STANDARD_CHAPTERS = [
     "07_leaderboard",
     "08_protocols",
     "09_neighbours",
+    "10_recurrent",
 ]
 STANDARD = [NOTEBOOKS / f"{name}.md" for name in BOOK_STANDARD_CHAPTERS]
 #: Longest code line that shows without horizontal scrolling in the content column at 1,280 px.
@@ -318,7 +319,7 @@ def test_visible_code_lines_fit_the_page(md: Path):
 
 # A number in a caption or heading is typed by hand; metric names (Recall@10) and model names
 # (word2vec) are not numbers.
-_NOT_NUMBERS = re.compile(r"@\d+|@k|word2vec|\{[a-z]+\}`[^`]*`", re.IGNORECASE)
+_NOT_NUMBERS = re.compile(r"@\d+|@k|word2vec|gru4rec|\{[a-z]+\}`[^`]*`", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("md", STANDARD, ids=lambda p: p.name)
