@@ -1,12 +1,12 @@
 """Read the repository's committed results (benchmark tables, sweeps, leaderboards) anywhere.
 
-Some chapters show results that take too long to recompute while the book builds; the scripts
-that make them commit their output to the repository (``benchmarks/results/``, ...). A chapter
-reads such a file through this module, never by a relative path, so the same cell works in a
-clone of the repository, in CI and on Colab:
+Some notebooks show results that take too long to recompute while the book builds; the commands
+that make them commit their output to the repository. A notebook reads such a file through this
+module, never by a relative path, so the same cell works in a clone of the repository, in CI and
+on Colab:
 
 >>> from sessrec.results import read_result_json
->>> bench = read_result_json("benchmarks/results/baseline.json")  # doctest: +SKIP
+>>> bench = read_result_json("results/baseline.json")  # doctest: +SKIP
 >>> bench["speedup"]  # doctest: +SKIP
 235.02421410116196
 
@@ -29,7 +29,7 @@ registry cached with it. The registry can also be given by the caller (``registr
 mapping or a registry file) or by ``SESSREC_RESULTS_REGISTRY`` (a registry file).
 
 The repository's address is :data:`REPOSITORY_URL`; the book's ``_config.yml``
-(``repository.url``) and the chapters' Colab setup cells use the same one, and a test keeps them
+(``repository.url``) and the notebooks' Colab setup cells use the same one, and a test keeps them
 equal.
 """
 
@@ -113,8 +113,8 @@ def raw_url(relpath: str, *, branch: str = BRANCH) -> str:
 
     Examples
     --------
-    >>> raw_url("benchmarks/results/baseline.json")  # doctest: +SKIP
-    'https://raw.githubusercontent.com/sessrec/sessrec/main/benchmarks/results/baseline.json'
+    >>> raw_url("results/baseline.json")  # doctest: +SKIP
+    'https://raw.githubusercontent.com/sessrec/sessrec/main/results/baseline.json'
     """
     rel = _check_relpath(relpath)
     base = os.environ.get("SESSREC_RESULTS_URL", "").strip()
@@ -151,7 +151,7 @@ def result_path(
     Parameters
     ----------
     relpath : str
-        Path relative to the repository root, e.g. ``"benchmarks/results/baseline.json"``.
+        Path relative to the repository root, e.g. ``"results/baseline.json"``.
     refresh : bool, default False
         Fetch the registry again and download the file if its checksum changed (never when a
         work tree has the file).
@@ -484,6 +484,6 @@ def _check_relpath(relpath: str | os.PathLike[str]) -> str:
     if not text or rel.is_absolute() or ".." in rel.parts or text.startswith("~"):
         raise ValueError(
             f"result path {text!r} must be relative to the repository root, without '..', "
-            "e.g. 'benchmarks/results/baseline.json'"
+            "e.g. 'results/baseline.json'"
         )
     return rel.as_posix()

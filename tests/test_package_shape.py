@@ -179,3 +179,31 @@ def test_readme_architecture_names_every_module() -> None:
         if parts[-1] not in named and ".".join(parts) not in named:
             missing.append(module)
     assert not missing, f"README's Architecture section does not name {missing}"
+
+
+# What the package must not know of: the book's chapters and result folders, and the issues.
+BOOK_WORDS = re.compile(r"\bchapters?\b|benchmarks/results|\bissues?\s*#?\d+", re.IGNORECASE)
+# Private attributes of dependencies the package once leaned on (Ray's result grid internals,
+# the process pool's worker count); the public APIs replace them.
+PRIVATE_APIS = re.compile(r"\._experiment_analysis\b|\._processes\b|\._max_workers\b")
+
+
+def _book_mentions(text: str) -> list[str]:
+    return [m.group(0) for m in BOOK_WORDS.finditer(text)]
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_the_package_knows_nothing_of_the_book(module: str) -> None:
+    found = _book_mentions(MODULES[module].read_text(encoding="utf-8"))
+    assert not found, f"{module} mentions the book or its issues: {found}"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_the_package_uses_no_private_api_of_a_dependency(module: str) -> None:
+    found = PRIVATE_APIS.findall(MODULES[module].read_text(encoding="utf-8"))
+    assert not found, f"{module} uses private APIs: {found}"
+
+
+def test_the_book_check_sees_a_chapter_and_an_issue() -> None:
+    text = "see Chapter 4 and issue #21; benchmarks/results/x; color '#333333'"
+    assert _book_mentions(text) == ["Chapter", "issue #21", "benchmarks/results"]
