@@ -2,8 +2,12 @@
 
 Fails on a broken link or image inside the site, a JavaScript error, TeX that MathJax left
 unrendered, a page without a title, a figure without a caption, a missing synthetic-data
-banner, or a request to any host but 127.0.0.1 (the book must work offline, in a classroom).
-Saves a screenshot of each page under ``_build/screenshots/``.
+banner, or a request to any host but 127.0.0.1 (the book must work offline, in a classroom);
+and on what the book standard asks a reader can see: a chapter over 3,500 words, a figure
+shrunk so far that its text is under 10 px, a table wider than its column at 1,280 px, a visible
+code cell that calls ``glue``, an exercise solution without output, and content cut off (or a
+page that scrolls sideways) at 390 px. Saves a screenshot of each page at both widths under
+``_build/screenshots/`` (``<page>.png`` and ``<page>-390.png``).
 
 Needs the built site (``make book``), Playwright for Python and a system Chromium (Debian's
 ``chromium``; ``SESSREC_CHROMIUM`` names another binary). Without them it is skipped with the
@@ -41,7 +45,7 @@ CHROMIUM_FLAGS = [
 LOCAL_HOST = "127.0.0.1"
 
 # In the page, after MathJax has typeset it: what a reader would see wrong.
-PAGE_REPORT_JS = """
+PAGE_REPORT_JS = r"""
 async () => {
   const wait = (ms) => new Promise((done) => setTimeout(done, ms));
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
@@ -77,9 +81,67 @@ async () => {
         .map((img) => img.src),
     links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
     banner: (document.querySelector(".bd-header-announcement") || {innerText: ""}).innerText,
+    words: ((document.querySelector("article") || main).innerText.match(/\S+/g) || []).length,
+    shrunk: Array.from(main.querySelectorAll("img"))
+        .filter((img) => img.naturalWidth > 0 && img.clientWidth > 0)
+        .map((img) => ({src: img.getAttribute("src"), ratio: img.naturalWidth / img.clientWidth})),
+    wideTables: Array.from(main.querySelectorAll("table")).map((t) => {
+        const host = t.closest(".cell_output, .output, .table-wrapper, section") || t.parentElement;
+        return {text: t.innerText.slice(0, 60), over: t.scrollWidth - host.clientWidth};
+      }).filter((t) => t.over > 4),
+    glueCells: Array.from(main.querySelectorAll(".cell_input"))
+        .filter((el) => el.offsetParent !== null && /\bglue\(/.test(el.innerText))
+        .map((el) => el.innerText.slice(0, 60)),
+    silentSolutions: Array.from(main.querySelectorAll("section#exercises .cell"))
+        .filter((el) => !el.querySelector(".cell_output"))
+        .map((el) => el.innerText.slice(0, 60)),
   };
 }
 """
+# At a phone's width, after MathJax: content cut off by its container or the window, and how far
+# the page scrolls sideways. A box that scrolls sideways (overflow-x auto/scroll) is not clipped.
+# The theme's own navigation (sidebars, header, previous/next links) is left out.
+PHONE_REPORT_JS = r"""
+async () => {
+  const wait = (ms) => new Promise((done) => setTimeout(done, ms));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await Promise.race([MathJax.startup.promise, wait(20000)]);
+  }
+  const vw = document.documentElement.clientWidth;
+  const main = document.querySelector("main") || document.body;
+  const clipped = [];
+  const what = "p, li, pre, code, table, img, mjx-container, figure, iframe, h1, h2, h3, dl, "
+    + "svg, canvas";
+  for (const el of main.querySelectorAll(what)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (el.closest(".bd-sidebar-primary, .bd-sidebar-secondary, .bd-header, .prev-next-area")) {
+      continue;
+    }
+    let box = el.parentElement, right = vw, left = 0, scrolls = false;
+    for (; box && box !== document.documentElement; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      if (["auto", "scroll"].includes(style.overflowX)) { scrolls = true; break; }
+      if (["hidden", "clip"].includes(style.overflowX)) {
+        const b = box.getBoundingClientRect();
+        if (r.right > b.right + 1 || r.left < b.left - 1) { right = b.right; left = b.left; break; }
+      }
+    }
+    if (!scrolls && (r.right > right + 1 || r.left < left - 1)) {
+      clipped.push(`<${el.tagName.toLowerCase()}> ${Math.round(r.left)}..${Math.round(r.right)}`
+        + ` px in a ${Math.round(left)}..${Math.round(right)} px box: `
+        + (el.innerText || el.textContent || "").trim().replace(/\s+/g, " ").slice(0, 50));
+    }
+  }
+  return {clipped, sideways: document.documentElement.scrollWidth - vw};
+}
+"""
+# The book standard: a chapter is read in under ~25 minutes, a figure's text is at least 10 px as
+# displayed (8 pt at matplotlib's 100 dpi is 11.1 px, so a figure may be shrunk by up to 1.11;
+# tests/test_plots.py keeps every text the package draws at 8 pt or more).
+MAX_CHAPTER_WORDS = 3500
+MAX_FIGURE_SHRINK = 1.11
+PHONE = {"width": 390, "height": 844}
 REDIRECT = re.compile(r'http-equiv="Refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\(?:frac|text|operatorname|log|sum|top)\b")
 
@@ -242,7 +304,59 @@ def test_page_in_browser(page: str, browser, site_url: str):
                 problems.append(f"broken link {why}")
     if build_info().get("dataset") == "synthetic" and "synthetic data" not in report["banner"]:
         problems.append("built on synthetic data, but no banner says so")
+    problems += _reader_problems(page, report)
     assert not problems, f"{page}:\n- " + "\n- ".join(problems)
+
+
+def _reader_problems(page: str, report: dict) -> list[str]:
+    """What the book standard asks of a page at 1,280 px: length, figures, tables, code cells."""
+    problems = []
+    if page.startswith("notebooks/") and report["words"] > MAX_CHAPTER_WORDS:
+        problems.append(f"{report['words']:,} words; a chapter has at most {MAX_CHAPTER_WORDS:,}")
+    shrunk = [
+        f"{i['src']} ({i['ratio']:.2f}x)"
+        for i in report["shrunk"]
+        if i["ratio"] > MAX_FIGURE_SHRINK
+    ]
+    if shrunk:
+        problems.append(
+            f"figures shrunk by more than {MAX_FIGURE_SHRINK}x (their text falls under 10 px; "
+            f"draw them narrower): {shrunk}"
+        )
+    if report["wideTables"]:
+        problems.append(f"tables wider than their column: {report['wideTables']}")
+    if report["glueCells"]:
+        problems.append(
+            f"visible code cells that call glue (tag them remove-cell): {report['glueCells']}"
+        )
+    if report["silentSolutions"]:
+        problems.append(f"exercise solutions without output: {report['silentSolutions']}")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_a_phone(page: str, browser, site_url: str):
+    """At 390 px nothing is cut off and the page does not scroll sideways; wide tables and
+    equations scroll inside their own box. Saves the page's phone screenshot."""
+    if REDIRECT.search(_read(SITE / page)):
+        return
+    context, _ = browser
+    tab = context.new_page()
+    try:
+        tab.set_viewport_size(PHONE)
+        tab.goto(site_url + page, wait_until="load")
+        report = tab.evaluate(PHONE_REPORT_JS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = page.replace("/", "-").removesuffix(".html")
+        tab.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"))
+    finally:
+        tab.close()
+    problems = []
+    if report["sideways"] > 1:
+        problems.append(f"the page scrolls {report['sideways']} px sideways")
+    if report["clipped"]:
+        problems.append(f"content cut off: {report['clipped'][:8]}")
+    assert not problems, f"{page} at {PHONE['width']} px:\n- " + "\n- ".join(problems)
 
 
 # ------------------------------------------------------------------ chapter 4's explorer

@@ -258,7 +258,8 @@ def plot_leaderboard(
                     best = int(np.argmax(values))
                     ax.axvspan(lo[best], hi[best], color="C0", alpha=0.12, lw=0)
             ax.errorbar(values, y, xerr=xerr, fmt="o", color="C0", ecolor="C0", capsize=3)
-            ax.set_title(_panel_title(sname, protocol), fontsize=10)
+            # two lines: three panels side by side fit a narrow figure
+            ax.set_title(_panel_title(sname, protocol).replace(", ", "\n"), fontsize=10)
             ax.grid(axis="x", alpha=0.3)
             if i == len(snames) - 1:
                 ax.set_xlabel(_metric_label(metric, k))
@@ -468,7 +469,7 @@ def plot_coverage_popularity(
         _positive(values, 0.0, f"column {name!r}")
     if log_x and np.any(x <= 0):
         raise ValueError("coverage must be positive for a log axis; pass log_x=False")
-    ax = _new_axes(ax, (7.4, 4.4))
+    ax = _new_axes(ax, (7.0, 4.2))
     _scatter_models(ax, frame, x, y, colors, legend=True)
     if log_x:
         _log_ticks(ax, x)

@@ -138,7 +138,7 @@ def _draw_nep_items(
                 _short(lookup[item].lower(), name_width),
                 ha="center",
                 va="top",
-                fontsize=7.5,
+                fontsize=8,
                 color="#333333",
             )
 

@@ -263,7 +263,7 @@ def plot_learning_curves(
     metric = metric or results.metric
     top = analysis.top_trials(results, n)
     curves = analysis.learning_curves(results, top["trial_id"].tolist(), metric=metric)
-    ax = _new_axes(ax, (7.5, 4.4))
+    ax = _new_axes(ax, (7.0, 4.2))
     if show_all:
         h = results.history
         failed = results.trials.loc[results.trials["status"] == "error", "trial_id"]
