@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -175,6 +176,30 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     mp.setenv("SESSREC_CACHE", str(tmp_path_factory.mktemp("sessrec-cache")))
     yield
     mp.undo()
+
+
+# The smallest text a figure may hold: 8 pt at matplotlib's 100 dpi is 11.1 px, still 10 px in a
+# figure the book shrinks by up to 1.11 (tests/test_browser.py fails on more).
+MIN_FONT_PT = 8.0
+
+
+@pytest.fixture(autouse=True)
+def _readable_figures() -> Iterator[None]:
+    """After each test that drew with matplotlib: every text is at least MIN_FONT_PT; close all."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return
+    from matplotlib.text import Text
+
+    small = [
+        (t.get_text(), t.get_fontsize())
+        for num in plt.get_fignums()
+        for t in plt.figure(num).findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT
+    ]
+    plt.close("all")
+    assert not small, f"texts under {MIN_FONT_PT} pt (under 10 px in the book): {small[:5]}"
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ async () => {
 """
 # The book standard: a chapter is read in under ~25 minutes, a figure's text is at least 10 px as
 # displayed (8 pt at matplotlib's 100 dpi is 11.1 px, so a figure may be shrunk by up to 1.11;
-# tests/test_plots.py keeps every text the package draws at 8 pt or more).
+# tests/conftest.py fails any test that draws a text under 8 pt).
 MAX_CHAPTER_WORDS = 3500
 MAX_FIGURE_SHRINK = 1.11
 PHONE = {"width": 390, "height": 844}

@@ -16,24 +16,6 @@ import pytest  # noqa: E402
 
 from sessrec import plots  # noqa: E402
 
-# The smallest text a figure may hold: 8 pt at matplotlib's 100 dpi is 11.1 px, still 10 px in a
-# figure the book shrinks by up to 1.11 (tests/test_browser.py fails on more).
-MIN_FONT_PT = 8.0
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """After each test: every text the package drew is at least MIN_FONT_PT, then close all."""
-    yield
-    small = [
-        (t.get_text(), t.get_fontsize())
-        for num in plt.get_fignums()
-        for t in plt.figure(num).findobj(matplotlib.text.Text)
-        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT
-    ]
-    plt.close("all")
-    assert not small, f"texts under {MIN_FONT_PT} pt (under 10 px in the book): {small[:5]}"
-
 
 @pytest.fixture
 def events() -> pd.DataFrame:
