@@ -56,8 +56,8 @@ def _metric_label(metric: str, k: int | None) -> str:
     return f"{name}@{k}" if k is not None and metric in METRIC_NAMES else name
 
 
-def _panel_title(sessionization: str, protocol: str) -> str:
-    return f"{sessionization} sessions, {PROTOCOL_NAMES.get(protocol, protocol)}"
+def _panel_title(sessionization: str, protocol: str, sep: str = ", ") -> str:
+    return f"{sessionization} sessions{sep}{PROTOCOL_NAMES.get(protocol, protocol)}"
 
 
 def _check(table: pd.DataFrame, columns: Sequence[str], what: str = "table") -> None:
@@ -258,8 +258,8 @@ def plot_leaderboard(
                     best = int(np.argmax(values))
                     ax.axvspan(lo[best], hi[best], color="C0", alpha=0.12, lw=0)
             ax.errorbar(values, y, xerr=xerr, fmt="o", color="C0", ecolor="C0", capsize=3)
-            # two lines: three panels side by side fit a narrow figure
-            ax.set_title(_panel_title(sname, protocol).replace(", ", "\n"), fontsize=10)
+            # on two lines, so that three panels side by side fit a narrow figure
+            ax.set_title(_panel_title(sname, protocol, sep="\n"), fontsize=10)
             ax.grid(axis="x", alpha=0.3)
             if i == len(snames) - 1:
                 ax.set_xlabel(_metric_label(metric, k))
