@@ -1,32 +1,25 @@
 """Next-event-prediction splits: the original's last-item protocol and held-out sessions.
 
-The original tutorial's protocol: the model trains on the first ``n - 1`` items of *every*
-session; a random sample of sessions contributes its ``[second-to-last, last]`` pair as a
-``[query, ground truth]`` example, split into disjoint test and validation sets. Unlike the
-original, the sample is drawn from ``numpy.random.default_rng(seed)`` (the original ignored its
-``rng`` argument and used numpy's global random state, so its split changed between runs).
+:func:`next_event_split` is the original tutorial's protocol: the model trains on the first
+``n - 1`` items of *every* session, and a random sample of sessions gives its
+``[second-to-last, last]`` pair as a ``[query, truth]`` example, split into disjoint test and
+validation sets. Unlike the original (which ignored its ``rng`` and used numpy's global state),
+the sample is drawn from ``numpy.random.default_rng(seed)``.
 
-:func:`held_out_split` is the session-aware protocol of the session-based literature
-(Ludewig & Jannach 2018): test and validation sessions are removed from training entirely, and
-each yields its *prefix* (every item but the last) as the query and its last item as the truth.
+:func:`held_out_split` is the session-aware protocol (Ludewig & Jannach 2018): test and
+validation sessions leave training entirely, and each gives its *prefix* as the query and its
+last item as the truth. It tests generalisation to new sessions more cleanly but trains on
+fewer sessions. :func:`temporal_split` trains on the past and tests on a later period.
 
-Selection never touches test. A seed draws a new test set, but the training data of the
-last-item protocol is the same for every seed (all sessions minus their last item), so test sets
-of different seeds overlap each other's validation sets by chance: a configuration selected on
-seed 0's validation pairs and compared on seed 1's test pairs is partly scored on the pairs it
-was selected on. :func:`tuning_sessions` fixes one *tuning set* of sessions, the only pairs a
-selection (a sweep, early stopping, a chosen setting) may look at; given as ``tuning=`` to a
-split, it is kept out of that split's test set by construction, whatever the seed.
-
-The trade-off. The original protocol trains on (almost) everything -- including the early
-part of every test session, so a model has already seen the customer's history -- and asks about
-one query item. Held-out sessions are a cleaner test of generalisation to new sessions, give the
-model the whole session so far (what a shop knows), but train on fewer sessions; with few, long
-sessions (4,234 customers) that costs accuracy, with many short ones (invoices) little.
+Selection never touches test. The last-item protocol trains on the same data for every seed, so
+test sets of different seeds overlap each other's validation sets by chance. A *tuning set*
+(:func:`tuning_sessions`) fixes the only pairs a selection may look at; given as ``tuning=`` to a
+split, it is kept out of that split's test set whatever the seed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,17 +53,12 @@ class Split:
     ----------
     train : Sessions
         Every session without its last item (same vocabulary and ids as the input).
-    test : numpy.ndarray
-        ``(n_test, 2)`` object array of item ids: ``[query, truth]`` per row.
-    validation : numpy.ndarray
-        ``(n_validation, 2)`` object array, disjoint sessions from ``test``.
-    test_sessions : numpy.ndarray
-        Index (into the input sessions) of the session behind each test row.
-    validation_sessions : numpy.ndarray
-        Same for validation rows.
+    test, validation : numpy.ndarray
+        ``(n, 2)`` object arrays of item ids, ``[query, truth]`` per row, from disjoint sessions.
+    test_sessions, validation_sessions : numpy.ndarray
+        Index (into the input sessions) of the session behind each row.
     n_dropped : int
-        Sessions left out because they have fewer than two items (only with
-        ``drop_short=True``; otherwise 0).
+        Sessions left out for having fewer than two items (``drop_short=True``; otherwise 0).
     """
 
     train: Sessions
@@ -91,11 +79,7 @@ class Split:
 def _usable(
     sessions: Sessions, drop_short: bool, why: str
 ) -> tuple[Sessions, np.ndarray | None, np.ndarray]:
-    """Sessions of two or more items: ``(sessions, kept indices or None, short indices)``.
-
-    Short sessions are dropped with ``drop_short``, otherwise refused with a message ending
-    in ``why``.
-    """
+    """``(sessions of 2+ items, kept indices or None, short indices)``; else refuse with ``why``."""
     lens = sessions.lengths
     short = np.flatnonzero(lens < 2)
     if short.size and drop_short:
@@ -120,11 +104,8 @@ def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
 def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.ndarray:
     """The sessions of a tuning set: what selection may look at and no test set may contain.
 
-    They are the validation sessions of ``next_event_split(sessions, test_size=size,
-    seed=seed, drop_short=True)`` (so a sweep that selected on that split's validation pairs
-    selected on this tuning set). Give them as ``tuning=`` to :func:`next_event_split` (they
-    are its validation set and never test) or :func:`held_out_split` (never test or validation;
-    they stay in training).
+    They are the validation sessions of ``next_event_split(sessions, size, seed,
+    drop_short=True)``. Give them as ``tuning=`` to a split.
 
     Parameters
     ----------
@@ -142,18 +123,14 @@ def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.n
 
 
 def sessions_sharing_pairs(sessions: Sessions, source: Sessions, chosen: np.ndarray) -> np.ndarray:
-    """The sessions of ``sessions`` holding an event of the last pair of a chosen ``source``
-    session (the same item at the same time): a tuning set carried to another sessionization.
+    """A tuning set carried to another sessionization of the same purchases.
 
-    A selection made on the tuning pairs of one sessionization (say customer sessions) looked
-    at those purchases; in another sessionization of the same purchases (invoices, 30-minute
-    gaps) the sessions holding them are its tuning set, kept out of its test sets in turn.
+    The sessions of ``sessions`` holding an event (same item, same time) of the last pair of a
+    chosen ``source`` session.
 
     Parameters
     ----------
-    sessions : Sessions
-        With event times.
-    source : Sessions
+    sessions, source : Sessions
         With event times.
     chosen : array of int
         Indices into ``source`` (e.g. :func:`tuning_sessions` of it).
@@ -175,7 +152,7 @@ def sessions_sharing_pairs(sessions: Sessions, source: Sessions, chosen: np.ndar
 
 
 def _tuning_positions(tuning: np.ndarray, kept: np.ndarray | None, n: int) -> np.ndarray:
-    """``tuning`` (indices into the sessions given) as positions among the usable sessions."""
+    """``tuning`` (indices into the sessions given) as positions among the usable ones."""
     idx = np.asarray(tuning, dtype=np.int64).ravel()
     pos = idx if kept is None else np.searchsorted(kept, idx)
     inside = (pos >= 0) & (pos < n)
@@ -217,22 +194,17 @@ def next_event_split(
     sessions : Sessions
         Every session must have at least two items, unless ``drop_short``.
     test_size : int or "all", default 1000
-        Number of test pairs; as many validation pairs are drawn from other sessions
-        (``2 * test_size`` sessions sampled without replacement, first half test, second half
-        validation). ``"all"`` uses every session's last pair, shuffled and split in two
-        halves (test gets the extra one when the count is odd).
+        Number of test pairs, and of validation pairs from other sessions (``2 * test_size``
+        sessions drawn without replacement, first half test). ``"all"``: every session's last
+        pair, shuffled and halved (test gets the odd one).
     seed : int or None, default 0
-        Seed of :func:`numpy.random.default_rng`; the same seed gives the same split.
+        Seed of :func:`numpy.random.default_rng`.
     drop_short : bool, default False
-        Leave sessions with fewer than two items out of the split (train, test and
-        validation) instead of refusing them; their number is ``Split.n_dropped``. Indices in
-        ``test_sessions``/``validation_sessions`` still refer to ``sessions``. Without short
-        sessions the split is the same either way.
+        Leave sessions of fewer than two items out (``Split.n_dropped``) instead of refusing
+        them; indices still refer to ``sessions``.
     tuning : array of int, optional
-        A tuning set (:func:`tuning_sessions`): these sessions' pairs are the validation set,
-        and the test pairs are drawn (``test_size`` of them, or ``"all"``) from the other
-        sessions with ``seed``. Every seed then has the same validation set and no test pair
-        of any seed is a validation pair.
+        A tuning set (:func:`tuning_sessions`): its pairs are the validation set, and the test
+        pairs are drawn from the other sessions, so no seed tests on a validation pair.
 
     Returns
     -------
@@ -241,9 +213,8 @@ def next_event_split(
     Raises
     ------
     ValueError
-        If a session is shorter than two items (without ``drop_short``), ``test_size`` is not
-        a positive int or ``"all"``, there are too few sessions, or ``tuning`` is not a set of
-        usable sessions.
+        For a session shorter than two items (without ``drop_short``), a bad ``test_size``, too
+        few sessions, or a ``tuning`` that is not a set of usable sessions.
     """
     if not isinstance(sessions, Sessions):
         raise TypeError(f"sessions must be a sessrec.sessions.Sessions, got {type(sessions)!r}")
@@ -255,7 +226,7 @@ def next_event_split(
         "next_event_split(..., drop_short=True).",
     )
     n = len(sessions)
-    short_note = f" ({short.size} shorter than 2 items were dropped)" if kept is not None else ""
+    short_note = f" ({short.size} shorter than 2 items were dropped)" if short.size else ""
     test_size = _check_size(test_size)
     rng = np.random.default_rng(seed)
     if tuning is not None:
@@ -284,8 +255,7 @@ def next_event_split(
             )
         chosen = rng.choice(n, 2 * int(test_size), replace=False)
         test_idx, val_idx = chosen[:test_size], chosen[test_size:]
-    test_idx = np.asarray(test_idx, dtype=np.int64)
-    val_idx = np.asarray(val_idx, dtype=np.int64)
+    test_idx, val_idx = np.asarray(test_idx, np.int64), np.asarray(val_idx, np.int64)
     test, validation = _last_pairs(sessions, test_idx), _last_pairs(sessions, val_idx)
     if kept is not None:  # back to indices into the sessions given
         test_idx, val_idx = kept[test_idx], kept[val_idx]
@@ -295,23 +265,24 @@ def next_event_split(
         validation=validation,
         test_sessions=test_idx,
         validation_sessions=val_idx,
-        n_dropped=int(short.size) if kept is not None else 0,
+        n_dropped=int(short.size),  # empty unless drop_short dropped some
     )
 
 
 def _check_size(test_size: object) -> int | str:
-    if isinstance(test_size, str):
-        if test_size != "all":
-            raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
-        return test_size
-    if isinstance(test_size, bool) or not isinstance(test_size, int | np.integer):
+    if isinstance(test_size, str) and test_size == "all":
+        return "all"
+    if isinstance(test_size, str | bool) or not isinstance(test_size, int | np.integer):
         raise ValueError(f"test_size must be a positive int or 'all', got {test_size!r}")
     return check_int(test_size, "test_size", 1)
 
 
+def _pairs_text(pairs: np.ndarray) -> str:
+    return "\n".join("\t".join(map(str, row)) for row in np.asarray(pairs).tolist())
+
+
 def pairs_fingerprint(pairs: np.ndarray) -> str:
-    """A fingerprint of ``[query, truth]`` pairs, in their order (e.g. a split's validation
-    pairs: what a sweep selected on, recorded in its manifest).
+    """A fingerprint of ``[query, truth]`` pairs in their order (e.g. what a sweep selected on).
 
     Parameters
     ----------
@@ -323,10 +294,7 @@ def pairs_fingerprint(pairs: np.ndarray) -> str:
     str
         SHA-256 (hex) of the pairs, one tab-separated line each.
     """
-    import hashlib
-
-    text = "\n".join("\t".join(map(str, row)) for row in np.asarray(pairs).tolist())
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_pairs_text(pairs).encode()).hexdigest()
 
 
 def split_identity(split: Split | HeldOutSplit | TemporalSplit) -> str:
@@ -342,8 +310,6 @@ def split_identity(split: Split | HeldOutSplit | TemporalSplit) -> str:
         SHA-256 (hex) of the test and validation sessions and their queries and truths (and
         of a temporal split's period).
     """
-    import hashlib
-
     h = hashlib.sha256()
     if isinstance(split, Split):
         parts = [(split.test_sessions, split.test), (split.validation_sessions, split.validation)]
@@ -354,14 +320,14 @@ def split_identity(split: Split | HeldOutSplit | TemporalSplit) -> str:
         parts = [(split.test.sessions, split.test.pairs)]
     for idx, pairs in parts:
         h.update(np.asarray(idx, dtype=np.int64).tobytes())
-        h.update("\n".join("\t".join(map(str, row)) for row in pairs.tolist()).encode())
+        h.update(_pairs_text(pairs).encode())
         h.update(b"|")
     return h.hexdigest()
 
 
 @dataclass(frozen=True)
 class PrefixQueries:
-    """Session prefixes with the item that came next: the queries of the held-out protocol.
+    """Session prefixes with the item that came next: held-out queries.
 
     Attributes
     ----------
@@ -407,7 +373,7 @@ class HeldOutSplit:
     validation : PrefixQueries
         Queries from other sessions than ``test`` (empty with ``validation_size=0``).
     n_dropped : int
-        Sessions left out because they have fewer than two items (``drop_short=True``).
+        Sessions left out for having fewer than two items (``drop_short=True``).
     """
 
     train: Sessions
@@ -444,21 +410,18 @@ def held_out_split(
     Parameters
     ----------
     sessions : Sessions
-        Every session must have at least two items (a prefix and a truth), unless
-        ``drop_short``.
+        Every session must have at least two items, unless ``drop_short``.
     test_size : int, default 1000
         Number of test sessions.
     validation_size : int or None, default None
         Number of validation sessions (default: ``test_size``; 0 for none).
     seed : int or None, default 0
-        Seed of :func:`numpy.random.default_rng`; the same seed gives the same split. With
-        the same seed and sizes, the test sessions are those :func:`next_event_split` draws.
+        Seed of :func:`numpy.random.default_rng`; with the same seed and sizes, the test
+        sessions are those :func:`next_event_split` draws.
     drop_short : bool, default False
-        Leave sessions with fewer than two items out (counted in ``n_dropped``) instead of
-        refusing them.
+        Leave sessions of fewer than two items out (``n_dropped``) instead of refusing them.
     tuning : array of int, optional
-        A tuning set (:func:`tuning_sessions`): these sessions are never test or validation
-        sessions (they stay in training), so nothing selected on them is tested on them.
+        A tuning set (:func:`tuning_sessions`): never test or validation (it stays in training).
 
     Returns
     -------
@@ -503,7 +466,7 @@ def held_out_split(
         train=sessions.select(np.flatnonzero(train_mask)),
         test=_prefix_queries(sessions, test_idx, kept),
         validation=_prefix_queries(sessions, val_idx, kept),
-        n_dropped=int(short.size) if kept is not None else 0,
+        n_dropped=int(short.size),  # empty unless drop_short dropped some
     )
 
 
@@ -517,13 +480,11 @@ class TemporalSplit:
         Every event before ``cut`` (sessions cut there; those left empty are dropped).
     test : PrefixQueries
         One query per session with an event in ``[cut, end)``: its last event there is the
-        truth, everything before it in the session (earlier purchases, also before the cut)
-        the prefix.
+        truth, everything before it in the session the prefix.
     cut, end : int
         The test period, in seconds since the Unix epoch (like ``Sessions.times``).
     n_unseen : int
-        Test truths that never occur in training (no model can recommend them; they count as
-        misses for every model, they are not dropped).
+        Test truths never seen in training (misses for every model; not dropped).
     """
 
     train: Sessions
