@@ -1,13 +1,7 @@
-"""The ``Sessions`` container: item sequences as three NumPy arrays, with their Parquet format.
+"""The ``Sessions`` container (item sequences as NumPy arrays) and its Parquet format.
 
-A :class:`Sessions` holds a sorted vocabulary of item ids, one flat ``int32`` array of item codes
-and an ``int64`` offsets array (plus, optionally, one id per session and one time per event). It
-iterates as ``list[str]`` per session for gensim, is immutable, and returns new objects from its
-transformations (:meth:`Sessions.drop_last`, :meth:`Sessions.select`, :meth:`Sessions.compact`,
-:meth:`Sessions.truncate`). :func:`lookup_codes` maps item ids to vocabulary positions.
-
-Private to the package: the public home of both names is :mod:`sessrec.sessions`, whose
-:func:`~sessrec.sessions.sessionize` builds them from purchase rows.
+Private to the package: the public home of :class:`Sessions` and :func:`lookup_codes` is
+:mod:`sessrec.sessions`, whose :func:`~sessrec.sessions.sessionize` builds them.
 """
 
 from __future__ import annotations
@@ -38,8 +32,7 @@ def lookup_codes(index: pd.Index, items: Iterable[object] | np.ndarray | str) ->
     index : pandas.Index
         A vocabulary of unique item ids.
     items : str or array-like
-        Item ids; a single ``str`` is one item, anything not a ``str`` (``None``, numbers) is
-        unknown.
+        Item ids; a single ``str`` is one item.
 
     Returns
     -------
@@ -61,8 +54,16 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _same_or_none(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return np.array_equal(a, b) if a is not None and b is not None else a is b
+
+
 class Sessions:
     """A compact, immutable collection of item sequences.
+
+    Iterating yields one ``list[str]`` per session and can be repeated (what
+    :class:`gensim.models.Word2Vec` needs). Arrays are read-only; transformations return new
+    objects and keep each event's time with it.
 
     Parameters
     ----------
@@ -76,16 +77,9 @@ class Sessions:
     ids : numpy.ndarray or None, optional
         One key (``str``) per session, e.g. the ``CustomerID``.
     times : numpy.ndarray or None, optional
-        When each event happened: integer seconds since the Unix epoch, one per entry of
-        ``items`` (:func:`sessionize` records the ``InvoiceDate``). Models that weigh
-        sessions by recency need them (:class:`~sessrec.stan.STAN`); the others ignore them.
-
-    Notes
-    -----
-    Iterating yields one ``list[str]`` per session and can be repeated, which is what
-    :class:`gensim.models.Word2Vec` needs. Arrays are read-only; transformations
-    (:meth:`drop_last`, :meth:`select`, :meth:`compact`) return new objects and keep each
-    event's time with it.
+        When each event happened, in integer seconds since the Unix epoch, one per entry of
+        ``items`` (:func:`sessionize` records the ``InvoiceDate``; recency-weighting models
+        such as :class:`~sessrec.stan.STAN` need them).
     """
 
     __slots__ = ("vocab", "items", "offsets", "ids", "times", "_index")
@@ -125,15 +119,13 @@ class Sessions:
             )
         if np.any(np.diff(off) < 0):
             raise ValueError("offsets must be non-decreasing")
+        ida = tm = None
         if ids is not None:
             ida = np.empty(len(ids), dtype=object)
             ida[:] = [str(x) for x in ids]
             if len(ida) != off.size - 1:
                 raise ValueError(f"ids has {len(ida)} entries for {off.size - 1} sessions")
             ida = _readonly(ida)
-        else:
-            ida = None
-        tm = None
         if times is not None:
             tm = np.asarray(times)
             if tm.shape != it.shape or (tm.size and not np.issubdtype(tm.dtype, np.integer)):
@@ -165,7 +157,6 @@ class Sessions:
         Parameters
         ----------
         sessions : iterable of sequences of str
-            One sequence per session, in order.
         ids : sequence of str, optional
             Session keys.
         vocab : sequence of str, optional
@@ -217,17 +208,9 @@ class Sessions:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sessions):
             return NotImplemented
-        same_ids = (self.ids is None and other.ids is None) or (
-            self.ids is not None and other.ids is not None and np.array_equal(self.ids, other.ids)
-        )
-        same_times = (self.times is None and other.times is None) or (
-            self.times is not None
-            and other.times is not None
-            and np.array_equal(self.times, other.times)
-        )
         return bool(
-            same_ids
-            and same_times
+            _same_or_none(self.ids, other.ids)
+            and _same_or_none(self.times, other.times)
             and np.array_equal(self.vocab, other.vocab)
             and np.array_equal(self.items, other.items)
             and np.array_equal(self.offsets, other.offsets)
@@ -273,15 +256,10 @@ class Sessions:
         return self.items[self.offsets[i] : self.offsets[i + 1]]
 
     def fingerprint(self) -> str:
-        """sha256 of the sessions' content (vocabulary, item codes, boundaries; not ids or times).
+        """SHA-256 (hex) of the vocabulary, item codes and boundaries (not ids or times).
 
-        Two ``Sessions`` with the same item sequences have the same fingerprint; manifests of
-        trained models and committed results record it to say what they were computed on.
-
-        Returns
-        -------
-        str
-            64 hex digits.
+        Manifests of trained models and committed results record it to say what they were
+        computed on.
         """
         import hashlib
 
@@ -317,35 +295,14 @@ class Sessions:
         }
 
     def index(self, items: Iterable[str] | np.ndarray | str) -> np.ndarray:
-        """Codes of ``items`` in :attr:`vocab`, ``-1`` for unknown ones.
-
-        Parameters
-        ----------
-        items : str or array-like of str
-            Item ids; non-``str`` values (e.g. ``None``) are unknown.
-
-        Returns
-        -------
-        numpy.ndarray of int64
-            Same shape as ``items`` (1-D for a single str).
-        """
+        """Codes of ``items`` in :attr:`vocab`, ``-1`` for unknown ones: :func:`lookup_codes`."""
         if self._index is None:
             object.__setattr__(self, "_index", pd.Index(self.vocab, dtype=object))
         return lookup_codes(self._index, items)
 
     # ------------------------------------------------------------------ transformations
     def drop_last(self, n: int = 1) -> Sessions:
-        """Remove the last ``n`` events of every session (shorter sessions become empty).
-
-        Parameters
-        ----------
-        n : int, default 1
-
-        Returns
-        -------
-        Sessions
-            Same vocabulary, ids and event times.
-        """
+        """Remove the last ``n`` events of every session (shorter ones become empty)."""
         n = check_int(n, "n", 0)
         lens = self.lengths
         new_lens = np.maximum(lens - n, 0)
@@ -356,16 +313,7 @@ class Sessions:
         return Sessions(self.vocab, self.items[keep], offsets, self.ids, times)
 
     def select(self, indices: Sequence[int] | np.ndarray) -> Sessions:
-        """Keep the sessions at ``indices`` (in that order), same vocabulary.
-
-        Parameters
-        ----------
-        indices : array-like of int or bool mask
-
-        Returns
-        -------
-        Sessions
-        """
+        """Keep the sessions at ``indices`` (ints in that order, or a boolean mask)."""
         idx = np.asarray(indices)
         if idx.dtype == bool:
             if idx.size != len(self):
@@ -386,12 +334,7 @@ class Sessions:
         return Sessions(self.vocab, self.items[take], offsets, ids, times)
 
     def compact(self) -> Sessions:
-        """Drop vocabulary entries that never occur (codes are remapped).
-
-        Returns
-        -------
-        Sessions
-        """
+        """Drop vocabulary entries that never occur (codes are remapped)."""
         counts = self.item_counts()
         used = counts > 0
         if used.all():
@@ -400,22 +343,9 @@ class Sessions:
         return Sessions(self.vocab[used], remap[self.items], self.offsets, self.ids, self.times)
 
     def truncate(self, before: int) -> Sessions:
-        """Keep only the events earlier than ``before`` (sessions may become empty).
+        """Keep only the events earlier than ``before`` (seconds, like :attr:`times`).
 
-        Parameters
-        ----------
-        before : int
-            A time in seconds since the Unix epoch, like :attr:`times`.
-
-        Returns
-        -------
-        Sessions
-            Same vocabulary and ids.
-
-        Raises
-        ------
-        ValueError
-            If the sessions carry no times.
+        Sessions may become empty. Raises ValueError if the sessions carry no times.
         """
         if self.times is None:
             raise ValueError("these sessions carry no event times (sessionize a frame with dates)")
@@ -426,21 +356,11 @@ class Sessions:
 
     # ------------------------------------------------------------------ persistence
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
-        """Write to a Parquet file atomically (temporary file + ``os.replace``).
+        """Write to a Parquet file atomically; return its path.
 
-        One row per session: ``id`` (string, null when there are no ids), ``items``
-        (``large_list<int32>`` codes) and, when the sessions have them, ``times``
-        (``large_list<int64>``). The vocabulary is stored as JSON in the schema metadata (key
-        ``sessrec.vocab``), so vocabulary entries that do not occur survive a round trip.
-
-        Parameters
-        ----------
-        path : str or path-like
-
-        Returns
-        -------
-        pathlib.Path
-            The written path.
+        One row per session: ``id`` (string, null without ids), ``items``
+        (``large_list<int32>`` codes) and, when present, ``times`` (``large_list<int64>``). The
+        vocabulary is JSON in the schema metadata (``sessrec.vocab``), so unused entries survive.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -471,20 +391,7 @@ class Sessions:
     def from_parquet(cls, path: str | os.PathLike[str]) -> Sessions:
         """Read a file written by :meth:`to_parquet`.
 
-        Parameters
-        ----------
-        path : str or path-like
-
-        Returns
-        -------
-        Sessions
-
-        Raises
-        ------
-        FileNotFoundError
-            If ``path`` does not exist.
-        ValueError
-            If the file was not written by :meth:`to_parquet`.
+        Raises FileNotFoundError for a missing ``path``, ValueError for any other file.
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
