@@ -1,15 +1,8 @@
 """Cleaning purchase rows and cutting them into sessions.
 
-Two steps turn the canonical Online Retail frame (see :mod:`sessrec.data.schema`) into the
-training data of every model in this package:
-
-1. :func:`preprocess` removes rows (by default exactly what the original tutorial removed);
-2. :func:`sessionize` groups the remaining rows into ordered sessions and returns a compact
-   :class:`Sessions` object (a sorted vocabulary plus one flat ``int32`` array of item codes and
-   an ``int64`` offsets array), which iterates as ``list[str]`` per session for gensim.
-
-The container itself (:class:`Sessions`, :func:`lookup_codes`) is defined in
-:mod:`sessrec._sessions` and exported from here, its public home.
+:func:`preprocess` removes rows of the canonical frame (by default exactly what the original
+tutorial removed); :func:`sessionize` groups the rest into a compact :class:`Sessions` (defined
+in :mod:`sessrec._sessions`, exported from here).
 """
 
 from __future__ import annotations
@@ -53,14 +46,11 @@ def _require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> Non
 
 
 def is_cancellation(df: pd.DataFrame) -> np.ndarray:
-    """Tell which rows are cancellations, adjustments or returns.
+    """Tell which rows are cancellations (``InvoiceNo`` "C..."), adjustments ("A...") or returns.
 
-    A row is dropped by ``preprocess(..., drop_cancellations=True)`` when its ``InvoiceNo``
-    starts with ``"C"`` (cancellation) or ``"A"`` (bad-debt adjustment), **or** its
-    ``Quantity`` is ``<= 0``. In the raw file every ``"C"`` invoice has a negative quantity and
-    the 1,336 other rows with ``Quantity <= 0`` all lack a ``CustomerID`` (damaged/lost stock
-    notes), as do the 3 ``"A"`` rows, so after the default ``dropna`` the rule selects exactly the
-    8,905 ``"C"`` rows.
+    Returns are rows with ``Quantity <= 0``. In the raw file the rows with ``Quantity <= 0``
+    outside "C" invoices, and the 3 "A" rows, all lack a ``CustomerID``, so after the default
+    ``dropna`` the rule selects exactly the 8,905 "C" rows.
 
     Parameters
     ----------
@@ -87,18 +77,8 @@ def preprocess(
 ) -> pd.DataFrame:
     """Filter purchase rows the way the original tutorial did, with optional extra cleaning.
 
-    The steps run in this order; each one is skipped when switched off:
-
-    1. ``dropna``: drop every row with a missing value in *any* column (the original's
-       ``df.dropna()``; in practice rows without ``CustomerID`` plus none else, because every
-       row without a ``Description`` also lacks a ``CustomerID``);
-    2. ``drop_cancellations``: drop rows selected by :func:`is_cancellation` (``InvoiceNo``
-       starting with ``"C"``/``"A"`` or ``Quantity <= 0``);
-    3. ``drop_non_products``: drop rows whose StockCode :func:`is_non_product` flags;
-    4. keep only customers with at least ``min_session_count`` remaining rows (counted per
-       ``CustomerID`` after the steps above, as the original counted after ``dropna``).
-
-    Rows removed on the real UCI file (541,909 rows), measured with this function:
+    Steps, in order: ``dropna``, ``drop_cancellations``, ``drop_non_products``, then the
+    customer filter counts what is left. Rows removed on the real UCI file (541,909 rows):
 
     ===============================  ==========  ================  ================  ==========
     step                             defaults    + cancellations   + non-products    both on
@@ -111,23 +91,22 @@ def preprocess(
     customers (= sessions) kept      4,234       4,214             4,230             4,211
     ===============================  ==========  ================  ================  ==========
 
-    The defaults give the figures the original published: 4,234 customers, 3,684 StockCodes,
-    406,632 rows. (Cancellation rows include some non-product codes, hence 1,920 vs 1,554.)
+    The defaults give the original's published figures: 4,234 customers, 3,684 StockCodes.
 
     Parameters
     ----------
     df : pandas.DataFrame
         The canonical frame (see :mod:`sessrec.data.schema`). It is not modified.
     min_session_count : int, default 3
-        Minimum number of rows a customer must keep. ``1`` disables the filter.
+        Keep only customers with at least this many rows left; ``1`` disables the filter.
     drop_cancellations : bool, default False
-        Drop cancellations, adjustments and returns (see :func:`is_cancellation`).
+        Drop the rows :func:`is_cancellation` flags.
     drop_non_products : bool, default False
-        Drop postage, fees, discounts, vouchers and other non-product codes.
+        Drop the rows whose StockCode :func:`is_non_product` flags (postage, fees, vouchers).
     dropna : bool, default True
-        Drop rows with any missing value. With ``False``, rows without a ``CustomerID`` are
-        kept (usable with ``sessionize(by="invoice")``) and the per-customer filter ignores
-        them.
+        Drop rows with a missing value in any column (the original's ``df.dropna()``: in
+        practice the rows without ``CustomerID``). With ``False`` those rows are kept (for
+        ``sessionize(by="invoice")``) and the customer filter ignores them.
 
     Returns
     -------
@@ -190,11 +169,10 @@ def _vocab_codes(items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _event_seconds(df: pd.DataFrame) -> np.ndarray | None:
     """``InvoiceDate`` as int64 seconds since the Unix epoch (None unless complete datetimes)."""
-    if "InvoiceDate" not in df.columns or not pd.api.types.is_datetime64_any_dtype(
-        df["InvoiceDate"]
-    ):
+    dates = df.get("InvoiceDate")
+    if dates is None or not pd.api.types.is_datetime64_any_dtype(dates):
         return None
-    ns = df["InvoiceDate"].to_numpy(dtype="datetime64[ns]")
+    ns = dates.to_numpy(dtype="datetime64[ns]")
     if np.isnat(ns).any():
         return None
     return ns.view(np.int64) // 1_000_000_000
@@ -292,19 +270,13 @@ def sessionize(
     Sessions
         Session ids are the ``CustomerID`` (customer), ``InvoiceNo`` (invoice) or
         ``"<CustomerID>:<n>"`` with ``n`` counting that customer's sessions from 0 (gap).
-        Event times (:attr:`Sessions.times`) are the ``InvoiceDate`` in whole seconds when it
-        is a datetime column without missing values (as in every canonical frame); otherwise
-        the sessions carry no times.
+        Event times are the ``InvoiceDate`` in whole seconds when it is a complete datetime
+        column (as in every canonical frame), else the sessions carry none.
 
     Raises
     ------
     ValueError
         For an unknown ``by``, a bad ``gap``, missing columns or missing IDs.
-
-    Notes
-    -----
-    Fully vectorized (stable ``argsort`` of integer keys, ``diff`` for boundaries); on the
-    preprocessed Online Retail rows it runs in well under a second.
     """
     if by not in _REQUIRED_BY_STEP:
         raise ValueError(f"by must be 'customer', 'invoice' or 'gap', got {by!r}")
