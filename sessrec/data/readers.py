@@ -1,12 +1,9 @@
 """Read every published form of UCI Online Retail into the canonical frame.
 
-Forms recognised from the file's *content* (the name is only used in messages):
-
-1. UCI's archive ``online+retail.zip`` or the ``Online Retail.xlsx`` inside it;
-2. the widely copied Kaggle-style CSV: ISO-8859-1 bytes, dates like ``12/1/2010 8:26``;
-3. a UTF-8 CSV with ISO dates ``2010-12-01 08:26:00``;
-
-each optionally gzip-compressed. All forms give an identical frame for the same data.
+The form is recognised from the file's *content*: UCI's ``online+retail.zip`` or the
+``Online Retail.xlsx`` inside it, the Kaggle-style CSV (ISO-8859-1, dates like
+``12/1/2010 8:26``) or a UTF-8 CSV with ISO dates, each optionally gzipped. All forms give an
+identical frame for the same data.
 """
 
 from __future__ import annotations
@@ -64,11 +61,8 @@ _NOT_DATA = (
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; extract it, or provide UCI's .zip"),
     (b"PAR1", "a Parquet file; sessrec reads the published forms (.zip, .xlsx, CSV)"),
 )
-_TEXT = {
-    c: str
-    for c in ("InvoiceNo", "StockCode", "Description", "InvoiceDate", "CustomerID", "Country")
-}
 _TEXT_COLUMNS = ("InvoiceNo", "StockCode", "Description", "CustomerID", "Country")
+_TEXT = {c: str for c in (*_TEXT_COLUMNS, "InvoiceDate")}
 _ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 _SLASH_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2}(:\d{2})?$")
 _INT64_MAX = int(np.iinfo(np.int64).max)
@@ -120,9 +114,9 @@ def detect_form(data: bytes, name: str = "<bytes>") -> str:
     Parameters
     ----------
     data : bytes
-        The file's content (possibly only its beginning for CSV detection).
+        The file's content (its beginning suffices for a CSV).
     name : str
-        The file name, used in error messages only.
+        The file name, for messages.
 
     Returns
     -------
@@ -195,7 +189,7 @@ def _check_columns(columns: list[str], name: str) -> None:
 
 
 def resolve_date_order(date_order: str | None) -> str | None:
-    """Normalise a date order given as argument or ``$SESSREC_DATE_ORDER`` (None: decide).
+    """Normalise a date order given as argument or ``$SESSREC_DATE_ORDER``.
 
     Parameters
     ----------
@@ -206,7 +200,7 @@ def resolve_date_order(date_order: str | None) -> str | None:
     Returns
     -------
     str or None
-        One of :data:`DATE_ORDERS`, or None when neither names an order.
+        One of :data:`DATE_ORDERS`, or None when neither names an order (the file decides).
 
     Raises
     ------
@@ -241,11 +235,7 @@ def _parse_dates(
 ) -> tuple[pd.Series, str | None]:
     """Parse InvoiceDate; return the datetimes and the slash-date order used (None for ISO).
 
-    Each distinct string is parsed once (the real file has ~23,000 for 541,909 rows). Slash
-    dates are read both ways and the whole column decides the order: a first field above 12
-    means day-first, a second field above 12 month-first, both at once is an error; when every
-    value reads both ways, ``date_order`` (or ``$SESSREC_DATE_ORDER``) decides, else month-first
-    is assumed with a :class:`DateOrderWarning`.
+    Each distinct string is parsed once (the real file has ~23,000 for 541,909 rows).
     """
     s = values.astype("string").str.strip()
     blank = (s.isna() | (s == "")).to_numpy(dtype=bool)
@@ -297,10 +287,10 @@ def _parse_iso_dates(u: pd.Series, codes: np.ndarray, values: pd.Series, name: s
 def _parse_slash_dates(
     u: pd.Series, codes: np.ndarray, values: pd.Series, name: str, date_order: str | None
 ) -> tuple[pd.Series, str]:
-    """Parse the distinct slash dates ``u`` in the order that applies; return them and the order.
+    """Parse the distinct slash dates ``u``; return them and their order.
 
-    The order is the one the dates prove, else ``date_order``, else month-first with a
-    :class:`DateOrderWarning` (see :func:`_parse_dates`).
+    The order is the one the dates prove (a field above 12), else ``date_order`` (or
+    ``$SESSREC_DATE_ORDER``), else month-first with a :class:`DateOrderWarning`.
     """
     first = str(u.iloc[0])
     clock = "%H:%M:%S" if first.count(":") == 2 else "%H:%M"
@@ -337,10 +327,8 @@ def _proven_date_order(
     values: pd.Series,
     name: str,
 ) -> str | None:
-    """The order the slash dates prove, if any, checked against the order ``chosen``.
-
-    ``only_m`` flags the distinct dates that read only month-first, ``only_d`` those that read
-    only day-first; ``codes`` and ``values`` find their rows for the messages.
+    """The order the slash dates prove, if any (both at once is an error), checked against
+    ``chosen``. ``only_m``/``only_d`` flag the distinct dates that read only one way.
     """
     if only_m.any() and only_d.any():
         i, j = _first_row(codes, only_m), _first_row(codes, only_d)
@@ -362,12 +350,10 @@ def _proven_date_order(
 
 
 def _check_rows_are_lines(text: str, df: pd.DataFrame, name: str) -> None:
-    """Refuse a CSV in which a stray quote merged lines into one field.
+    """Refuse a CSV in which a stray quote merged lines into one field (the file still parses).
 
-    A field opened by an unbalanced ``"`` runs on to the next quote, swallowing the lines in
-    between into one huge value while the file still parses. No Online Retail field holds a line
-    break, so when the line count and the row count disagree, a field with a line break is
-    looked for (blank lines also make the counts differ, harmlessly).
+    No Online Retail field holds a line break, so when the line and row counts disagree (blank
+    lines do too, harmlessly), a field with a line break is looked for.
     """
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if n_lines == len(df) + 1:
@@ -426,11 +412,8 @@ def _shown(value: object) -> str:
 
 
 def _numeric(df: pd.DataFrame, col: str, name: str, kind: str) -> pd.Series:
-    """Column ``col`` as int64 (``kind="int"``) or finite float64, or an error naming the value.
-
-    Errors name the column, the data row and the value: ``empty``, ``'lots' is not a number``,
-    ``1.5 is not a whole number``, ``1e30 is out of range`` (int64), ``inf is not a finite
-    number``.
+    """Column ``col`` as int64 (``kind="int"``) or finite float64, or an error naming the
+    column, data row and value (empty, not a number, not whole, out of range, not finite).
     """
     raw = df[col]
     if kind == "int" and raw.dtype == np.int64:
@@ -484,8 +467,11 @@ def _numeric(df: pd.DataFrame, col: str, name: str, kind: str) -> pd.Series:
 
 
 def _typed(df: pd.DataFrame, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The canonical frame and the slash-date order (None unless dates were parsed from text)."""
     out = df.copy()
-    out["InvoiceDate"], order = _parse_dates(df["InvoiceDate"], name, date_order)
+    order = None
+    if not pd.api.types.is_datetime64_any_dtype(df["InvoiceDate"]):
+        out["InvoiceDate"], order = _parse_dates(df["InvoiceDate"], name, date_order)
     out["Quantity"] = _numeric(df, "Quantity", name, "int")
     out["UnitPrice"] = _numeric(df, "UnitPrice", name, "float")
     return canonicalize(out), order
@@ -509,7 +495,7 @@ def _read_xlsx(data: bytes, name: str, date_order: str | None) -> tuple[pd.DataF
     _check_columns(list(df.columns), name)
     if df.empty:
         raise DataFormatError(f"{name}: the workbook has a header but no data rows.")
-    for col in ("InvoiceNo", "StockCode", "Description", "CustomerID", "Country"):
+    for col in _TEXT_COLUMNS:
         df[col] = _excel_text(df[col])
     dates = df["InvoiceDate"]
     if pd.api.types.is_datetime64_any_dtype(dates):
@@ -519,10 +505,7 @@ def _read_xlsx(data: bytes, name: str, date_order: str | None) -> tuple[pd.DataF
         df["InvoiceDate"] = dates.dt.round("s")
     else:
         df["InvoiceDate"] = dates.astype("string")
-        return _typed(df, name, date_order)
-    df["Quantity"] = _numeric(df, "Quantity", name, "int")
-    df["UnitPrice"] = _numeric(df, "UnitPrice", name, "float")
-    return canonicalize(df), None
+    return _typed(df, name, date_order)
 
 
 def _read_zip(
@@ -584,7 +567,6 @@ def parse_retail_bytes(
     Parameters
     ----------
     data : bytes
-        The file's content.
     name : str
         What the bytes are (a path, a URL), for messages.
     date_order : str, optional
@@ -594,9 +576,9 @@ def parse_retail_bytes(
     -------
     df : pandas.DataFrame
         The canonical frame; ``attrs["form"]`` describes the form and ``attrs["date_order"]``
-        the order of slash dates (None for ISO dates and Excel dates).
+        the order of slash dates (None for ISO and Excel dates).
     form : str
-        The same description of the form (e.g. ``"gzipped CSV"``).
+        The description of the form (e.g. ``"gzipped CSV"``).
     """
     try:
         df, form, order = _read_bytes_as_retail(data, name, date_order)
@@ -617,9 +599,7 @@ def read_retail_file(path: str | os.PathLike[str], date_order: str | None = None
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.zip`` (UCI archive), ``.xlsx``, or CSV file (UTF-8 with ISO dates, or the
-        Kaggle ISO-8859-1 copy with ``12/1/2010 8:26`` dates), optionally gzip-compressed.
-        The form is detected from the content, not the name.
+        A file in any published form (see the module docstring).
     date_order : {"month-first", "day-first"}, optional
         How to read ``d/m/Y`` dates when *every* value is ambiguous (day and month <= 12);
         default ``$SESSREC_DATE_ORDER``, else month-first with a :class:`DateOrderWarning`.
@@ -637,10 +617,9 @@ def read_retail_file(path: str | os.PathLike[str], date_order: str | None = None
     DataNotFoundError
         If the file does not exist.
     DataFormatError
-        If the file is unreadable, empty, truncated, undecodable, lacks required columns, has a
-        stray quote, unparsable or mixed-order dates, or a number that is missing, not a whole
-        number or out of range; the message names the file and the first offending value.
-        Every other failure while parsing is reported as a :class:`DataFormatError` too.
+        For any failure to parse it (unreadable, truncated, undecodable, missing columns, a
+        stray quote, bad dates or numbers); the message names the file and the first
+        offending value.
     """
     path = as_data_path(path)
     df, _ = parse_retail_bytes(_read_bytes(path), str(path), date_order)
@@ -649,10 +628,10 @@ def read_retail_file(path: str | os.PathLike[str], date_order: str | None = None
 
 
 def write_retail_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a canonical frame as UTF-8 CSV with ISO dates (gzip when ``path`` ends in ``.gz``).
+    """Write a canonical frame atomically as UTF-8 CSV with ISO dates; return the path.
 
-    This is the form of the copy in ``shared/data``; :func:`read_retail_file` reads it back to
-    an identical frame. The file is written atomically.
+    Gzipped when ``path`` ends in ``.gz``. :func:`read_retail_file` reads it back to an
+    identical frame.
 
     Parameters
     ----------
@@ -664,7 +643,6 @@ def write_retail_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     pathlib.Path
-        The written file.
     """
     from .._io import atomic_path
 
