@@ -1,9 +1,6 @@
 """What the synthetic invoices hold: product lines, repeats, cancellations, postage lines.
 
-Private to :mod:`sessrec.data.synthetic` (its docstring describes the model): each invoice's
-lines come from its customer's themes or the global popularity, continue series, re-buy
-earlier products and are (almost always) distinct; then some invoices are partly cancelled
-and some get postage, DOTCOM postage or manual lines.
+Private to :mod:`sessrec.data.synthetic`, whose docstring describes the model.
 """
 
 from __future__ import annotations
@@ -155,10 +152,8 @@ def _cancelled_rows(rng: np.random.Generator, inv: _Invoices) -> tuple[np.ndarra
 def _cancellation_times(
     rng: np.random.Generator, src_time: np.ndarray, n_days: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Time of each cancellation (same day or some days later), and whether it can happen.
-
-    A cancellation can happen when it falls after its invoice and before the last trading day.
-    """
+    """Time of each cancellation (same day or some days later), and whether it can happen
+    (after its invoice and before the last trading day)."""
     lag = rng.geometric(0.35, size=len(src_time)) - 1  # 0 = same day
     day = src_time // 1440 + lag
     minute = np.where(

@@ -1,7 +1,6 @@
 """The synthetic product catalogue: themes, names, stock codes, prices, popularity and series.
 
-Private to :mod:`sessrec.data.synthetic` (see its docstring for the model): one step of the
-generation, split out so that each module reads as one role.
+Private to :mod:`sessrec.data.synthetic`, whose docstring describes the model.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import numpy as np
 # Model constants of the catalogue (see sessrec.data.synthetic's docstring).
 _POP_OFFSET, _POP_EXPONENT, _POP_CUTOFF, _POP_CUTOFF_POWER = 0.003, 0.8, 0.55, 2.4
 _SERIES_START_P = 0.3
+_PRODUCTS_PER_THEME = 60
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -34,8 +34,6 @@ _MOTIFS: tuple[str, ...] = _words(
     MAGIC GARDEN, TREASURE, CHANDELIER, FEATHER, MIRRORBALL, PEACE, CARNIVAL
     """
 )
-
-
 _STYLES: tuple[str, ...] = _words(
     """
     VINTAGE, RETRO, FRENCH, ENGLISH, VICTORIAN, SHABBY, RUSTIC, ANTIQUE, GLITTER, PASTEL,
@@ -43,8 +41,6 @@ _STYLES: tuple[str, ...] = _words(
     TROPICAL, URBAN, GOTHIC, CHUNKY, PRETTY
     """
 )
-
-
 _VARIANTS: tuple[str, ...] = _words(
     """
     RED, PINK, BLUE, GREEN, WHITE, IVORY, CREAM, BLACK, SILVER, GOLD, YELLOW, ORANGE, PURPLE,
@@ -53,8 +49,6 @@ _VARIANTS: tuple[str, ...] = _words(
     PACK OF 72, HANGING, WOODEN, GLASS, METAL, CERAMIC, FELT
     """
 )
-
-
 _NOUNS: tuple[str, ...] = _words(
     """
     LUNCH BAG, CHARLOTTE BAG, SHOPPING BAG, GIFT BAG, PARTY BAG, CAKE TINS, T-LIGHT HOLDER,
@@ -74,19 +68,11 @@ _NOUNS: tuple[str, ...] = _words(
     """
 )
 
-
 _DESIGN_SUFFIX = "DESIGN"
-
 
 # Non-product codes appended to the catalogue.
 _SPECIAL_CODES = ("POST", "DOT", "M")
-
-
 _SPECIAL_DESCRIPTIONS = ("POSTAGE", "DOTCOM POSTAGE", "Manual")
-
-
-# Model constants (see the module docstring).
-_PRODUCTS_PER_THEME = 60
 
 
 def _letters(k: np.ndarray) -> np.ndarray:
@@ -161,11 +147,8 @@ def _prices(rng: np.random.Generator, n_products: int) -> np.ndarray:
 def _descriptions(
     rng: np.random.Generator, tname: np.ndarray, theme_start: np.ndarray, theme_end: np.ndarray
 ) -> np.ndarray:
-    """Description of each product: a distinct (form, variant, noun) within its theme.
-
-    ``tname`` is the theme name of each product; theme ``t`` has the products
-    ``theme_start[t]:theme_end[t]``.
-    """
+    """Description of each product (theme name ``tname``): a distinct (form, variant, noun)
+    within its theme."""
     n_forms = 3
     space = n_forms * len(_VARIANTS) * len(_NOUNS)
     sizes = theme_end - theme_start
@@ -189,10 +172,8 @@ def _descriptions(
 
 
 def _stock_codes(rng: np.random.Generator, n_products: int) -> np.ndarray:
-    """StockCode of each product: a 5-digit base, with a letter suffix for colour variants.
-
-    About a fifth of the products are colour variants sharing a base with the product before
-    them (same theme order), suffixed A, B, C, ...
+    """StockCode of each product: a 5-digit base; about a fifth of the products are colour
+    variants sharing the base of the product before them, suffixed A, B, C, ...
     """
     new_base = rng.random(n_products) >= 0.2
     new_base[0] = True

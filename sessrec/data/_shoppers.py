@@ -1,8 +1,6 @@
 """Who buys and when, for the synthetic retail data: customers, guests and their invoices.
 
-Private to :mod:`sessrec.data.synthetic` (its docstring describes the model): registered
-customers with heavy-tailed sizes, a country and favourite themes, one-invoice guests, and the
-invoices over the shop's trading days that their rows are spread over.
+Private to :mod:`sessrec.data.synthetic`, whose docstring describes the model.
 """
 
 from __future__ import annotations
@@ -148,10 +146,8 @@ class _Invoices:
 def _spread_rows(
     rng: np.random.Generator, ents: _Entities, row_ent: np.ndarray, ent_first_row: np.ndarray
 ) -> np.ndarray:
-    """Invoice of each row (invoices numbered entity by entity, empty ones included).
-
-    An entity's rows fill its invoices in order, in proportion to exponential weights.
-    """
+    """Invoice of each row (numbered entity by entity, empty ones included): an entity's rows
+    fill its invoices in order, in proportion to exponential weights."""
     inv_w = np.cumsum(rng.exponential(size=int(ents.n_invoices.sum())))
     ent_first_inv = _first_index(ents.n_invoices)
     w_lo = np.where(ent_first_inv > 0, inv_w[ent_first_inv - 1], 0.0)

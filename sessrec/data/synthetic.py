@@ -1,73 +1,52 @@
 """A synthetic stand-in for UCI Online Retail with a known latent structure.
 
-:func:`make_synthetic_retail` returns a frame in the canonical schema of
-:mod:`sessrec.data.schema` that looks and behaves like the real Online Retail transactions, so
-every notebook and every test can run without the real file. Its rows are generated
-from an explicit *latent structure* so that co-occurrence models and word2vec have something
-real (and checkable) to learn.
+:func:`make_synthetic_retail` returns a frame in the canonical schema
+(:mod:`sessrec.data.schema`) that looks like the real transactions, so every notebook and test
+runs without the real file, and co-occurrence models and word2vec have a checkable structure to
+learn:
 
-Latent structure
-----------------
-Catalogue and themes
-    The ``n_products`` products are split into about ``n_products / 60`` **themes** (62 at the
-    default size; at most 1,612) whose sizes vary widely (Gamma(1.2)-distributed shares: from a
-    handful of products to a few hundred). A theme reads like a product line of the real shop
-    ("RETROSPOT", "PANTRY", "VINTAGE WOODLAND") and appears in the description of each of its
-    products, e.g. ``"SET OF 3 CAKE TINS PANTRY DESIGN"`` -- so a reader can see the structure
-    in a model's neighbours.
+Themes
+    About ``n_products / 60`` product lines (62 at the default size; at most 1,612) with
+    Gamma(1.2)-distributed sizes. A theme's name ("RETROSPOT", "VINTAGE WOODLAND") appears in
+    each of its products' descriptions, e.g. ``"SET OF 3 CAKE TINS PANTRY DESIGN"``.
 Popularity
-    Each product gets a random global rank ``r`` and the weight
+    A random global rank ``r`` per product gives the weight
     ``(x + 0.003) ** -0.8 * exp(-(x / 0.55) ** 2.4)`` with ``x = (r + 0.5) / n_products``: a
-    Zipf-like head with a smooth cut-off in the tail (fitted to the shape of the real sorted
-    purchase counts), so that after preprocessing counts run from 1 to about 2,000. Ranks are
-    independent of themes, so popularity varies both across themes (a theme's mass is the sum of
-    its products' weights) and within them.
+    Zipf-like head with a smooth cut-off, fitted to the real sorted purchase counts (1 to about
+    2,000 after preprocessing). Ranks are independent of themes.
 Series
-    Inside a theme, products are chained into short ordered **series** (a new series starts at
-    each product with probability 0.3: lengths 1 to ~10, mean about 3). With probability 0.35
-    a line continues the series of the line before it in the same invoice: if the previous line
-    is product ``i`` of a series, this one is product ``i + 1``. This is a directed,
-    sequential signal -- the most frequent successor of a product is usually its series
-    successor, in the same theme -- which order-aware models can exploit.
+    Inside a theme, products are chained into short ordered series (a new one starts at each
+    product with probability 0.3; mean length about 3). With probability 0.35 a line continues
+    the series of the line before it in the invoice: a directed signal for order-aware models.
 Customers
-    Each of the ``n_customers`` registered customers has four favourite theme slots drawn in
-    proportion to theme mass, with Dirichlet(0.6) weights, so most customers concentrate on one
-    or two themes. A customer's number of rows is log-normal with a Student-t(12) exponent
-    (median 45, capped at 9,000: a few customers with thousands of rows); the rows are spread
-    over invoices with exponential weights, about 16 lines per invoice for a typical customer and
-    more for big ones. Each customer has one country (about 90 % "United Kingdom").
+    Four favourite theme slots per customer, drawn by theme mass, with Dirichlet(0.6) weights.
+    Rows per customer are log-normal with a Student-t(12) exponent (median 45, capped at
+    9,000), spread over invoices with exponential weights (about 16 lines per invoice, more for
+    big customers). One country each (about 90 % "United Kingdom").
 Baskets
-    Each invoice picks a primary and a secondary slot from its customer's theme weights. A line
-    comes from the global popularity with a probability that grows with the customer's size
-    (0.12 for a median customer, up to 0.65 for the biggest, who buy across the catalogue), and
-    otherwise from the primary (70 %) or secondary (30 %) theme, proportionally to the products'
-    popularity weights. Series continuations are then applied (see above). A product that
-    already appears in the invoice is replaced by a draw from the global popularity, so lines
-    of an invoice are (almost always) distinct products.
+    Each invoice picks a primary (70 % of lines) and a secondary theme from its customer's
+    slots; a line instead comes from the global popularity with a probability growing with the
+    customer's size (0.12 at the median, up to 0.65). A product already in the invoice is
+    replaced by a popular draw, so lines are (almost always) distinct.
 Repeats
-    With probability 0.18 a line of a registered customer re-buys a product (with the same
-    quantity) from a uniformly chosen row of an *earlier* invoice of the same customer. With the
-    theme concentration this gives about 30 % of rows repeating a product the customer had
-    bought before (real data: 34 %), more for big customers.
+    With probability 0.18 a registered customer's line re-buys (same quantity) a uniformly
+    chosen row of an earlier invoice of theirs: about 30 % of rows repeat an earlier product
+    (real data: 34 %).
 Guests
-    About 25 % of the rows belong to guest invoices without ``CustomerID``: one-off baskets
-    (median 2 lines, a few with hundreds) with their own theme preferences, mostly from the UK.
+    About 25 % of the rows are one-off guest invoices without ``CustomerID`` (median 2 lines,
+    a few with hundreds), mostly from the UK.
 Noise like the real file
-    17 % of the registered customers' invoices are partly cancelled by a later cancellation
-    invoice (``"C"`` + number, negative ``Quantity``, same products, prices and customer, on the
-    same day or some days later): about 11 % of all invoices and 2 % of all rows. Postage lines
-    ``POST``/``"POSTAGE"`` open 40 % of the invoices of customers outside the UK;
-    ``DOT``/``"DOTCOM POSTAGE"`` closes one in ten guest invoices; ``M``/``"Manual"`` closes
-    2 % of invoices. About 1 % of guest lines (0.3 % of all rows) have a missing
-    ``Description`` and ``UnitPrice`` 0, so the seed's ``dropna`` removes them with the guests.
+    17 % of registered customers' invoices are partly cancelled by a later ``"C"`` invoice
+    (negative ``Quantity``, same products, prices and customer; about 2 % of rows). ``POST``
+    opens 40 % of the invoices of customers outside the UK, ``DOT`` closes one in ten guest
+    invoices, ``M`` closes 2 % of invoices. About 1 % of guest lines have no ``Description``
+    and ``UnitPrice`` 0.
 
-Everything else follows the real file: ``InvoiceNo`` is a 6-digit number increasing with
-``InvoiceDate`` from 536365; dates are minutes within business hours on the shop's trading days
-between 2010-12-01 and 2011-12-09 (no Saturdays, closed over Christmas, busier towards the end);
-``StockCode`` is 5 digits, with a letter suffix for colour variants (``"85123A"``); prices are
-per product with 2 decimals; quantities are mostly 1, 2, 3, 6, 12, 24, ...
-
-The latent theme of every product is available with ``return_themes=True``.
+As in the real file, ``InvoiceNo`` is a 6-digit number from 536365 increasing with
+``InvoiceDate``; dates are minutes within business hours on trading days from 2010-12-01 to
+2011-12-09 (no Saturdays, closed over Christmas, busier towards the end); ``StockCode`` has 5
+digits, with a letter suffix for colour variants (``"85123A"``); quantities are mostly 1, 2, 3,
+6, 12, 24, ...
 """
 
 from __future__ import annotations
@@ -312,27 +291,18 @@ def make_synthetic_retail(
     *,
     return_themes: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
-    """Generate an Online Retail-like transaction log with a known latent structure.
-
-    The generator is fully vectorised (no Python loop over rows, invoices or customers) and
-    deterministic for a given ``seed``. The latent model -- themes, popularity, series,
-    customer preferences, repeats, guests, cancellations and non-product lines -- is described
-    in the docstring of :mod:`sessrec.data.synthetic`.
+    """Generate an Online Retail-like transaction log with the latent structure of the module.
 
     Parameters
     ----------
     n_customers : int, default 4372
-        Number of registered customers (those with a ``CustomerID``), before ``scale``. The
-        default matches the real data; guest invoices are added on top so that about 25 % of
-        the rows have no ``CustomerID``.
+        Registered customers (with a ``CustomerID``), before ``scale``; guests come on top.
     n_products : int, default 3700
-        Number of products in the catalogue, before ``scale``. Non-product codes ``POST``,
-        ``DOT`` and ``M`` come on top.
+        Products in the catalogue, before ``scale``; ``POST``, ``DOT`` and ``M`` come on top.
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`; the same seed gives an identical frame.
     scale : float, default 1.0
-        Multiplies both ``n_customers`` and ``n_products`` (rounded, at least 1), for scaling
-        benchmarks: the number of rows grows linearly, about 550,000 per unit of scale.
+        Multiplies both sizes (rounded, at least 1): about 550,000 rows per unit of scale.
     return_themes : bool, default False
         Also return the latent theme of every product.
 
@@ -349,21 +319,8 @@ def make_synthetic_retail(
     Raises
     ------
     ValueError
-        If ``n_customers`` or ``n_products`` is not a positive integer, ``seed`` is not an
-        integer, or ``scale`` is not a positive finite number.
-
-    Examples
-    --------
-    >>> from sessrec.data.synthetic import make_synthetic_retail
-    >>> df = make_synthetic_retail(n_customers=200, n_products=300, seed=1)
-    >>> list(df.columns)
-    ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', \
-'CustomerID', 'Country']
-    >>> bool(df["InvoiceDate"].is_monotonic_increasing)
-    True
-    >>> df, themes = make_synthetic_retail(200, 300, seed=1, return_themes=True)
-    >>> themes.index.name, themes.name
-    ('StockCode', 'theme')
+        If a size is not a positive integer, ``seed`` not an integer, or ``scale`` not a
+        positive finite number.
     """
     n_customers, n_products, seed = _checked_sizes(n_customers, n_products, seed, scale)
     rng = np.random.default_rng(seed)
