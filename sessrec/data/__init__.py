@@ -1,10 +1,5 @@
 """UCI Online Retail: load any published form, download and verify it, or generate a stand-in.
 
->>> from sessrec.data import load_dataset
->>> df = load_dataset("synthetic", n_customers=50, n_products=40)  # doctest: +SKIP
->>> df.attrs["source"]  # doctest: +SKIP
-'synthetic'
-
 Where :func:`load_online_retail` looks when no ``source`` is given, in order:
 
 1. the file named by the environment variable ``SESSREC_DATA``;
@@ -86,23 +81,16 @@ def load_online_retail(
     date_order: str | None = None,
     cache: bool = True,
 ) -> pd.DataFrame:
-    """Load UCI Online Retail as the canonical frame.
-
-    A file that is *named* (``source=`` or ``$SESSREC_DATA``) must work: if it cannot be read
-    the error says why; nothing else is tried. Only when nothing is named are the cache and a
-    download tried.
+    """Load UCI Online Retail as the canonical frame (where it looks: see the module docs).
 
     Parameters
     ----------
     source : path-like, optional
-        A copy of the data in any published form (UCI ``.zip`` or ``.xlsx``, the Kaggle
-        ISO-8859-1 CSV, a UTF-8 CSV with ISO dates; each optionally gzipped). When omitted:
-        ``$SESSREC_DATA``, then the cache, then a verified download (see the module docs).
+        A copy of the data in any published form (see :func:`read_retail_file`).
     date_order : {"month-first", "day-first"}, optional
         For files whose ``d/m/Y`` dates are all ambiguous (see :func:`read_retail_file`).
     cache : bool, default True
-        Keep and reuse a verified parsed copy (Parquet) in the cache folder, so that every
-        load after the first skips parsing (see :mod:`sessrec.data.cache`).
+        Keep and reuse a verified parsed copy (see :mod:`sessrec.data.cache`).
 
     Returns
     -------
@@ -113,8 +101,8 @@ def load_online_retail(
     Raises
     ------
     DataError
-        If the named file is unusable, or (nothing named) no copy could be found: the message
-        names every place tried and how to provide the file.
+        If the named file is unusable, or (nothing named) no copy was found: the message names
+        every place tried and how to provide the file.
     """
     if source is not None:
         return _load_file(source, None, date_order, cache)
@@ -192,15 +180,12 @@ def load_dataset(
     Parameters
     ----------
     name : {"auto", "online-retail", "synthetic"}
-        ``"online-retail"`` loads the real data (see :func:`load_online_retail`; ``source=``,
-        ``date_order=`` and ``cache=`` may be passed); ``"synthetic"`` generates the stand-in
-        (keyword arguments go to :func:`make_synthetic_retail`); ``"auto"`` loads the real
-        data like ``"online-retail"`` and falls back to the synthetic data only when *no* file
-        was named (no ``source=``, no ``$SESSREC_DATA``) and none was found in the cache or by
-        a download. A named file that cannot be read is an error, never the synthetic data.
-    verbose : bool
-        Print one line saying which data is used (default True): the file's name and form,
-        never a local path.
+        ``"online-retail"``: :func:`load_online_retail`; ``"synthetic"``:
+        :func:`make_synthetic_retail`; ``"auto"``: the real data, falling back to the synthetic
+        only when *no* file was named (``source=``, ``$SESSREC_DATA``) and none was found. A
+        named file that cannot be read is an error, never the synthetic data.
+    verbose : bool, default True
+        Print one line saying which data is used (file name and form, never a local path).
     **kwargs
         Passed to the loader or generator chosen.
 

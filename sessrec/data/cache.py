@@ -1,24 +1,14 @@
-"""Verified parsed copies of data files: every load after the first reads Parquet.
+"""Verified parsed copies of data files: every load after the first reads Parquet (~10x faster).
 
-Parsing the real file (CSV, gzip, date and number checks) takes about 2 s; reading the parsed
-frame back from Parquet takes about a tenth of that. :func:`load_parsed` keeps one Parquet copy
-per source *content* under ``<cache>/parsed/`` (``SESSREC_CACHE``, see
-:func:`~sessrec.data.download.cache_dir`).
+:func:`load_parsed` keeps one Parquet copy per source *content* in ``$SESSREC_CACHE/parsed``. Its
+key is the SHA-256 of the source's bytes (about 5 ms for the real file; unlike size and mtime,
+it cannot be fooled by ``cp -p`` or ``touch -r``), the loader's version (:data:`LOADER_VERSION`,
+a fingerprint of the parsing code, pandas and pyarrow major versions) and the date order.
 
-Key: the SHA-256 of the source file's bytes, plus the loader's version
-(:data:`~sessrec.data.readers.LOADER_VERSION`, a fingerprint of the parsing code, the pandas
-and pyarrow major versions) and the date order asked for. The source is hashed on every load
-rather than keyed on its size and modification time: the bytes are read anyway (to parse them
-on a miss), SHA-256 of the 7.6 MB real file takes about 5 ms, and a content key cannot be
-fooled by an edit that keeps size and mtime (``cp -p``, ``touch -r``, a restore from backup,
-coarse file-system clocks), so a stale frame is never served and nothing has to be verified
-lazily.
-
-Verified: the entry's file name ends in the SHA-256 of its own bytes, checked on every read
-(about 4 ms for 4 MB), and its metadata must name the same key, row count and columns. Any
-mismatch or read error means the copy is damaged: it is deleted and rebuilt from the source,
-with a one-line notice on stderr. Entries are written atomically (:func:`sessrec._io.atomic_path`)
-and never modified, so concurrent loaders at worst build the same entry twice.
+The entry's file name ends in the SHA-256 of its own bytes, checked on every read, and its
+metadata must name the same key, row count and columns; a damaged copy is deleted and rebuilt,
+with a one-line notice on stderr. Entries are written atomically and never modified, so
+concurrent loaders at worst build the same entry twice.
 """
 
 from __future__ import annotations
@@ -38,6 +28,7 @@ from .._io import atomic_path, sweep_stale_temp
 from .errors import DataError
 from .readers import (
     LOADER_VERSION,
+    DateOrderWarning,
     _read_bytes,
     as_data_path,
     parse_retail_bytes,
@@ -64,7 +55,7 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     for module in (readers, schema):
-        h.update(Path(module.__file__ or "").read_bytes() if module.__file__ else b"")
+        h.update(Path(module.__file__).read_bytes() if module.__file__ else b"")
     import pyarrow
 
     h.update(f"{pd.__version__.split('.')[0]}|{pyarrow.__version__.split('.')[0]}".encode())
@@ -152,16 +143,14 @@ def load_parsed(
     path : path-like
         The data file (any form :func:`~sessrec.data.readers.read_retail_file` reads).
     cache : pathlib.Path or None
-        The cache folder; None (or a folder that cannot be used) parses without caching, after
-        a one-line notice.
+        The cache folder; None (or an unusable folder) parses without caching.
     date_order : str, optional
         See :func:`~sessrec.data.readers.read_retail_file`.
 
     Returns
     -------
     pandas.DataFrame
-        The same frame :func:`~sessrec.data.readers.read_retail_file` returns, with
-        ``attrs["source"]``, ``attrs["form"]`` and ``attrs["date_order"]``.
+        What :func:`~sessrec.data.readers.read_retail_file` returns, attrs included.
 
     Raises
     ------
@@ -197,9 +186,8 @@ def load_parsed(
 
 
 def _read_cached(folder: Path, key: str, source_sha: str, path: Path) -> pd.DataFrame | bool | None:
-    """The verified parsed copy in ``folder``; ``False`` if there is none (damaged ones are
-    removed, with a notice); ``None`` if a damaged one cannot be removed (read-only cache, or a
-    folder in its place), after a one-line notice: then the file is parsed and nothing kept.
+    """The verified parsed copy in ``folder``; ``False`` if none (damaged ones are removed);
+    ``None`` if a damaged one cannot be removed: then the file is parsed and nothing kept.
     """
     try:
         entries = sorted(folder.glob(f"{key}.*{_SUFFIX}"))
@@ -223,13 +211,7 @@ def _read_cached(folder: Path, key: str, source_sha: str, path: Path) -> pd.Data
             _notice(f"{why}; rebuilding it from the file.")
             continue
         for note in meta.get("notes", []):
-            warnings.warn(note, _date_warning(), stacklevel=4)
+            warnings.warn(note, DateOrderWarning, stacklevel=4)
         df.attrs.update(source=str(path), form=meta.get("form"), date_order=meta.get("date_order"))
         return df
     return False
-
-
-def _date_warning() -> type[Warning]:
-    from .readers import DateOrderWarning
-
-    return DateOrderWarning

@@ -1,13 +1,11 @@
 """Find, download, verify and cache UCI Online Retail.
 
-The archive is fetched with :mod:`pooch`'s HTTP downloader into a hidden temporary file of
-:func:`sessrec._io.atomic_path` beside its final place, and renamed into place only after its
-*content* matches the published figures (:data:`~sessrec.data.schema.PUBLISHED_FIGURES`; UCI
-publishes no checksum). A failed, refused or interrupted download (Ctrl-C, or SIGTERM/SIGHUP
-inside :func:`sessrec._signals.terminate_as_interrupt`) leaves nothing behind; leftovers of a
-process killed outright are swept on the next use of the cache (:func:`sweep_cache`). A
-verified archive gets a sidecar file recording its SHA-256, and a cached archive is trusted only
-while its hash still matches.
+The archive is downloaded (:mod:`pooch`) into a temporary file beside its final place and
+renamed into place only after its *content* matches the published figures
+(:data:`~sessrec.data.schema.PUBLISHED_FIGURES`; UCI publishes no checksum), so a failed or
+interrupted download leaves nothing behind (leftovers of a killed process are swept by
+:func:`sweep_cache`). A sidecar file records the verified archive's SHA-256; the archive is
+trusted only while it matches.
 """
 
 from __future__ import annotations
@@ -58,16 +56,7 @@ def cache_dir() -> Path:
 
 
 def usable_cache_dir(create: bool = False) -> Path:
-    """Return :func:`cache_dir`, checked to be (or be creatable as) a folder.
-
-    Parameters
-    ----------
-    create : bool
-        Create the folder if it does not exist.
-
-    Returns
-    -------
-    pathlib.Path
+    """Return :func:`cache_dir`, checked to be a folder (created with ``create``).
 
     Raises
     ------
@@ -99,18 +88,7 @@ _POOCH_TEMP_STALE_S = 3600.0
 
 
 def sweep_cache(folder: Path | None = None) -> list[Path]:
-    """Remove leftover temporary files from the cache folder (see :mod:`sessrec._io`).
-
-    Parameters
-    ----------
-    folder : pathlib.Path, optional
-        The cache folder (default :func:`cache_dir`).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files removed.
-    """
+    """Remove leftover temporary files from ``folder`` (default :func:`cache_dir`); return them."""
     folder = cache_dir() if folder is None else folder
     removed = sweep_stale_temp(folder)
     try:
@@ -160,7 +138,7 @@ def verify_figures(
     df : pandas.DataFrame
         A canonical Online Retail frame.
     expected : Mapping
-        Figure name -> expected value; defaults to the published figures of the full dataset.
+        Figure name -> expected value.
     name : str
         What ``df`` was read from, for the message.
     """
@@ -195,16 +173,15 @@ def fetch_online_retail(
 ) -> Path:
     """Download the UCI archive into the cache, verify it, and return its path.
 
-    A cached archive that was verified before and is unchanged is returned without a download.
+    A verified, unchanged cached archive is returned without a download.
 
     Parameters
     ----------
     url : str
-        Where to download from (defaults to UCI).
     directory : path-like, optional
         The cache folder; defaults to :func:`cache_dir`.
     expected : Mapping
-        The figures the parsed content must show (defaults to the published ones).
+        The figures the parsed content must show.
     progressbar : bool
         Show a tqdm progress bar while downloading.
 

@@ -1,9 +1,6 @@
 """The canonical Online Retail schema every loader and generator returns.
 
-All public loaders in :mod:`sessrec.data` return a :class:`pandas.DataFrame` with exactly
-:data:`COLUMNS`, in that order, with the dtypes in :data:`DTYPES`. :func:`canonicalize`
-converts a frame whose columns hold the right values (as read from any published form of
-the data) into that schema.
+A frame with exactly :data:`COLUMNS`, in that order, with the dtypes in :data:`DTYPES`.
 """
 
 from __future__ import annotations
@@ -129,7 +126,6 @@ def is_non_product(codes: Iterable[str] | pd.Series | np.ndarray) -> np.ndarray:
     Parameters
     ----------
     codes : array-like of str
-        StockCodes, case kept.
 
     Returns
     -------
