@@ -140,11 +140,8 @@ def detect_form(data: bytes, name: str = "<bytes>") -> str:
             raise DataFormatError(
                 f"{name}: the zip archive is truncated or corrupt ({exc}). Download it again."
             ) from exc
-        return (
-            "xlsx"
-            if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
-            else "zip"
-        )
+        workbook = "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+        return "xlsx" if workbook else "zip"
     for magic, what in _NOT_DATA:
         if data.startswith(magic):
             raise DataFormatError(f"{name}: is {what}.")
@@ -458,12 +455,10 @@ def _numeric(df: pd.DataFrame, col: str, name: str, kind: str) -> pd.Series:
         else:
             what = f"{_shown(value)} is not a finite number"
         raise DataFormatError(f"{name}: column {col}, data row {i + 1}: {what}.")
-    if kind == "int":
-        if pd.api.types.is_integer_dtype(num.dtype):
-            return pd.Series(num.to_numpy(dtype="int64"), index=raw.index)
-        whole = num.to_numpy(dtype="float64", na_value=np.nan).astype("int64")
-        return pd.Series(whole, index=raw.index)
-    return pd.Series(num.to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
+    if kind == "int" and pd.api.types.is_integer_dtype(num.dtype):
+        return pd.Series(num.to_numpy(dtype="int64"), index=raw.index)
+    values = num.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(values.astype("int64") if kind == "int" else values, index=raw.index)
 
 
 def _typed(df: pd.DataFrame, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:

@@ -69,15 +69,13 @@ def canonicalize(df: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     df : pandas.DataFrame
-        A frame holding at least the eight Online Retail columns. ``InvoiceDate`` must already be
-        parsed to datetimes; the other columns may be strings or numbers.
+        The eight Online Retail columns (or more), with ``InvoiceDate`` parsed to datetimes.
 
     Returns
     -------
     pandas.DataFrame
-        A new frame with a fresh ``RangeIndex``: codes and invoices as strings (case kept),
-        descriptions stripped of surrounding whitespace, ``CustomerID`` as nullable strings,
-        ``Country`` as a category.
+        A new frame with a fresh ``RangeIndex``: text stripped (case kept), an empty
+        ``Description`` or ``CustomerID`` missing, ``Country`` a category.
     """
     src = df.reset_index(drop=True)
     desc = src["Description"].astype("string").str.strip()
