@@ -198,6 +198,10 @@ class NegativeSampler:
 
 
 # ---------------------------------------------------------------------- validation
+def _check_int(value: object, name: str) -> int:
+    return check_int(value, name, *_INT_RANGES[name])
+
+
 def _check_float(value: object, name: str) -> float:
     lo, hi, lo_open, hi_open = _FLOAT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -287,21 +291,6 @@ class GRU4Rec(IterativeRecommender):
     label = "GRU4Rec"
     session_items: int | None = None  # the whole prefix goes through the GRU
 
-    hidden_size: int
-    layers: int
-    batch_size: int
-    n_sample: int
-    seed: int
-    threads: int
-    learning_rate: float
-    momentum: float
-    dropout_input: float
-    dropout_hidden: float
-    sample_alpha: float
-    bpreg: float
-    elu: float
-    logq: float
-
     def __init__(
         self,
         loss: str = "cross-entropy",
@@ -327,27 +316,21 @@ class GRU4Rec(IterativeRecommender):
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
         self.loss = loss
         self.embedding = _check_embedding(embedding)
-        for name, value in (
-            ("hidden_size", hidden_size),
-            ("layers", layers),
-            ("batch_size", batch_size),
-            ("n_sample", n_sample),
-            ("epochs", epochs),
-            ("seed", seed),
-            ("threads", threads),
-        ):
-            setattr(self, name, check_int(value, name, *_INT_RANGES[name]))
-        for name, value in (
-            ("learning_rate", learning_rate),
-            ("momentum", momentum),
-            ("dropout_input", dropout_input),
-            ("dropout_hidden", dropout_hidden),
-            ("sample_alpha", sample_alpha),
-            ("bpreg", bpreg),
-            ("elu", elu),
-            ("logq", logq),
-        ):
-            setattr(self, name, _check_float(value, name))
+        self.hidden_size = _check_int(hidden_size, "hidden_size")
+        self.layers = _check_int(layers, "layers")
+        self.batch_size = _check_int(batch_size, "batch_size")
+        self.n_sample = _check_int(n_sample, "n_sample")
+        self.epochs = _check_int(epochs, "epochs")
+        self.seed = _check_int(seed, "seed")
+        self.threads = _check_int(threads, "threads")
+        self.learning_rate = _check_float(learning_rate, "learning_rate")
+        self.momentum = _check_float(momentum, "momentum")
+        self.dropout_input = _check_float(dropout_input, "dropout_input")
+        self.dropout_hidden = _check_float(dropout_hidden, "dropout_hidden")
+        self.sample_alpha = _check_float(sample_alpha, "sample_alpha")
+        self.bpreg = _check_float(bpreg, "bpreg")
+        self.elu = _check_float(elu, "elu")
+        self.logq = _check_float(logq, "logq")
         if self.batch_size + self.n_sample < 2:
             raise ValueError(
                 f"batch_size={self.batch_size} with n_sample={self.n_sample} leaves no negative "
