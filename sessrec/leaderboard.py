@@ -545,14 +545,11 @@ def run_leaderboard(
     entries : sequence of Entry, optional
         Default :func:`leaderboard_entries` (without tuned rows).
     protocols : sequence of str, default ("last", "prefix")
+        Keys of :data:`PROTOCOLS` (``"temporal"`` needs event times).
     seeds : mapping, optional
         Sessionization -> split seeds (default :func:`default_seeds`).
-    test_size : int, default 1000
-    k : int, default 10
-    n_boot : int, default 1000
-    tuning_seed, tuning_from, cuts, horizon
-        See :class:`LeaderboardSpec` (``protocols`` may add ``"temporal"``, which needs event
-        times).
+    test_size, k, n_boot, tuning_seed, tuning_from, cuts, horizon
+        See :class:`LeaderboardSpec`.
     tuning_source : Sessions, optional
         The ``tuning_from`` sessions when ``sessions`` does not hold them.
     data : mapping, optional
