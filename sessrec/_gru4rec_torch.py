@@ -1,8 +1,7 @@
-"""The PyTorch half of GRU4Rec (private to :mod:`sessrec.gru4rec`).
+"""The PyTorch half of GRU4Rec (private to :mod:`sessrec.gru4rec`): losses, GRU cell, one step.
 
-The losses, the GRU cell, Adagrad with momentum and one training step. :mod:`sessrec.gru4rec`
-imports this module only when a model is trained, so that importing sessrec (and its model
-registry) never imports torch; recommending runs in numpy.
+:mod:`sessrec.gru4rec` imports this module only when a model is trained, so that importing
+sessrec never imports torch; recommending runs in numpy.
 
 Every weight is a numpy ``float32`` array owned by the model; the tensors here share its
 memory (:func:`torch.from_numpy`) and are only changed in place, so the model's arrays always
@@ -90,8 +89,7 @@ def bpr_max_loss(scores: torch.Tensor, bpreg: float, elu: float) -> torch.Tensor
     ----------
     scores : torch.Tensor
         ``(b, c)`` scores, ``c >= 2`` and ``c >= b``; row ``i``'s target is column ``i``.
-    bpreg : float
-    elu : float
+    bpreg, elu : float
 
     Returns
     -------
@@ -129,9 +127,7 @@ class Network:
     Parameters
     ----------
     model : GRU4Rec
-        Its hyperparameters are read (``layers``, ``hidden_size``, ``batch_size``, ``loss``,
-        ``learning_rate``, ``momentum``, the dropouts, ``bpreg``, ``elu``, ``logq``,
-        ``sample_alpha``, ``input_kind``).
+        Its hyperparameters are read once.
     weights, acc, mom : mapping of str to numpy.ndarray
         The model's weights, Adagrad accumulators and momenta (``mom`` empty without momentum);
         shared, not copied.
@@ -183,11 +179,10 @@ class Network:
         reset: np.ndarray,
         rng: np.random.Generator,
     ) -> float:
-        """Train on one mini-batch: ``x[i] -> y[i]`` in lane ``lanes[i]``.
+        """Train on one mini-batch: ``x[i] -> y[i]`` in lane ``lanes[i]`` (zeroed where ``reset``).
 
-        The lanes whose ``reset`` is true start a session: their hidden state is zeroed first.
-        Returns the sum of the rows' losses (``nan`` when there is no negative to train on, in
-        which case only the hidden states advance).
+        Returns the sum of the rows' losses, or ``nan`` when there is no negative to train on
+        (then only the hidden states advance).
         """
         cols = np.concatenate([y, negatives])
         train = cols.size >= 2

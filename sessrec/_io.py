@@ -1,12 +1,10 @@
 """Small file helpers shared by every module that writes files.
 
-Every file sessrec writes goes through :func:`atomic_path`: the content is written to a hidden
-temporary file beside the destination, named ``.<name>.<pid>.<random>.tmp``, and renamed onto
-the destination only when complete. A writer that is interrupted cleanly (an exception,
-Ctrl-C, or SIGTERM/SIGHUP turned into an interrupt by :mod:`sessrec._signals`) removes its
-temporary file; one that is killed outright (SIGKILL, power loss) cannot, so the next
-:func:`atomic_path` for the same destination, and :func:`sweep_stale_temp` on a folder, delete
-leftovers of our naming pattern whose writing process is gone or which are older than a day.
+Every file sessrec writes goes through :func:`atomic_path`: the content goes to a hidden
+temporary file beside the destination, ``.<name>.<pid>.<random>.tmp``, renamed onto the
+destination only when complete. A writer interrupted cleanly (an exception, Ctrl-C, SIGTERM or
+SIGHUP) removes its temporary file; the leftovers of one killed outright are swept later
+(:func:`sweep_stale_temp`).
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from pathlib import Path
 __all__ = [
     "STALE_AFTER_S",
     "atomic_path",
+    "pid_alive",
     "sha256_file",
     "sweep_stale_temp",
     "write_text_atomic",
@@ -37,7 +36,8 @@ _TEMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.tmp$")
 _TAIL = re.compile(r"^(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.tmp$")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (this process included)."""
     if pid == os.getpid():
         return True
     try:
@@ -54,9 +54,9 @@ def sweep_stale_temp(
 ) -> list[Path]:
     """Delete leftover temporary files of :func:`atomic_path` in ``folder``.
 
-    A file is removed when it matches our naming pattern (``.<name>.<pid>.<random>.tmp``) and
-    either the process that wrote it no longer exists or it was last written more than
-    ``max_age_s`` seconds ago. Another process's write in progress is never touched.
+    A file of our naming pattern is removed when the process that wrote it is gone or it was
+    last written over ``max_age_s`` seconds ago; another process's write in progress is never
+    touched. :func:`atomic_path` sweeps its destination's leftovers first.
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ def sweep_stale_temp(
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
             pid = m["pid"]
-            dead = pid is not None and not _pid_alive(int(pid))
+            dead = pid is not None and not pid_alive(int(pid))
             if dead or age > max_age_s:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
@@ -118,10 +118,8 @@ def _naming_final(exc: OSError, tmp: str, final: Path) -> OSError:
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
 
-    Readers never see a half-written file: if the block raises (including
-    :class:`KeyboardInterrupt`), the temporary file is removed and ``path`` is left as it was.
-    Leftovers of earlier writers to ``path`` that were killed outright are swept first (see
-    :func:`sweep_stale_temp`). Errors about the temporary file name ``path`` instead.
+    If the block raises (including :class:`KeyboardInterrupt`), the temporary file is removed
+    and ``path`` is left as it was. Errors about the temporary file name ``path`` instead.
 
     Parameters
     ----------

@@ -1,11 +1,8 @@
 """The units of a leaderboard and how their cells are computed (private to the leaderboard).
 
-A :class:`Unit` is one (sessionization, protocol, seed): one split, the cells still to compute on
-it and the settings each records. :func:`compute_cells` computes units into a
-:class:`~sessrec.store.RunStore` -- in this process, or in worker processes
-(:mod:`sessrec._pool`) -- each cell written as soon as it finishes with the rank of the truth of
-every test query; a last-item cell is taken from a run set's matching run instead when one has
-the same model, data and split (:func:`sessrec.runs.train_runs` records them).
+A :class:`Unit` is one (sessionization, protocol, seed): one split, the cells still to compute
+on it and the settings each records. :func:`compute_cells` computes units into a
+:class:`~sessrec.store.RunStore`, in this process or in worker processes.
 """
 
 from __future__ import annotations
@@ -133,8 +130,8 @@ def _run_unit(
 ) -> int:
     """Split once, compute the unit's cells, write each as it finishes; return their number.
 
-    A fit of an unseeded model is reused (``fitted``) while the training sessions are the same:
-    the last-item protocol trains on the same sessions for every split seed.
+    An unseeded model's fit is reused (``fitted``) on the same training sessions (the last-item
+    protocol trains on the same sessions for every split seed).
     """
     fitted = {} if fitted is None else fitted
     split = _split(unit)
@@ -171,8 +168,7 @@ def _unit_in_worker(task: tuple[Unit, str], emit: Callable[[str], None]) -> int:
 def _from_runs(
     reuse: Sequence[str | os.PathLike[str]], unit: Unit, settings: Mapping[str, Any], ident: str
 ) -> dict[str, Any] | None:
-    """A last-item cell taken from a run set's run of the same model, data and split (the
-    same test and validation pairs: ``ident`` is the unit's :func:`split_identity`)."""
+    """A last-item cell from a run set's run of the same model, data and split (``ident``)."""
     keys = ("model", "params", "test_size", "k", "tuning_seed", "sessions_fingerprint")
     wanted = {key: settings[key] for key in keys}
     for folder in reuse:
@@ -215,12 +211,11 @@ def compute_cells(
         An entered store (it holds the folder's lock).
     reuse : sequence of path-like, default ()
         Run-set folders of :func:`sessrec.runs.train_runs`. A last-item cell whose model,
-        parameters, test size, ``k``, sessions and split seed equal a recorded run is taken
-        from that run (the run trained the same model on the same split); the cell records
-        where it came from.
+        parameters, test size, ``k``, sessions and split equal a recorded run's is taken from
+        that run; the cell records where it came from.
     jobs : int, default 1
-        Processes that compute at the same time, each one unit at a time, the most expensive
-        units (long word2vec trainings) first; the cells are the same as with ``jobs=1``.
+        Processes computing one unit at a time each, the most expensive units (long word2vec
+        trainings) first; the cells are the same as with ``jobs=1``.
     log : callable, optional
         Receives one line per finished cell.
 

@@ -1,12 +1,10 @@
 """Rows kept from an exported leaderboard (private to the leaderboard).
 
-A leaderboard of many models takes hours; adding one model should not refit the others.
-:func:`keep_rows` joins the rows of a finished, exported leaderboard to the rows just computed
-for other models, when both were made with the same settings on the same data and splits
-(checked field by field from the manifests): every statistic of a row depends only on that
-model's ranks and on resamples drawn per panel from a fixed seed, so the joined table is the
-one a single run over every model would export, and the paired tests are recomputed over the
-joined ranks.
+Adding one model to a leaderboard of many should not refit the others: :func:`keep_rows` joins
+the rows of a finished leaderboard made with the same settings on the same data and splits
+(checked field by field from the manifests) to the rows just computed. Every statistic of a row
+depends only on that model's ranks and on resamples drawn per panel from a fixed seed, so the
+joined table is the one a single run over every model would export.
 """
 
 from __future__ import annotations
@@ -119,13 +117,11 @@ def keep_rows(
         Over every model of both (the new run's rows replace the kept rows of its models).
     manifest : dict
         ``models`` (the kept leaderboard's, a recomputed one in its place, added ones last)
-        and ``kept`` (what was kept and
-        the kept leaderboard's provenance, invocations and fit time).
+        and ``kept`` (what was kept; the kept leaderboard's provenance, invocations, fit time).
     """
     check_same(kept.manifest, settings, where)
     new = {m["key"]: m for m in settings["models"]}
-    keep = [m for m in kept.manifest["models"] if m["key"] not in new]
-    keys = [m["key"] for m in keep]
+    keys = [m["key"] for m in kept.manifest["models"] if m["key"] not in new]
     # the kept leaderboard's order, a recomputed model in its place, an added one last
     models = [new.pop(m["key"], m) for m in kept.manifest["models"]] + list(new.values())
     rows = kept.table[kept.table["model"].isin(keys)]

@@ -1,13 +1,9 @@
 """Run tasks in worker processes that never outlive the command (private).
 
-:func:`run_in_processes` starts ``jobs`` spawned processes (public :mod:`multiprocessing` API
-only), hands each task to the next free one, relays the lines the tasks emit, and returns the
-results in task order. Whatever stops the parent -- a task that raises, Ctrl-C, SIGTERM or
-SIGHUP (turned into an interrupt by :mod:`sessrec._signals`) -- terminates the workers before
-the error propagates; a worker that dies abruptly is an error, not a hang. A worker whose parent
-is gone (``kill -9`` of the command) notices within a second and ends itself like SIGTERM, so
-no process is left computing for nobody. In a worker, SIGTERM ends the task like an interrupt
-(its clean-ups run: no half-written file is left), then the process exits.
+Whatever stops the parent -- a task that raises, Ctrl-C, SIGTERM or SIGHUP -- terminates the
+workers before the error propagates; a worker that dies abruptly is an error, not a hang. A
+worker whose parent is gone (``kill -9``) ends itself within a second. In a worker, SIGTERM ends
+the task like an interrupt (its clean-ups run: no half-written file is left), then the process.
 """
 
 from __future__ import annotations
@@ -67,6 +63,8 @@ def run_in_processes(
     on_line: Callable[[str], None] = lambda line: None,
 ) -> list[Any]:
     """Run ``fn(task, emit)`` for every task in ``jobs`` spawned worker processes.
+
+    Tasks go to the next free worker; the lines they emit are relayed as they come.
 
     Parameters
     ----------
@@ -133,7 +131,7 @@ def run_in_processes(
 
 
 def _stop(workers: Sequence[Any]) -> None:
-    """Terminate the workers still running, and wait for every one of them."""
+    """Terminate the workers still running; wait for every one."""
     for w in workers:
         if w.is_alive():
             w.terminate()

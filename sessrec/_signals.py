@@ -1,15 +1,10 @@
 """Stop cleanly on SIGTERM and SIGHUP as on Ctrl-C (private; a leaf of the import graph).
 
 A job scheduler, ``timeout`` or a closed terminal ends a process with SIGTERM or SIGHUP, whose
-default action kills Python without running ``finally`` blocks or context-manager exits, so
-half-written temporary files stay behind. Inside :func:`terminate_as_interrupt` those signals
-raise :class:`Terminated` (a :class:`KeyboardInterrupt`) instead, so every clean-up that
-Ctrl-C runs also runs for them. Long runs (downloads, synthetic writes, training checkpoints,
-sweeps, the leaderboard) wrap their work in it; the command line does so for every command.
-
->>> from sessrec._signals import terminate_as_interrupt
->>> with terminate_as_interrupt():  # doctest: +SKIP
-...     long_job()
+default action kills Python without running ``finally`` blocks, so half-written temporary files
+stay behind. Inside :func:`terminate_as_interrupt` those signals raise :class:`Terminated` (a
+:class:`KeyboardInterrupt`) instead, so every clean-up that Ctrl-C runs also runs for them. The
+command line wraps every command in it; long runs (downloads, training, sweeps) do too.
 """
 
 from __future__ import annotations
@@ -51,10 +46,6 @@ def terminate_as_interrupt() -> Iterator[None]:
 
     The previous handlers are restored afterwards. Outside the main thread (where Python does
     not allow installing handlers) this does nothing.
-
-    Yields
-    ------
-    None
     """
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -1,22 +1,17 @@
 """GRU4Rec: a recurrent network over the items of a session (PyTorch on CPU; optional extra).
 
-A session is read item by item by a GRU (Hidasi et al., ICLR 2016); after each item its hidden
-state scores every item as the next one. sessrec trains it as the original authors describe it
-(Hidasi & Karatzoglou, CIKM 2018, and their official code), the features most third-party
-versions get wrong (Hidasi & Czapp, RecSys 2023):
+A GRU reads a session item by item (Hidasi et al., ICLR 2016); after each item its hidden state
+scores every item as the next one. sessrec trains it as the original authors do (Hidasi &
+Karatzoglou, CIKM 2018, and their official code), with the features most third-party versions
+get wrong (Hidasi & Czapp, RecSys 2023):
 
-* **session-parallel mini-batches** (:func:`session_parallel_batches`): ``batch_size`` lanes
-  each read one session, one item per step; when a lane's session ends, the next session takes
-  the lane and the lane's hidden state is reset to zero. Each step is one update, with the
-  gradient through that step only (the hidden state carried over is a constant);
-* **shared negative samples**: the other lanes' targets are each row's negatives, plus
-  ``n_sample`` extra items drawn per step, shared by every row, with probability proportional
-  to ``count ** sample_alpha`` (:class:`NegativeSampler`); as in the original, a negative that
-  happens to be the row's own target (another lane's equal target, or a sample) stays;
-* **losses**: ``"bpr-max"`` (a softmax over the negatives weights BPR's sigmoid, plus
-  ``bpreg`` times the softmax-weighted squared scores; scores pass an ELU first) or
-  ``"cross-entropy"`` over target + negatives, optionally with the logQ correction (each
-  column's score minus ``logq * log`` of its sampling probability);
+* **session-parallel mini-batches** (:func:`session_parallel_batches`); each step is one
+  update, with the gradient through that step only (the carried hidden state is a constant);
+* **shared negative samples**: the other lanes' targets, plus ``n_sample`` items drawn per step
+  and shared by every row (:class:`NegativeSampler`); as in the original, a negative that
+  happens to be the row's own target stays;
+* **losses**: ``"bpr-max"`` or ``"cross-entropy"``, optionally with the logQ correction
+  (:mod:`sessrec._gru4rec_torch`);
 * **Adagrad with momentum**, updating only the item rows a step touches (the "indexed" optimiser
   of the official code);
 * **input**: one-hot (``embedding=0``), a separate embedding (``embedding=d``) or the
@@ -27,25 +22,18 @@ per epoch from ``seed`` (sessrec's sessions carry no timestamps; the original so
 time); with one-hot input, ``dropout_input`` drops the one-hot vector (the official code drops
 the first layer's output instead); a step without any negative (a single lane left and
 ``n_sample=0``) advances the hidden state without an update (the original ends the epoch there).
-Every layer uses the same GRU cell (gates reset, update, candidate: the official one-hot layer's
-form).
+Every layer uses the same GRU cell (the official one-hot layer's form).
 
-Recommending
--------------
-:meth:`~sessrec.base.SessionRecommender.recommend_session` runs each prefix through the GRU
-from a zero state and ranks every item by its score after the last item (unknown items of the
-prefix are skipped; ``weights`` does not apply). :meth:`~sessrec.base.SessionRecommender.
-recommend` and :meth:`~sessrec.base.SessionRecommender.similar` use the one-item session of
-the query: the same scores, so ``similar`` lists the likeliest next items (the query itself
-included, as repeat purchases are), not items with similar embeddings. Scoring runs in numpy
-float64 and rounds to float32, so a query's list does not depend on its batch.
+Recommending runs each prefix through the GRU from a zero state (unknown items skipped;
+``weights`` does not apply) and ranks every item by its score after the last item. ``recommend``
+and ``similar`` use the one-item session of the query, so ``similar`` lists the likeliest next
+items (the query itself included, as repeat purchases are), not items with similar embeddings.
+Scoring runs in numpy float64 and rounds to float32, so a query's list does not depend on its
+batch.
 
-Reproducibility
----------------
-Every random step (initialisation, the session order, the negatives and the dropout masks of
-each epoch) comes from ``seed``, the epoch's from ``(seed, epoch)``. With ``threads=1`` two
-fits are bit-identical, and training in pieces (:class:`~sessrec.training.TrainingState`)
-equals training in one go.
+Every random step (initialisation, session order, negatives, dropout masks) comes from ``seed``,
+an epoch's from ``(seed, epoch)``. With ``threads=1`` two fits are bit-identical, and training in
+pieces (:class:`~sessrec.training.TrainingState`) equals training in one go.
 """
 
 from __future__ import annotations
@@ -74,6 +62,8 @@ LOSSES: tuple[str, ...] = ("cross-entropy", "bpr-max")
 INSTALL_HINT = "pip install 'sessrec[neural]'"
 _STATE_FORMAT = "sessrec.GRU4Rec.state"
 _STATE_VERSION = 1
+#: What only training needs: dropped when it ends.
+_TRAINING_ONLY = ("_net", "_acc", "_mom", "_items", "_offsets", "_neg_weights", "_threads_before")
 #: Whole-number parameters: (smallest, largest).
 _INT_RANGES: dict[str, tuple[int, int]] = {
     "hidden_size": (1, 100_000),
@@ -208,6 +198,10 @@ class NegativeSampler:
 
 
 # ---------------------------------------------------------------------- validation
+def _check_int(value: object, name: str) -> int:
+    return check_int(value, name, *_INT_RANGES[name])
+
+
 def _check_float(value: object, name: str) -> float:
     lo, hi, lo_open, hi_open = _FLOAT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -283,10 +277,8 @@ class GRU4Rec(IterativeRecommender):
 
     Notes
     -----
-    The defaults are the official PyTorch code's, with ``threads=1``. Each parameter is
-    checked: losses by name, sizes as whole numbers in range, rates and probabilities as
-    finite numbers in their interval; ``batch_size + n_sample`` must be at least 2 (a row needs
-    a negative).
+    The defaults are the official PyTorch code's, with ``threads=1``. ``batch_size + n_sample``
+    must be at least 2 (a row needs a negative).
 
     Attributes
     ----------
@@ -298,21 +290,6 @@ class GRU4Rec(IterativeRecommender):
     name = "gru4rec"
     label = "GRU4Rec"
     session_items: int | None = None  # the whole prefix goes through the GRU
-
-    hidden_size: int
-    layers: int
-    batch_size: int
-    n_sample: int
-    seed: int
-    threads: int
-    learning_rate: float
-    momentum: float
-    dropout_input: float
-    dropout_hidden: float
-    sample_alpha: float
-    bpreg: float
-    elu: float
-    logq: float
 
     def __init__(
         self,
@@ -339,27 +316,21 @@ class GRU4Rec(IterativeRecommender):
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
         self.loss = loss
         self.embedding = _check_embedding(embedding)
-        for name, value in (
-            ("hidden_size", hidden_size),
-            ("layers", layers),
-            ("batch_size", batch_size),
-            ("n_sample", n_sample),
-            ("epochs", epochs),
-            ("seed", seed),
-            ("threads", threads),
-        ):
-            setattr(self, name, check_int(value, name, *_INT_RANGES[name]))
-        for name, value in (
-            ("learning_rate", learning_rate),
-            ("momentum", momentum),
-            ("dropout_input", dropout_input),
-            ("dropout_hidden", dropout_hidden),
-            ("sample_alpha", sample_alpha),
-            ("bpreg", bpreg),
-            ("elu", elu),
-            ("logq", logq),
-        ):
-            setattr(self, name, _check_float(value, name))
+        self.hidden_size = _check_int(hidden_size, "hidden_size")
+        self.layers = _check_int(layers, "layers")
+        self.batch_size = _check_int(batch_size, "batch_size")
+        self.n_sample = _check_int(n_sample, "n_sample")
+        self.epochs = _check_int(epochs, "epochs")
+        self.seed = _check_int(seed, "seed")
+        self.threads = _check_int(threads, "threads")
+        self.learning_rate = _check_float(learning_rate, "learning_rate")
+        self.momentum = _check_float(momentum, "momentum")
+        self.dropout_input = _check_float(dropout_input, "dropout_input")
+        self.dropout_hidden = _check_float(dropout_hidden, "dropout_hidden")
+        self.sample_alpha = _check_float(sample_alpha, "sample_alpha")
+        self.bpreg = _check_float(bpreg, "bpreg")
+        self.elu = _check_float(elu, "elu")
+        self.logq = _check_float(logq, "logq")
         if self.batch_size + self.n_sample < 2:
             raise ValueError(
                 f"batch_size={self.batch_size} with n_sample={self.n_sample} leaves no negative "
@@ -498,18 +469,17 @@ class GRU4Rec(IterativeRecommender):
         """Keep the weights; drop the optimiser state, the network and the training data."""
         if hasattr(self, "_threads_before"):
             _torch_part().set_threads(self._threads_before)
-        for name in (
-            "_net",
-            "_acc",
-            "_mom",
-            "_items",
-            "_offsets",
-            "_neg_weights",
-            "_threads_before",
-        ):
+        for name in _TRAINING_ONLY:
             self.__dict__.pop(name, None)
 
     # ------------------------------------------------------------------ training state
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """The weights, Adagrad's accumulators and momenta, by their names in a state file."""
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, group in (("w_", self._weights), ("acc_", self._acc), ("mom_", self._mom)):
+            arrays |= {prefix + k: v for k, v in (group or {}).items()}
+        return arrays
+
     def _state_meta(self) -> dict[str, Any]:
         params = self.get_params()
         params.pop("threads")  # speed, not the state
@@ -527,9 +497,7 @@ class GRU4Rec(IterativeRecommender):
         be saved (each epoch's generators come from ``(seed, epoch)``).
         """
         assert self._weights is not None
-        arrays: dict[str, np.ndarray] = {}
-        for prefix, group in (("w_", self._weights), ("acc_", self._acc), ("mom_", self._mom)):
-            arrays |= {prefix + k: v for k, v in group.items()}
+        arrays = self._state_arrays()
         arrays["epochs_done"] = np.asarray(epochs_done, dtype=np.int64)
         arrays["meta"] = np.asarray(json.dumps(self._state_meta()))
         path = Path(path)
@@ -547,9 +515,7 @@ class GRU4Rec(IterativeRecommender):
             If the file is damaged, or was written for other parameters or training sessions.
         """
         path, hint = Path(path), "delete it to train from the start"
-        targets: dict[str, np.ndarray] = {}
-        for prefix, group in (("w_", self._weights), ("acc_", self._acc), ("mom_", self._mom)):
-            targets |= {prefix + k: v for k, v in (group or {}).items()}
+        targets = self._state_arrays()
         arrays = _read_state(path, targets, hint)
         check_state_meta(state_meta(arrays, path, hint), self._state_meta(), path, hint)
         done = arrays["epochs_done"]

@@ -1,27 +1,17 @@
 """The leaderboard: every model, both protocols, three sessionizations, with intervals.
 
-:func:`run_leaderboard` fits and evaluates every :class:`Entry` on
+:func:`run_leaderboard` fits and evaluates every :class:`Entry` on each sessionization of the
+same purchases (:data:`SESSIONIZATIONS`), each protocol (:data:`PROTOCOLS`; ``last`` is
+:func:`~sessrec.split.next_event_split`, ``prefix`` :func:`~sessrec.split.held_out_split`
+answered with :meth:`~sessrec.base.SessionRecommender.recommend_session`) and each split seed.
 
-* several sessionizations of the same purchases (:data:`SESSIONIZATIONS`: ``customer``, the
-  original's one long session per customer; ``invoice``, one basket per invoice; ``gap``, a new
-  session after 30 minutes of inactivity);
-* both protocols (:data:`PROTOCOLS`): ``last``, the original's next-event split, one query
-  item (the second-to-last) per test session, training on every session minus its last item
-  (:func:`~sessrec.split.next_event_split`); ``prefix``, held-out sessions, the whole session
-  so far as the query, test sessions removed from training
-  (:func:`~sessrec.split.held_out_split`, answered with
-  :meth:`~sessrec.base.SessionRecommender.recommend_session`);
-* one or more split seeds.
-
-It is plan, then loop, on a :class:`~sessrec.store.RunStore`: :func:`plan_cells` lists the
-cells (sessionization x protocol x seed x model) still to compute, grouped by split;
-:func:`compute_cells` computes them (in worker processes with ``jobs > 1``), each written as
-soon as it finishes to ``<out>/cells/<sessionization>/<protocol>/seed-<s>/<model>.json`` with
-the rank of the truth of every test query; :func:`export_leaderboard` writes the tables and the
-manifest. A stopped run keeps its finished cells; the same command computes only the missing
-ones. :func:`~sessrec.summary.summarize` and :func:`~sessrec.summary.paired_tests` turn the cells
-into the table and the paired comparisons.
-
+It is plan, then loop, on a :class:`~sessrec.store.RunStore`: :func:`plan_cells` lists the cells
+(sessionization x protocol x seed x model) still to compute, grouped by split;
+:func:`compute_cells` computes them (in worker processes with ``jobs > 1``), each written when
+finished to ``<out>/cells/<sessionization>/<protocol>/seed-<s>/<model>.json`` with the rank of
+the truth of every test query; :func:`export_leaderboard` writes the tables
+(:func:`~sessrec.summary.summarize`, :func:`~sessrec.summary.paired_tests`) and the manifest.
+A stopped run keeps its finished cells; the same command computes only the missing ones.
 Reading results back (:func:`read_leaderboard`) needs pandas and pyarrow only.
 """
 
@@ -121,20 +111,15 @@ def make_sessionizations(
 
 
 def default_seeds(names: Iterable[str]) -> dict[str, tuple[int, ...]]:
-    """Split seeds per sessionization: five on customer sessions, one elsewhere.
-
-    Parameters
-    ----------
-    names : iterable of str
-
-    Returns
-    -------
-    dict
-    """
+    """Split seeds per sessionization: five on customer sessions, one elsewhere."""
     return {n: (0, 1, 2, 3, 4) if n == "customer" else (0,) for n in names}
 
 
 # --------------------------------------------------------------------------- spec
+#: The settings a manifest records as they are, in its order.
+_SCALARS = ("k", "test_size", "n_boot", "tuning_seed", "tuning_from", "cuts", "horizon")
+
+
 @dataclass(frozen=True)
 class LeaderboardSpec:
     """The validated settings of a leaderboard (what a rerun on the same folder must match).
@@ -153,11 +138,10 @@ class LeaderboardSpec:
     n_boot : int
         Bootstrap resamples of the intervals and the paired test.
     tuning_seed : int or None
-        The tuning set (:func:`~sessrec.split.tuning_sessions` of ``tuning_from`` sessions,
-        ``test_size`` of them drawn with this seed: where a sweep selected a tuned model)
-        is kept out of every test set; in the other sessionizations, the sessions holding its
-        pairs' purchases are (:func:`~sessrec.split.sessions_sharing_pairs`). None: no tuning
-        set (the original's splits).
+        The tuning set (:func:`~sessrec.split.tuning_sessions`: ``test_size`` sessions of
+        ``tuning_from`` drawn with this seed, where a sweep selected a tuned model) is kept out
+        of every test set; in the other sessionizations, the sessions sharing its pairs are
+        (:func:`~sessrec.split.sessions_sharing_pairs`). None: the original's splits.
     tuning_from : str
         The sessionization the tuning set is drawn from.
     cuts, horizon : int, str
@@ -230,35 +214,19 @@ class LeaderboardSpec:
                 Entry(e["key"], e["model"], e["params"], e["label"], e["source"])
                 for e in manifest["models"]
             ]
-        seeds = seeds if seeds is not None else manifest["seeds"]
+        seeds = manifest["seeds"] if seeds is None else seeds
+        protocols = manifest["protocols"] if protocols is None else protocols
         return cls(
             tuple(entries),
             {name: tuple(s) for name, s in seeds.items()},
-            tuple(protocols if protocols is not None else manifest["protocols"]),
-            manifest["test_size"],
-            manifest["k"],
-            manifest["n_boot"],
-            manifest["tuning_seed"],
-            manifest["tuning_from"],
-            manifest["cuts"],
-            manifest["horizon"],
+            tuple(protocols),
+            **{f: manifest[f] for f in _SCALARS},
         )
 
     def manifest(self) -> dict[str, Any]:
-        """The settings as the manifest records them (JSON types).
-
-        Returns
-        -------
-        dict
-        """
+        """The settings as the manifest records them (JSON types)."""
         return {
-            "k": self.k,
-            "test_size": self.test_size,
-            "n_boot": self.n_boot,
-            "tuning_seed": self.tuning_seed,
-            "tuning_from": self.tuning_from,
-            "cuts": self.cuts,
-            "horizon": self.horizon,
+            **{f: getattr(self, f) for f in _SCALARS},
             "protocols": {p: PROTOCOLS[p] for p in self.protocols},
             "seeds": {name: list(seeds) for name, seeds in self.seeds.items()},
             "models": [
@@ -431,11 +399,10 @@ def _collect(store: RunStore, units: Sequence[Unit]) -> tuple[pd.DataFrame, pd.D
             record = store.read(unit.key(entry))  # missing: an error
             ranks = _checked_ranks(store, unit.key(entry), record, unit.k)
             scores = {m: float(v.mean()) for m, v in scores_from_ranks(ranks).items()}
+            cell = {**where, "seed": unit.seed, "model": entry.key}
             rows.append(
                 {
-                    **where,
-                    "seed": unit.seed,
-                    "model": entry.key,
+                    **cell,
                     "label": entry.label,
                     **scores,
                     **{c: record[c] for c in _CELL_KEYS},
@@ -445,16 +412,9 @@ def _collect(store: RunStore, units: Sequence[Unit]) -> tuple[pd.DataFrame, pd.D
                     "reused_from": record.get("reused_from"),
                 }
             )
+            queries = np.arange(ranks.size, dtype=np.int32)
             rank_parts.append(
-                pd.DataFrame(
-                    {
-                        **where,
-                        "seed": unit.seed,
-                        "model": entry.key,
-                        "query": np.arange(ranks.size, dtype=np.int32),
-                        "rank": ranks.astype(np.int32),
-                    }
-                )
+                pd.DataFrame({**cell, "query": queries, "rank": ranks.astype(np.int32)})
             )
     return pd.DataFrame(rows), pd.concat(rank_parts, ignore_index=True)
 
@@ -473,6 +433,11 @@ def _described(spec: LeaderboardSpec, sessions: Mapping[str, Sessions]) -> dict[
             "fingerprint": usable.fingerprint(),
         }
     return described
+
+
+def _comparable(settings: Mapping[str, Any], data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``settings`` with what :func:`check_same` compares to a kept leaderboard's manifest."""
+    return {**settings, "format": _FORMAT, "provenance": {"data": dict(data or {})}}
 
 
 def export_leaderboard(
@@ -523,15 +488,13 @@ def export_leaderboard(
     settings = {**spec.manifest(), "sessionizations": described, "splits": splits}
     fit_total = float(cells["fit_seconds"].sum())
     if keep is not None:
-        settings["format"] = _FORMAT
-        settings["provenance"] = {"data": dict(data or {})}
-        table, ranks, paired, kept = keep_rows(keep, table, ranks, settings, keep_from)
+        mine = _comparable(settings, data)
+        table, ranks, paired, kept = keep_rows(keep, table, ranks, mine, keep_from)
         cells = pd.concat(
             [rank_cells(ranks[ranks["model"].isin(kept["kept"]["models"])]), cells],
             ignore_index=True,
         )
         fit_total += kept["kept"]["fit_seconds_total"]
-        del settings["format"], settings["provenance"]
         settings.update(kept)
     manifest = store.export(
         settings,
@@ -570,10 +533,8 @@ def run_leaderboard(
 ) -> Leaderboard:
     """Fit and evaluate every entry on every sessionization, protocol and seed; export.
 
-    Plan (:func:`plan_cells`), compute (:func:`compute_cells`), export
-    (:func:`export_leaderboard`) on a locked :class:`~sessrec.store.RunStore` at ``out``:
-    ``cells/`` (one JSON per cell), ``leaderboard.csv``/``.parquet``
-    (:func:`~sessrec.summary.summarize`), ``paired.csv``, ``ranks.parquet``, ``manifest.json``.
+    Writes ``cells/``, ``leaderboard.csv``/``.parquet``, ``paired.csv``, ``ranks.parquet`` and
+    ``manifest.json`` to ``out``.
 
     Parameters
     ----------
@@ -584,14 +545,11 @@ def run_leaderboard(
     entries : sequence of Entry, optional
         Default :func:`leaderboard_entries` (without tuned rows).
     protocols : sequence of str, default ("last", "prefix")
+        Keys of :data:`PROTOCOLS` (``"temporal"`` needs event times).
     seeds : mapping, optional
         Sessionization -> split seeds (default :func:`default_seeds`).
-    test_size : int, default 1000
-    k : int, default 10
-    n_boot : int, default 1000
-    tuning_seed, tuning_from, cuts, horizon
-        See :class:`LeaderboardSpec` (``protocols`` may add ``"temporal"``, which needs event
-        times).
+    test_size, k, n_boot, tuning_seed, tuning_from, cuts, horizon
+        See :class:`LeaderboardSpec`.
     tuning_source : Sessions, optional
         The ``tuning_from`` sessions when ``sessions`` does not hold them.
     data : mapping, optional
@@ -622,8 +580,9 @@ def run_leaderboard(
         raise ValueError("sessions is empty: give at least one sessionization")
     chosen = dict(seeds) if seeds is not None else {}
     plan = {name: tuple(chosen.get(name, default_seeds([name])[name])) for name in sessions}
+    entries = tuple(entries) if entries is not None else tuple(leaderboard_entries())
     spec = LeaderboardSpec(
-        tuple(entries) if entries is not None else tuple(leaderboard_entries()),
+        entries,
         plan,
         tuple(protocols),
         test_size,
@@ -637,15 +596,15 @@ def run_leaderboard(
     jobs = check_int(jobs, "jobs", 1)
     keep = None if keep_from is None else read_leaderboard(keep_from)
     if keep is not None:  # before hours of fits: the settings known now (splits at export)
-        early = {**spec.manifest(), "format": _FORMAT, "provenance": {"data": dict(data or {})}}
-        early["sessionizations"] = _described(spec, sessions)
+        early = _comparable(
+            {**spec.manifest(), "sessionizations": _described(spec, sessions)}, data
+        )
         check_same(keep.manifest, early, str(keep_from), [f for f in SAME if f != "splits"])
     with RunStore(out, _FORMAT, cells="cells", what="the leaderboard folder") as store:
         store.extra = {"jobs": jobs}
         units = plan_cells(spec, sessions, store, log, tuning_source)
         compute_cells(units, store, reuse=reuse, jobs=jobs, log=log)
-        where = str(keep_from)
-        return export_leaderboard(store, spec, sessions, data, tuning_source, keep, where)
+        return export_leaderboard(store, spec, sessions, data, tuning_source, keep, str(keep_from))
 
 
 # --------------------------------------------------------------------------- read

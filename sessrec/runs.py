@@ -1,21 +1,19 @@
 """Repeated training runs over split seeds, written as committed results.
 
-A *run set* trains one model configuration on the next-event split of several seeds, records
-the per-epoch validation history and the test metrics of each seed, and writes them to a
-folder through a :class:`~sessrec.store.RunStore`:
+A *run set* trains one model configuration on the next-event split of several seeds and writes,
+through a :class:`~sessrec.store.RunStore`, to ``<out>/<name>/``:
 
-``<out>/<name>/seed-<s>.json``
-    one finished run (a cell of the store: a killed run set loses at most the run in progress,
-    and rerunning the same command skips the finished seeds), with the rank of the truth of
-    every test query, coverage and average popularity of the lists (what
-    :mod:`sessrec.leaderboard` reuses for the same configuration and split);
-``<out>/<name>/history.csv``
+``seed-<s>.json``
+    one finished run (a cell of the store: rerunning the same command skips it), with the test
+    metrics, the rank of the truth of every test query, coverage and average popularity of the
+    lists (what :mod:`sessrec.leaderboard` reuses for the same configuration and split);
+``history.csv``
     one row per (seed, epoch): seconds, loss, validation metrics;
-``<out>/<name>/test.csv``
+``test.csv``
     one row per seed: test metrics, fit seconds, epochs trained;
-``<out>/<name>/manifest.json``
-    the store's manifest: the parameters, seeds and split settings, a fingerprint of the
-    sessions, provenance and the invocations' times.
+``manifest.json``
+    the parameters, seeds and split settings, a fingerprint of the sessions, provenance and
+    the invocations' times.
 
 Reading a run set back (:func:`read_runs`) needs pandas only.
 """
@@ -61,11 +59,9 @@ class RunSet:
     manifest : dict
         Settings, fingerprint, provenance and timing.
     ranks : pandas.DataFrame
-        ``split_seed, query, rank``: the rank of the truth for every test query of every seed
-        (0 = not in the top k; ``query`` numbers a seed's test pairs from 0), from which the
-        per-query scores of two run sets on the same split seed can be compared pair by pair
-        (:func:`sessrec.metrics.scores_from_ranks`, :func:`sessrec.compare.paired_test`).
-        Empty when the cells are not at hand.
+        ``split_seed, query, rank``: the rank of the truth (0 = not in the top k) of each test
+        query (numbered from 0 per seed), to compare two run sets on the same split seed pair
+        by pair (:func:`sessrec.compare.paired_test`). Empty when the cells are not at hand.
     """
 
     history: pd.DataFrame
@@ -125,21 +121,17 @@ def train_runs(
         Registry name. Per-epoch validation history is recorded for models whose ``fit``
         accepts validation pairs (word2vec).
     split_seeds : sequence of int, default (0,)
-        One run per seed. Each seed draws its own :func:`~sessrec.split.next_event_split`
-        and, for models with a ``seed`` parameter, also seeds the model with
-        ``params["seed"] + split_seed``: the training sessions of the next-event split are
-        the same for every split seed (all sessions minus their last item), so without a new
-        model seed every run would train the identical model.
+        One run per seed, on its own :func:`~sessrec.split.next_event_split`. A model with a
+        ``seed`` parameter is seeded with ``params["seed"] + split_seed`` (every split seed
+        trains on the same sessions: without it, every run would train the identical model).
     test_size : int, default 1000
     k : int, default 10
     metrics : sequence of str
         Test metrics (and validation metrics, per epoch).
     tuning_seed : int or None, default 0
         The tuning set (:func:`~sessrec.split.tuning_sessions` of ``test_size`` sessions with
-        this seed) is every seed's validation set and never a test pair of any seed, so a
-        configuration selected on it (a sweep run on the split of that seed) is compared on
-        test pairs it never saw. None: the original's split, whose seeds' test and validation
-        sets overlap.
+        this seed) is every seed's validation set and never a test pair, so a configuration a
+        sweep selected on it is tested on pairs it never saw. None: the original's split.
     data : dict, optional
         The data's identity for the manifest (:func:`sessrec.store.data_identity`) and what
         else to record about it (e.g. the sessionization).
@@ -281,7 +273,7 @@ def _collect(store: RunStore, seeds: Sequence[int], k: int) -> RunSet:
             {
                 "split_seed": seed,
                 "model_seed": record.get("model_seed"),
-                **{m: v for m, v in record["test"].items() if m not in ("k",)},
+                **{m: v for m, v in record["test"].items() if m != "k"},
                 "fit_seconds": record["fit_seconds"],
                 "epochs": record["epochs"],
                 "best_epoch": record["best_epoch"],
@@ -295,8 +287,7 @@ def _collect(store: RunStore, seeds: Sequence[int], k: int) -> RunSet:
 def read_runs(folder: str | os.PathLike[str]) -> RunSet:
     """Read a run set written by :func:`train_runs` (pandas only).
 
-    The tables give the history and the test metrics; the per-seed cells, when every one is
-    there, give :attr:`RunSet.ranks`.
+    :attr:`RunSet.ranks` is read from the per-seed cells when every one is there.
 
     Parameters
     ----------

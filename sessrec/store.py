@@ -1,8 +1,7 @@
 """One store for every long run: resumable cells, a lock, invocations, one manifest schema.
 
-A long command (a run set of :mod:`sessrec.runs`, a leaderboard, the export of a sweep) plans
-*cells* -- one unit of work each, e.g. one split seed of a run set -- and loops over them with a
-:class:`RunStore`:
+A long command (a run set, a leaderboard, the export of a sweep) plans *cells* -- one unit of
+work each, e.g. one split seed of a run set -- and loops over them with a :class:`RunStore`:
 
 >>> with RunStore(folder, "sessrec.runs") as store:  # doctest: +SKIP
 ...     for key, settings in plan:
@@ -11,21 +10,13 @@ A long command (a run set of :mod:`sessrec.runs`, a leaderboard, the export of a
 ...         store.write(key, compute(settings), settings)
 ...     manifest = store.export(spec, results)
 
-The store
-
-* writes every cell atomically as soon as it is finished (``<folder>/<cells>/<key>.json``,
-  holding the settings it was computed with), so a stopped run loses at most the cell in
-  progress, and a rerun of the same command computes only what is missing;
-* refuses a cell computed with other settings (another model, other data, another split) with
-  one line naming the file, instead of mixing results;
-* locks the folder while it runs (``<folder>/.lock``, naming the process): a second run on the
-  same folder stops with a message naming the running one; a lock left by a process that is
-  gone is taken over;
-* records each invocation that did work -- its start, end, wall and CPU time (this process and
-  its finished child processes), the cells it wrote and whether it was interrupted -- and
-  writes one manifest at the end: the run's specification (the settings a rerun must match),
-  its :func:`provenance` (code commit, package versions, machine, data), the invocations and
-  their totals, and what the run found.
+Each cell is written atomically when finished (``<folder>/<cells>/<key>.json``, with the
+settings it was computed with), so a stopped run loses at most the cell in progress and a rerun
+computes only what is missing; a cell of other settings (model, data, split) is refused with one
+line naming the file. The folder is locked while the store runs (``<folder>/.lock`` names the
+process; a lock whose process is gone is taken over). Every invocation that did work is recorded
+(start, end, wall and CPU time, cells written, whether it was interrupted) in the one manifest
+written at the end, with the run's specification, :func:`provenance` and what the run found.
 """
 
 from __future__ import annotations
@@ -46,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from sessrec import __version__
-from sessrec._io import atomic_path, sha256_file, write_text_atomic
+from sessrec._io import atomic_path, pid_alive, sha256_file, write_text_atomic
 
 __all__ = [
     "FolderLock",
@@ -142,9 +133,8 @@ def provenance(
     Returns
     -------
     dict
-        ``code`` (``commit`` of the git checkout sessrec runs from, or None when it is not one,
-        and ``dirty``: whether tracked files differ from that commit), ``versions``
-        (:func:`package_versions`), ``machine`` (CPU count, platform) and ``data``.
+        ``code`` (:func:`code_identity`), ``versions`` (:func:`package_versions`), ``machine``
+        (CPU count, platform) and ``data``.
     """
     return {
         "code": dict(code) if code is not None else code_identity(),
@@ -180,16 +170,6 @@ def data_identity(source: str | os.PathLike[str] | pd.DataFrame) -> dict[str, An
 
 
 # --------------------------------------------------------------------------- lock
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, another user's
-        return True
-    return True
-
-
 class FolderLock:
     """An exclusive lock on a folder: ``<folder>/.lock`` names the process that holds it.
 
@@ -260,7 +240,7 @@ class FolderLock:
                 return True
         if holder.get("host") != socket.gethostname():
             return False  # another machine's process: we cannot tell, so it holds
-        return pid != os.getpid() and not _pid_alive(pid)
+        return not pid_alive(pid)  # this process's own lock is alive
 
     def __enter__(self) -> FolderLock:
         self.acquire()
@@ -397,16 +377,7 @@ class RunStore:
             self.lock.release()
 
     def invocation(self, interrupted: bool = False) -> dict[str, Any]:
-        """This invocation so far: start, end, wall and CPU seconds, cells written, ``extra``.
-
-        Parameters
-        ----------
-        interrupted : bool, default False
-
-        Returns
-        -------
-        dict
-        """
+        """This invocation so far: start, end, wall and CPU seconds, cells written, ``extra``."""
         t0, cpu0 = self._clock
         record = {
             "started": self._started,
@@ -498,9 +469,7 @@ class RunStore:
         """Write the tables and the manifest; return the manifest.
 
         The manifest is ``format``, the ``spec``, ``provenance`` (with ``data``), the
-        invocations that did work (those recorded in the folder's earlier manifest, the
-        interrupted ones since, and this one if it wrote cells) with their totals, and the
-        ``results`` summary.
+        :meth:`invocations` with their totals, and the ``results``.
 
         Parameters
         ----------

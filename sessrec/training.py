@@ -1,19 +1,11 @@
 """Training an iterative model epoch by epoch, and what happens around each epoch.
 
-An :class:`IterativeRecommender` (word2vec; a neural session model later) knows how to prepare
-its weights and train one epoch of its schedule. The :class:`Trainer` runs the epochs and calls
-its callbacks after each one, in the order given:
-
-* :class:`Evaluate` scores validation pairs on the weights of the epoch (its metrics join the
-  epoch's row of ``history_``; put it first, the others read them);
-* :class:`EarlyStopping` stops when a metric has not improved for ``patience`` epochs and keeps
-  the weights of the best epoch;
-* :class:`Checkpoint` saves the model every few epochs and at the end;
-* :class:`Report` hands each epoch's row to a function (e.g. Ray Tune's ``tune.report``);
-* :class:`Progress` shows a progress bar;
-* :class:`StopAfter` trains only the first epochs of the schedule;
-* :class:`TrainingState` continues from a saved training state and saves one at the end, so a
-  schedule can be trained in pieces (bit-identical to one piece with one worker thread).
+An :class:`IterativeRecommender` (word2vec, GRU4Rec) prepares its weights and trains one epoch
+of its schedule at a time; the :class:`Trainer` runs the epochs and calls its callbacks after
+each one, in the order given: :class:`Evaluate` (put it first: the others read its metrics),
+:class:`EarlyStopping`, :class:`Checkpoint`, :class:`Report`, :class:`Progress`,
+:class:`StopAfter` and :class:`TrainingState` (a schedule trained in pieces is bit-identical to
+one piece with one worker thread).
 
 >>> model = Item2Vec(epochs=20)  # doctest: +SKIP
 >>> stop = EarlyStopping(patience=3)  # doctest: +SKIP
@@ -55,16 +47,10 @@ __all__ = [
 class IterativeRecommender(SessionRecommender):
     """A recommender trained one epoch at a time (by a :class:`Trainer`).
 
-    Subclasses implement, besides :meth:`~sessrec.base.SessionRecommender._score_rows`:
-
-    * ``_fit(train)``: prepare the weights (called once, after the vocabulary is set);
-    * ``_train_epoch(epoch)``: train epoch ``epoch`` (0-based) of the ``epochs``-long schedule
-      and return its measurements (``seconds``, ``loss``, ...); afterwards the model
-      recommends with the new weights;
-    * ``get_weights()`` / ``set_weights(weights)``: a copy of the weights, and putting one back;
-    * ``save_state(path, epochs_done)`` / ``load_state(path)``: everything continuing the
-      schedule needs (weights, random generator), read back without pickle;
-    * ``_end_training()``: drop what only training needed.
+    Subclasses implement :meth:`~sessrec.base.SessionRecommender._score_rows`, ``_fit(train)``
+    (prepare the weights, once, after the vocabulary is set), ``_train_epoch(epoch)`` (train
+    epoch ``epoch``, 0-based, of the ``epochs``-long schedule and return its measurements:
+    ``seconds``, ``loss``, ...) and the methods below that raise ``NotImplementedError``.
 
     Attributes
     ----------
@@ -123,7 +109,7 @@ class IterativeRecommender(SessionRecommender):
         raise NotImplementedError
 
     def save_state(self, path: str | os.PathLike[str], epochs_done: int) -> None:
-        """Write the training state (see :class:`TrainingState`)."""
+        """Write all that continuing the schedule needs (read back without pickle)."""
         raise NotImplementedError
 
     def load_state(self, path: str | os.PathLike[str]) -> int:
