@@ -276,10 +276,7 @@ class SessionRecommender(ABC):
         compact = train.compact()
         if compact.n_items == 0:
             raise ValueError("cannot fit on sessions without any item")
-        self.vocab = compact.vocab
-        self.item_counts_ = compact.item_counts()
-        self._index = pd.Index(self.vocab, dtype=object)
-        self._popular = np.lexsort((np.arange(self.vocab.size), -self.item_counts_))
+        self._set_vocab(compact.vocab, compact.item_counts())
         self._fit(compact)
         return self
 
@@ -587,6 +584,13 @@ class SessionRecommender(ABC):
             bad = q.ravel()[codes < 0][0]
             raise UnknownItemError(f"item {bad!r} was not seen in training by {self.name!r}")
         return codes
+
+    def _set_vocab(self, vocab: np.ndarray, counts: np.ndarray) -> None:
+        """The items the model knows, their training counts, and the lookups built from them."""
+        self.vocab = vocab
+        self.item_counts_ = counts
+        self._index = pd.Index(vocab, dtype=object)
+        self._popular = np.lexsort((np.arange(vocab.size), -counts))
 
     def _rows_per_chunk(self) -> int:
         """Query rows whose scores over every item fit in :attr:`max_chunk_elements`."""
