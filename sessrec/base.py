@@ -419,12 +419,9 @@ class SessionRecommender(ABC):
         self._check_fitted()
         if weights not in SESSION_WEIGHTS:
             raise ValueError(f"weights must be one of {list(SESSION_WEIGHTS)}, got {weights!r}")
-        if last is None:
-            last = self.session_items
-        elif last == "all":
-            last = None
-        elif isinstance(last, bool) or not isinstance(last, numbers.Integral) or last < 1:
-            raise ValueError(f"last must be a positive int, 'all' or None, got {last!r}")
+        if last is not None and last != "all":
+            if isinstance(last, bool) or not isinstance(last, numbers.Integral) or last < 1:
+                raise ValueError(f"last must be a positive int, 'all' or None, got {last!r}")
         codes, offsets, lengths = self._prefix_codes(prefixes, last)
         n = lengths.size
         out_codes = np.full((n, k), -1, dtype=np.int64)
@@ -466,10 +463,6 @@ class SessionRecommender(ABC):
         """
         self._check_fitted()
         assert self.vocab is not None and self.item_counts_ is not None
-        if last is None:
-            last = self.session_items
-        elif last == "all":
-            last = None
         codes, offsets, lengths = self._prefix_codes(prefixes, last)
         n_items = self.vocab.size
         out = np.tile(self.item_counts_.astype(np.float64), (lengths.size, 1))
@@ -598,9 +591,14 @@ class SessionRecommender(ABC):
         return max(1, self.max_chunk_elements // max(self.vocab.size, 1))
 
     def _prefix_codes(
-        self, prefixes: Sessions | Iterable[Sequence[str]], last: int | None
+        self, prefixes: Sessions | Iterable[Sequence[str]], last: int | Literal["all"] | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Known codes of each prefix's last ``last`` items, their offsets, the prefix lengths."""
+        """Known codes of each prefix's last ``last`` items (by default :attr:`session_items`),
+        their offsets and the prefix lengths."""
+        if last is None:
+            last = self.session_items
+        elif last == "all":
+            last = None
         flat, lengths = _flatten_prefixes(prefixes)
         codes, offsets = _tail(
             self.index(flat) if flat.size else np.zeros(0, np.int64),

@@ -33,21 +33,17 @@ VSTAN (Ludewig et al. 2021) adds two ideas of V-SKNN (:class:`~sessrec.knn.VSKNN
    idf(j)``, ``idf(j) = log(N / n_j)`` as in V-SKNN (``N`` non-empty training sessions,
    ``n_j`` of them contain ``j``).
 
-With ``lambda_ipw=None`` and ``lambda_idf=0`` VSTAN is STAN (to the last bit). VSTAN does
-not reduce to V-SKNN: its similarity stays STAN's cosine with exponential position weights,
-where V-SKNN sums linear weights without normalising by the neighbour's length; with every
-decay off it is SKNN's neighbours with V-SKNN's idf boost.
+With ``lambda_ipw=None`` and ``lambda_idf=0`` VSTAN is STAN (to the last bit). It does not
+reduce to V-SKNN, whose similarity sums linear weights without normalising by ``|n|``.
 
 Candidates, sampling and ties are SKNN's (:mod:`sessrec.knn`). A weight that underflows to 0
 counts as absent: the session is no candidate, the item gets no score from it.
 
-The query's time ``t(s)``: sessrec's queries are item lists without times, so it is the latest
-``t(n)`` among the query's candidates (whose ``w2`` is 1, so a small ``lambda_snh`` never
-wipes out the neighbours). Any later time scales every neighbour weight of the
-query alike, so the recommendations are those STAN gives at any time after the candidates
-ended (as in session-rec's evaluation, where test sessions follow training). On a held-out
-split of the same period (:func:`~sessrec.split.held_out_split`), ``w2`` thus prefers
-neighbours active until late in the data, not those close in time to the held-out session.
+Queries carry no time, so ``t(s)`` is the latest ``t(n)`` among the query's candidates (its
+``w2`` is 1: a small ``lambda_snh`` never wipes out the neighbours). Any later time scales all
+of the query's neighbour weights alike, so these are STAN's recommendations at any time after
+the candidates ended; on a held-out split of the same period, ``w2`` prefers neighbours active
+until late in the data, not those close in time to the held-out session.
 
 Decays 1 and 2 change SKNN's sparse computation only in the query weights and similarities.
 For decays 3 and 4, each (query, neighbour) pair is expanded into one entry per item of the
