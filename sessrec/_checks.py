@@ -10,29 +10,8 @@ __all__ = ["check_int", "check_k"]
 def check_int(
     value: object, name: str, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    """Validate an integer argument.
-
-    Parameters
-    ----------
-    value : object
-        Candidate value; ``bool`` and floats (even whole ones) are refused.
-    name : str
-        Argument name used in the message.
-    minimum : int, optional
-        Smallest allowed value.
-    maximum : int, optional
-        Largest allowed value (with ``minimum``: the message names the range).
-
-    Returns
-    -------
-    int
-        ``value`` as a Python int.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument, the bound and the value given.
-    """
+    """``value`` as a Python int within ``minimum``/``maximum``; ``bool`` and floats (even whole
+    ones) are refused with a ValueError naming the argument, the bound and the value."""
     bound = "" if minimum is None else f" >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an int{bound}, got {value!r} ({type(value).__name__})")
@@ -44,22 +23,7 @@ def check_int(
 
 
 def check_k(k: object) -> int:
-    """Validate a list length: a positive int.
-
-    Parameters
-    ----------
-    k : object
-        Candidate value.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ValueError
-        If ``k`` is not an integer (``bool`` and floats included) or ``k <= 0``.
-    """
+    """A list length ``k`` as a positive Python int (ValueError otherwise, ``bool`` included)."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise ValueError(f"k must be a positive int, got {k!r} ({type(k).__name__})")
     if k <= 0:

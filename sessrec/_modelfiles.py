@@ -65,13 +65,8 @@ class ModelFolderError(ValueError):
 
 
 def encode_id(item: str) -> str:
-    """The token of ``item`` in ``vectors.txt``: percent-encoded, without whitespace.
-
-    Examples
-    --------
-    >>> encode_id("BANK CHARGES"), encode_id("85123A"), encode_id("50%")
-    ('BANK%20CHARGES', '85123A', '50%25')
-    """
+    """The token of ``item`` in ``vectors.txt``: ``BANK CHARGES`` is ``BANK%20CHARGES``, ``50%``
+    is ``50%25``."""
     return urllib.parse.quote(item, safe=_SAFE)
 
 
@@ -81,19 +76,9 @@ def decode_id(token: str) -> str:
 
 
 def check_save_folder(path: str | os.PathLike[str]) -> Path:
-    """Check that a model can be saved to ``path`` without overwriting anything else.
-
-    The folder must be new, empty, or an earlier model folder (it has a sessrec ``item2vec.json``;
-    its model files are then replaced); its nearest existing parent must be writable.
-
-    Parameters
-    ----------
-    path : path-like
-
-    Returns
-    -------
-    pathlib.Path
-        The folder (``~`` expanded).
+    """The folder ``path`` (``~`` expanded) if a model can be saved there without overwriting
+    anything else: a new or empty folder, or an earlier model folder (its model files are then
+    replaced), whose nearest existing parent is writable.
 
     Raises
     ------
@@ -193,11 +178,8 @@ def _whole(value: object, lo: int = 0, hi: int = _INT64_MAX) -> bool:
 
 
 def sidecar_items(meta: Mapping[str, Any], side: Path, version: int) -> tuple[list[str], list[int]]:
-    """The item ids in row order and their counts, checked.
-
-    Version 2 stores ``items`` (a list, row order) and ``counts`` (a list); version 1 stored
-    ``counts`` as an ``{id: count}`` object (the row order is then read from the vectors file).
-    """
+    """The item ids in row order and their counts, checked (version 1 stored ``counts`` as an
+    ``{id: count}`` object, whose order is checked against the vectors file)."""
     counts = meta.get("counts")
     if version == 1:
         if not isinstance(counts, dict):
@@ -238,11 +220,8 @@ def _header(txt: Path) -> tuple[int, int]:
 
 
 def read_vectors(txt: Path, n_items: int, vector_size: int) -> tuple[list[str], np.ndarray]:
-    """Read ``vectors.txt`` with gensim (no pickle): tokens in row order and float32 vectors.
-
-    The header must say ``n_items vector_size`` (from the sidecar), and the file must be large
-    enough to hold that many numbers (two bytes each at least) before anything is allocated.
-    """
+    """Tokens in row order and float32 vectors of ``vectors.txt``, read with gensim once its
+    header matches the sidecar and its size can hold that many numbers."""
     from gensim.models import KeyedVectors
 
     header = _header(txt)
@@ -281,30 +260,13 @@ _RNG_KEYS = 624  # MT19937's state: 624 32-bit words and a position 0..624
 
 
 def read_state(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) -> dict[str, Any]:
-    """Read and check a training state written by ``Item2Vec.fit(save_state=...)``.
+    """Read and check a word2vec training state (``.npz``, no pickle).
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        The ``.npz`` file (read with ``allow_pickle=False``).
-    expected : Mapping
-        Shape of every weight array the model needs (``vectors``, ``syn1neg``/``syn1``).
-    hint : str
-        What to do about a bad state, appended to every message.
-
-    Returns
-    -------
-    dict
-        ``meta`` (the JSON record), the weight arrays, ``rng`` (the tuple for
-        ``RandomState.set_state``) and ``epochs_done`` (an int >= 0, not yet checked against
-        the schedule).
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at ``path``.
-    ModelFolderError
-        If the file is not a complete, consistent state.
+    ``expected`` gives the shape of every weight array (``vectors``, ``syn1neg``/``syn1``),
+    ``hint`` what to do about a bad state (appended to every message). Returns ``meta``, the
+    weights, ``rng`` (for ``RandomState.set_state``) and ``epochs_done`` (an int >= 0, not yet
+    checked against the schedule). Raises FileNotFoundError without a file, ModelFolderError
+    for an incomplete or inconsistent one.
     """
     needed = {"vectors", "rng_keys", "rng_rest", "rng_gauss", "epochs_done", "meta", *expected}
     # the weights plus a little for the rest (meta, RNG); a larger member is refused unread
@@ -329,31 +291,11 @@ def read_state(path: Path, expected: Mapping[str, tuple[int, ...]], hint: str) -
 def load_npz(
     path: Path, needed: set[str], limit: int, hint: str, *, exact: bool = False
 ) -> dict[str, np.ndarray]:
-    """The members ``needed`` of an ``.npz`` training state, checked before they are read.
+    """The members ``needed`` (names without ``.npy``) of an ``.npz`` training state, refused
+    unread above ``limit`` uncompressed bytes in all, or with other members too when ``exact``.
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        Read with ``allow_pickle=False``.
-    needed : set of str
-        Member names (without ``.npy``).
-    limit : int
-        Largest total uncompressed size of the members; a larger file is refused unread.
-    hint : str
-        What to do about a bad state, appended to every message.
-    exact : bool, default False
-        Refuse a file that holds other members too.
-
-    Returns
-    -------
-    dict
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at ``path``.
-    ModelFolderError
-        If the file is not a readable ``.npz`` with these members within ``limit``.
+    Raises FileNotFoundError without a file, ModelFolderError for anything else wrong (the
+    message ends with ``hint``).
     """
     try:
         z = np.load(path, allow_pickle=False)

@@ -1,40 +1,26 @@
 """The one interface every recommender in sessrec implements.
 
-A model learns from training :class:`~sessrec.sessions.Sessions` (``fit``) and answers two
-questions: which ``k`` items should follow each query item (``recommend``), and which items
-are most similar to one item, with scores (``similar``).
+A model learns from training :class:`~sessrec.sessions.Sessions` (``fit``) and answers which
+``k`` items follow each query item (``recommend``) or each session so far
+(``recommend_session``), and which items are most similar to one item (``similar``).
 
 Subclasses work in integer space only. They implement
 
-* ``_fit(train)``: learn from ``train`` (a :class:`Sessions` whose vocabulary holds exactly the
-  items seen in training, i.e. ``self.vocab``);
-* ``_score_rows(codes)``: score every vocabulary item for each query code, returning either a
-  dense ``(m, n_items)`` float array in which ``-inf`` (or NaN) marks "not a candidate", or a
-  :mod:`scipy.sparse` matrix whose *stored* entries are the candidates.
+* ``_fit(train)``: learn from ``train`` (its vocabulary is exactly ``self.vocab``);
+* ``_score_rows(codes)``: score every vocabulary item for each query code, as a dense
+  ``(m, n_items)`` float array in which ``-inf`` (or NaN) marks "not a candidate", or a
+  :mod:`scipy.sparse` matrix whose *stored* entries are the candidates;
+* optionally ``_score_sessions(codes, offsets, weights)``: the default combines the score rows
+  of a prefix's last ``last`` items, the ``j``-th most recent weighted ``1 / j``
+  (``weights="recency"``) or equally (``"equal"``); with ``last=1`` it is :meth:`recommend` of
+  the last item.
 
-This base class does the rest: input checks, unknown-item fallback, chunking (so that 60,000
-items times thousands of queries never materialize at once) and a deterministic top-k.
-
-Ranking and tie-break
----------------------
-Items are ranked by score, descending; equal scores are ordered by vocabulary index, i.e. the
-lexicographically smaller item id first. When a model has fewer than ``k`` candidates for a
-query, the row is padded with ``None`` at the end.
-
-Whole sessions
---------------
-:meth:`SessionRecommender.recommend_session` answers the session-aware question: given each
-session *so far* (a prefix), which ``k`` items come next. Models may override
-``_score_sessions(codes, offsets)``; the shared default combines the score rows of a prefix's
-last ``last`` items, the ``j``-th most recent weighted ``1 / j`` (``weights="recency"``) or
-equally (``weights="equal"``). With ``last=1`` it is exactly :meth:`recommend` of the last item,
-which is the default of the item-to-item models (:attr:`SessionRecommender.session_items`).
-
-Unknown queries
----------------
-A query item not seen in training (not in ``vocab``; includes ``None``) gets the ``k`` most
-popular training items (by number of occurrences, ties by item id) and one
-:class:`UnknownItemWarning` per ``recommend`` call reports how many queries fell back.
+This base class does the rest: input checks, chunking (so that 60,000 items times thousands of
+queries never materialize at once) and a deterministic top-k: score descending, ties to the
+lower vocabulary index (the smaller item id), ``None`` padding a row with fewer than ``k``
+candidates. A query item not seen in training (``None`` included) gets the ``k`` most popular
+training items (ties by item id), and one :class:`UnknownItemWarning` per call says how many
+queries fell back.
 """
 
 from __future__ import annotations
@@ -95,13 +81,6 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         a row has fewer than ``k`` candidates (always at the end of the row).
     values : numpy.ndarray
         ``(m, k)`` float64 scores (``-inf`` where ``codes == -1``).
-
-    Notes
-    -----
-    Vectorized: one ``np.argpartition`` picks each row's ``k`` largest scores; rows whose k-th
-    score has more ties than free slots are redone so that the ties are filled in index order
-    (cumulative sum of the tie mask); the ``k`` survivors are then sorted with a stable sort on
-    the negated score, so equal scores stay in index order.
     """
     s = np.asarray(scores)
     if s.dtype != np.float32:  # float32 scores are ranked as they are (half the memory traffic)
@@ -175,10 +154,7 @@ def _flatten_prefixes(
 def _tail(
     codes: np.ndarray, lengths: np.ndarray, last: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Drop unknown codes (``-1``) and keep each prefix's last ``last`` known items.
-
-    Returns the kept codes and the new offsets (a prefix may become empty).
-    """
+    """The known codes of each prefix's last ``last`` items, and their offsets (may be empty)."""
     row = np.repeat(np.arange(lengths.size), lengths)
     known = codes >= 0
     codes, row = codes[known], row[known]
@@ -190,6 +166,16 @@ def _tail(
         codes, row = codes[keep], row[keep]
         new_len = np.minimum(new_len, last)
     return codes.astype(np.int64, copy=False), np.r_[0, np.cumsum(new_len)].astype(np.int64)
+
+
+def _gather(
+    codes: np.ndarray, offsets: np.ndarray, block: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The flat codes of the prefixes ``block`` and their offsets."""
+    lens = np.diff(offsets)[block]
+    sub = np.r_[0, np.cumsum(lens)].astype(np.int64)
+    take = np.repeat(offsets[block] - sub[:-1], lens) + np.arange(sub[-1])
+    return codes[take], sub
 
 
 def recency_weights(offsets: np.ndarray, weights: str = "recency") -> np.ndarray:
@@ -205,7 +191,7 @@ def recency_weights(offsets: np.ndarray, weights: str = "recency") -> np.ndarray
     Returns
     -------
     numpy.ndarray
-        ``(offsets[-1],)`` float64 weights.
+        ``(offsets[-1],)`` float64.
     """
     if weights not in SESSION_WEIGHTS:
         raise ValueError(f"weights must be one of {list(SESSION_WEIGHTS)}, got {weights!r}")
@@ -238,9 +224,9 @@ class SessionRecommender(ABC):
     Attributes
     ----------
     name : str
-        Short registry name (``"ar"``, ``"markov"``, ...; see :mod:`sessrec.models`).
+        Registry name (``"ar"``, ``"markov"``, ...; see :mod:`sessrec.models`).
     label : str
-        Display name used in tables and figures (``"AR"``, ``"Markov"``, ...).
+        Display name in tables and figures (``"AR"``, ``"Markov"``, ...).
     vocab : numpy.ndarray or None
         Sorted item ids seen in training (``None`` before :meth:`fit`).
     item_counts_ : numpy.ndarray or None
@@ -249,8 +235,8 @@ class SessionRecommender(ABC):
         Upper bound on ``queries x items`` scores held at once while recommending.
     session_items : int or None
         How many of a prefix's most recent items :meth:`recommend_session` uses by default
-        (``None``: all). 1 for item-to-item models and word2vec, i.e. the last item only: on
-        Online Retail more context lowers their accuracy (measured on held-out prefixes).
+        (``None``: all); 1 for item-to-item models and word2vec, whose accuracy on Online
+        Retail drops with more context.
     """
 
     name: str = "base"
@@ -275,12 +261,11 @@ class SessionRecommender(ABC):
 
     # ----------------------------------------------------------------- public API
     def fit(self, train: Sessions) -> Self:
-        """Learn from training sessions.
+        """Learn from training sessions (vocabulary entries that never occur are dropped).
 
         Parameters
         ----------
         train : Sessions
-            Training sessions; vocabulary entries that never occur are dropped.
 
         Returns
         -------
@@ -291,10 +276,7 @@ class SessionRecommender(ABC):
         compact = train.compact()
         if compact.n_items == 0:
             raise ValueError("cannot fit on sessions without any item")
-        self.vocab = compact.vocab
-        self.item_counts_ = compact.item_counts()
-        self._index = pd.Index(self.vocab, dtype=object)
-        self._popular = np.lexsort((np.arange(self.vocab.size), -self.item_counts_))
+        self._set_vocab(compact.vocab, compact.item_counts())
         self._fit(compact)
         return self
 
@@ -347,9 +329,7 @@ class SessionRecommender(ABC):
         Parameters
         ----------
         queries : str or array-like of str
-            Query item ids (one list per query).
         k : int, default 10
-            List length.
 
         Returns
         -------
@@ -367,8 +347,8 @@ class SessionRecommender(ABC):
         Warns
         -----
         UnknownItemWarning
-            Once per call when some queries were not seen in training; they get the most
-            popular items.
+            Once per call when some queries were not seen in training (they get the most
+            popular items).
         """
         k = check_k(k)
         codes = self.index(queries).ravel()
@@ -390,12 +370,8 @@ class SessionRecommender(ABC):
         known = ~unknown
         if known.any():
             uq, inv = np.unique(codes[known], return_inverse=True)
-            ranked = self._rank(uq, k)
-            out_codes[known] = ranked[inv.ravel()]
-        out = np.empty((n, k), dtype=object)
-        valid = out_codes >= 0
-        out[valid] = self.vocab[out_codes[valid]]
-        return out
+            out_codes[known] = self._rank(uq, k)[inv.ravel()]
+        return self._ids(out_codes)
 
     def recommend_session(
         self,
@@ -410,19 +386,15 @@ class SessionRecommender(ABC):
         Parameters
         ----------
         prefixes : Sessions or iterable of sequences of str
-            One session prefix per row, oldest item first, e.g. ``split.test.prefixes`` of a
+            One prefix per row, oldest item first, e.g. ``split.test.prefixes`` of
             :func:`~sessrec.split.held_out_split`, or ``[["85123A", "71053"]]``.
         k : int, default 10
-            List length.
         last : int, "all" or None, default None
-            Use each prefix's ``last`` most recent known items (``"all"``: every item). The
-            default is the model's :attr:`session_items`: 1 (the last item, exactly
-            :meth:`recommend`) for item-to-item models and word2vec, all items for the
-            session models SKNN and V-SKNN.
+            Use each prefix's ``last`` most recent known items (``"all"``: every item); by
+            default the model's :attr:`session_items`.
         weights : {"recency", "equal"}, default "recency"
-            How the items of a prefix are combined: the ``j``-th most recent weighted
-            ``1 / j``, or all alike (for unordered baskets). Models with their own session
-            logic document how they use it.
+            The ``j``-th most recent item weighted ``1 / j``, or all alike (for baskets).
+            Models with their own session logic document how they use it.
 
         Returns
         -------
@@ -447,20 +419,11 @@ class SessionRecommender(ABC):
         self._check_fitted()
         if weights not in SESSION_WEIGHTS:
             raise ValueError(f"weights must be one of {list(SESSION_WEIGHTS)}, got {weights!r}")
-        if last is None:
-            last = self.session_items
-        elif last == "all":
-            last = None
-        elif isinstance(last, bool) or not isinstance(last, numbers.Integral) or last < 1:
-            raise ValueError(f"last must be a positive int, 'all' or None, got {last!r}")
-        flat, lengths = _flatten_prefixes(prefixes)
-        codes, offsets = _tail(
-            self.index(flat) if flat.size else np.zeros(0, np.int64),
-            lengths,
-            None if last is None else int(last),
-        )
+        if last is not None and last != "all":
+            if isinstance(last, bool) or not isinstance(last, numbers.Integral) or last < 1:
+                raise ValueError(f"last must be a positive int, 'all' or None, got {last!r}")
+        codes, offsets, lengths = self._prefix_codes(prefixes, last)
         n = lengths.size
-        assert self.vocab is not None
         out_codes = np.full((n, k), -1, dtype=np.int64)
         empty = np.diff(offsets) == 0
         if empty.any():
@@ -484,10 +447,7 @@ class SessionRecommender(ABC):
         weights: Literal["recency", "equal"] = "recency",
     ) -> np.ndarray:
         """Dense scores of every item for each session prefix: what :meth:`recommend_session`
-        ranks (score descending, ties to the lower vocabulary code).
-
-        A prefix with no item seen in training gets the items' training counts (the popularity
-        fallback's order); items the model would never recommend score ``-inf``.
+        ranks. A prefix with no known item gets the training counts (the fallback's order).
 
         Parameters
         ----------
@@ -498,42 +458,29 @@ class SessionRecommender(ABC):
         Returns
         -------
         numpy.ndarray
-            ``(n, n_items)`` float64, columns in :attr:`vocab` order.
+            ``(n, n_items)`` float64, columns in :attr:`vocab` order; ``-inf`` marks items the
+            model would never recommend.
         """
         self._check_fitted()
         assert self.vocab is not None and self.item_counts_ is not None
-        if last is None:
-            last = self.session_items
-        elif last == "all":
-            last = None
-        flat, lengths = _flatten_prefixes(prefixes)
-        codes, offsets = _tail(
-            self.index(flat) if flat.size else np.zeros(0, np.int64),
-            lengths,
-            None if last is None else int(last),
-        )
+        codes, offsets, lengths = self._prefix_codes(prefixes, last)
         n_items = self.vocab.size
         out = np.tile(self.item_counts_.astype(np.float64), (lengths.size, 1))
         rows = np.flatnonzero(np.diff(offsets) > 0)
-        for start in range(0, rows.size, max(1, self.max_chunk_elements // max(n_items, 1))):
-            block = rows[start : start + max(1, self.max_chunk_elements // max(n_items, 1))]
-            lens = np.diff(offsets)[block]
-            sub = np.r_[0, np.cumsum(lens)].astype(np.int64)
-            take = np.repeat(offsets[block] - sub[:-1], lens) + np.arange(sub[-1])
-            dense = _dense(self._score_sessions(codes[take], sub, weights), n_items)
+        step = self._rows_per_chunk()
+        for start in range(0, rows.size, step):
+            block = rows[start : start + step]
+            block_codes, sub = _gather(codes, offsets, block)
+            dense = _dense(self._score_sessions(block_codes, sub, weights), n_items)
             out[block] = np.where(np.isnan(dense), -np.inf, dense)
         return out
 
     def _score_sessions(
         self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
     ) -> np.ndarray | sp.spmatrix | sp.sparray:
-        """Scores of every item for each prefix (the shared recency-weighted combination).
-
-        ``codes`` are the flat known codes of ``n`` non-empty prefixes (most recent last),
-        ``offsets`` their ``(n + 1,)`` boundaries. The default sums the
-        :meth:`_score_rows` rows of the prefix's items, weighted by :func:`recency_weights`;
-        an item is a candidate when any of the rows has it as a candidate.
-        """
+        """Scores of every item for ``n`` non-empty prefixes (flat ``codes``, most recent last,
+        and ``(n + 1,)`` ``offsets``): the :meth:`_score_rows` of their items weighted by
+        :func:`recency_weights`; a candidate of any row is a candidate."""
         assert self.vocab is not None
         n_items = self.vocab.size
         n = offsets.size - 1
@@ -559,16 +506,14 @@ class SessionRecommender(ABC):
         n_items = self.vocab.size
         lengths = np.diff(offsets)
         out = np.empty((rows.size, k), dtype=np.int64)
-        budget = max(1, self.max_chunk_elements // max(n_items, 1))
+        budget = self._rows_per_chunk()
         start = 0
         while start < rows.size:
             # as many prefixes as keep (prefixes + their items) x n_items under the budget
             cum = np.cumsum(lengths[rows[start:]] + 1)
             stop = start + max(1, int(np.searchsorted(cum, budget, side="right")))
-            block = rows[start:stop]
-            sub_off = np.r_[0, np.cumsum(lengths[block])].astype(np.int64)
-            take = np.repeat(offsets[block] - sub_off[:-1], lengths[block]) + np.arange(sub_off[-1])
-            scores = self._score_sessions(codes[take], sub_off, weights)
+            block_codes, sub_off = _gather(codes, offsets, rows[start:stop])
+            scores = self._score_sessions(block_codes, sub_off, weights)
             out[start:stop] = top_k(_dense(scores, n_items), k)[0]
             start = stop
         return out
@@ -584,7 +529,7 @@ class SessionRecommender(ABC):
         Returns
         -------
         items : numpy.ndarray
-            Item ids (object array, at most ``k``; fewer when the model has fewer candidates).
+            At most ``k`` item ids (fewer when the model has fewer candidates).
         scores : numpy.ndarray
             Their scores, non-increasing.
 
@@ -602,12 +547,7 @@ class SessionRecommender(ABC):
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
-        """Names of the hyperparameters: the keyword arguments of ``__init__``.
-
-        Returns
-        -------
-        tuple of str
-        """
+        """Names of the hyperparameters: the keyword arguments of ``__init__``."""
         sig = inspect.signature(cls.__init__)
         return tuple(
             p.name
@@ -616,15 +556,8 @@ class SessionRecommender(ABC):
         )
 
     def get_params(self) -> dict[str, Any]:
-        """Hyperparameters of this model, as passed to ``__init__`` (scikit-learn style).
-
-        ``type(model)(**model.get_params())`` builds an unfitted model with the same settings,
-        which is how sweeps and the registry create models from a config.
-
-        Returns
-        -------
-        dict
-        """
+        """Hyperparameters as passed to ``__init__``: ``type(model)(**model.get_params())`` builds
+        an unfitted model with the same settings (how sweeps and the registry build models)."""
         return {name: getattr(self, name) for name in self.param_names()}
 
     def __repr__(self) -> str:
@@ -644,6 +577,35 @@ class SessionRecommender(ABC):
             bad = q.ravel()[codes < 0][0]
             raise UnknownItemError(f"item {bad!r} was not seen in training by {self.name!r}")
         return codes
+
+    def _set_vocab(self, vocab: np.ndarray, counts: np.ndarray) -> None:
+        """The items the model knows, their training counts, and the lookups built from them."""
+        self.vocab = vocab
+        self.item_counts_ = counts
+        self._index = pd.Index(vocab, dtype=object)
+        self._popular = np.lexsort((np.arange(vocab.size), -counts))
+
+    def _rows_per_chunk(self) -> int:
+        """Query rows whose scores over every item fit in :attr:`max_chunk_elements`."""
+        assert self.vocab is not None
+        return max(1, self.max_chunk_elements // max(self.vocab.size, 1))
+
+    def _prefix_codes(
+        self, prefixes: Sessions | Iterable[Sequence[str]], last: int | Literal["all"] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Known codes of each prefix's last ``last`` items (by default :attr:`session_items`),
+        their offsets and the prefix lengths."""
+        if last is None:
+            last = self.session_items
+        elif last == "all":
+            last = None
+        flat, lengths = _flatten_prefixes(prefixes)
+        codes, offsets = _tail(
+            self.index(flat) if flat.size else np.zeros(0, np.int64),
+            lengths,
+            None if last is None else int(last),
+        )
+        return codes, offsets, lengths
 
     def _popular_codes(self, k: int) -> np.ndarray:
         """The ``k`` most popular training items (``-1`` pads a small vocabulary)."""
@@ -665,7 +627,7 @@ class SessionRecommender(ABC):
         """Top-k codes for unique known query codes, computed in memory-bounded chunks."""
         assert self.vocab is not None
         n_items = self.vocab.size
-        step = max(1, self.max_chunk_elements // max(n_items, 1))
+        step = self._rows_per_chunk()
         out = np.empty((codes.size, k), dtype=np.int64)
         for start in range(0, codes.size, step):
             block = codes[start : start + step]

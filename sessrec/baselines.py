@@ -1,19 +1,14 @@
 """Count-based baselines behind the :class:`~sessrec.base.SessionRecommender` interface.
 
-All models are built with :mod:`scipy.sparse` from flat arrays -- no Python loop over
-sessions or events. Pair statistics over "positions ``d`` apart" are built one distance at a
-time by comparing the flat item array with itself shifted by ``d`` (a loop over
-``d = 1..window`` only).
+All models are built with :mod:`scipy.sparse` from flat arrays, with no Python loop over
+sessions or events (pairs ``d`` positions apart come from the flat item array compared with
+itself shifted by ``d``, one ``d`` at a time).
 
-Which models may recommend the query item itself?
-
-* :class:`AssociationRules` and :class:`WindowCooccurrence`: yes, when the item repeats inside
-  a training session (the original's ``itertools.permutations`` counts an item with itself
-  when it occurs at two positions);
-* :class:`Markov` and :class:`SequentialRules`: yes, when the item was bought again right
-  after (Markov) or within the window (SR) -- repeat purchases are real next events;
-* :class:`CosineCooccurrence`: no (an item's cosine with itself is always 1);
-* :class:`Popularity`: yes, if it is among the most popular items (the list ignores the query).
+The query item itself may be recommended by :class:`AssociationRules` and
+:class:`WindowCooccurrence` when it repeats in a training session (as the original's
+``itertools.permutations`` counted it), by :class:`Markov` and :class:`SequentialRules` when it
+was bought again right after or within the window (repeat purchases are real next events), and
+by :class:`Popularity` when it is popular; never by :class:`CosineCooccurrence`.
 """
 
 from __future__ import annotations
@@ -75,9 +70,8 @@ def pair_matrix(
 ) -> sp.csr_matrix:
     """Weighted counts of item pairs at most ``window`` positions apart in a session.
 
-    ``M[x, y]`` sums ``weight(j - i)`` over positions ``i < j <= i + window`` of the same
-    session with ``s_i = x`` and ``s_j = y`` (and, with ``both_directions``, also with
-    ``s_j = x, s_i = y``).
+    ``M[x, y]`` sums ``weight(j - i)`` over positions ``i < j <= i + window`` of a session with
+    ``s_i = x`` and ``s_j = y`` (with ``both_directions``, also ``s_j = x, s_i = y``).
 
     Parameters
     ----------
@@ -132,29 +126,18 @@ def pair_matrix(
     return acc
 
 
-def _check_window(window: object) -> int:
-    return check_int(window, "window", 1)
-
-
 class AssociationRules(SessionRecommender):
     """The original tutorial's baseline: co-occurrence counts within whole sessions.
 
     The score of ``y`` for query ``x`` is the number of ordered pairs of *positions*
-    ``(i, j), i != j`` in the same training session with ``s_i = x`` and ``s_j = y`` -- exactly
-    what the original counted by appending every ``itertools.permutations(session, 2)`` pair to
-    a list per item and calling ``collections.Counter(...).most_common(k)``. With ``c`` the
-    session x item count matrix this is ``C = c^T c`` off the diagonal and
-    ``C[x, x] = sum_s c_sx (c_sx - 1)`` on it (an item counts with itself only when it repeats
-    in a session), computed here as ``c^T c - diag(item counts)``.
+    ``(i, j), i != j`` of a training session with ``s_i = x`` and ``s_j = y``: what the original
+    counted from every ``itertools.permutations(session, 2)`` pair with ``Counter.most_common``.
+    With ``c`` the session x item count matrix this is ``c^T c - diag(item counts)`` (an item
+    counts with itself only when it repeats in a session). Rows are computed per chunk of
+    queries (``c[:, Q]^T c``), so the item x item matrix is never built.
 
-    Rows of ``C`` are computed on demand for each chunk of queries (``c[:, Q]^T c``), so the
-    full item x item matrix (8.3 M non-zeros on Online Retail, 273 M pairs in the original's
-    lists) is never built and memory stays bounded at 16x data scale.
-
-    Tie-break: equal counts are ordered by item id (lexicographic). The original's
-    ``Counter.most_common`` keeps first-insertion order among equal counts, i.e. the item that
-    first co-occurred with the query (earliest training session in CustomerID order, then
-    earliest position). The two lists can differ only among items tied at the k-th count.
+    Equal counts are ordered by item id; the original's ``Counter`` kept first-insertion order,
+    so the two lists can differ only among items tied at the k-th count.
     """
 
     name = "ar"
@@ -221,7 +204,6 @@ class CosineCooccurrence(SessionRecommender):
         self._bt = b.T.tocsr()
         f = np.asarray(b.sum(axis=0)).ravel().astype(np.float64)
         self._inv_sqrt = 1.0 / np.sqrt(np.maximum(f, 1.0))
-        self._f = f
 
     def _score_rows(self, codes: np.ndarray) -> np.ndarray:
         rows = (self._bt[codes] @ self._b).toarray()
@@ -264,9 +246,8 @@ class SequentialRules(_PairModel):
     """Sequential rules (Ludewig & Jannach 2018, "SR"): ``x`` followed by ``y`` within a window.
 
     A pair of positions ``i < j <= i + window`` in a session adds ``1 / (j - i)`` to
-    ``score(s_i, s_j)`` (session-rec's ``weighting='div'``). ``window=10`` is session-rec's
-    default ``steps``; session-rec also prunes each item's rules to its 20 best by default,
-    which only matters for lists longer than 20 -- no pruning here.
+    ``score(s_i, s_j)`` (session-rec's ``weighting='div'``; ``window=10`` is its default
+    ``steps``). session-rec's pruning to each item's 20 best rules is left out.
 
     Parameters
     ----------
@@ -279,7 +260,7 @@ class SequentialRules(_PairModel):
 
     def __init__(self, window: int = 10) -> None:
         super().__init__()
-        self.window = _check_window(window)
+        self.window = check_int(window, "window", 1)
 
     def _fit(self, train: Sessions) -> None:
         if self.window <= 20:
@@ -296,9 +277,8 @@ class SequentialRules(_PairModel):
 class WindowCooccurrence(_PairModel):
     """Co-occurrence counts within ``window`` positions, both directions.
 
-    ``score(x, y)`` counts ordered pairs of positions ``0 < |i - j| <= window`` in the same
-    session with ``s_i = x, s_j = y``. With a window at least as long as the longest session
-    this equals :class:`AssociationRules`.
+    ``score(x, y)`` counts pairs of positions ``0 < |i - j| <= window`` of a session with
+    ``s_i = x, s_j = y``; a window as long as the longest session gives :class:`AssociationRules`.
 
     Parameters
     ----------
@@ -311,7 +291,7 @@ class WindowCooccurrence(_PairModel):
 
     def __init__(self, window: int = 5) -> None:
         super().__init__()
-        self.window = _check_window(window)
+        self.window = check_int(window, "window", 1)
 
     def _fit(self, train: Sessions) -> None:
         self._matrix = pair_matrix(train, self.window, both_directions=True)

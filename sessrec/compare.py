@@ -1,11 +1,7 @@
 """Comparing models on the same queries: intervals and paired tests on per-query scores.
 
-Every function here starts from per-query scores (:func:`per_query_scores`, or
-:class:`sessrec.metrics.Evaluation`), so that several models scored on the same queries are
-resampled alike: :func:`bootstrap_means` draws one index matrix for all of them,
-:func:`bootstrap_ci` turns it into percentile intervals, :func:`paired_test` compares two
-models query by query, and :func:`compare_models` evaluates several models with intervals in one
-table.
+Several models scored on the same queries are resampled alike (one index matrix for all, from
+:func:`bootstrap_means`), so their intervals and differences are comparable.
 """
 
 from __future__ import annotations
@@ -67,11 +63,8 @@ def bootstrap_ci(
 ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap confidence intervals of mean per-query metrics.
 
-    The queries are resampled with replacement ``n_boot`` times (one index matrix drawn from
-    ``numpy.random.default_rng(seed)`` and shared by all metrics, so intervals of different
-    metrics come from the same resamples), and the ``alpha/2`` and ``1 - alpha/2`` quantiles
-    of the resampled means are returned. NaN per-query scores (empty lists in
-    ``popularity``) are ignored.
+    The ``alpha/2`` and ``1 - alpha/2`` quantiles of the means over ``n_boot`` resamples of the
+    queries, the same resamples for every metric (:func:`bootstrap_means`).
 
     Parameters
     ----------
@@ -119,13 +112,10 @@ def bootstrap_means(
 ) -> np.ndarray:
     """Means of per-query scores over bootstrap resamples of the queries.
 
-    One index matrix drawn from ``numpy.random.default_rng(seed)`` resamples every row, so
-    several metrics or several models scored on the same queries are resampled alike (their
-    intervals and differences are comparable). NaN scores are left out of a mean.
-
-    With ``groups`` (e.g. the split seed of each query), the statistic is the mean over groups
-    of each group's mean -- the mean over seeds that a multi-seed table reports -- and each
-    group's queries are resampled within the group, so the interval is one of that mean.
+    One index matrix drawn from ``numpy.random.default_rng(seed)`` resamples every row; NaN
+    scores are left out of a mean. With ``groups`` (e.g. each query's split seed), the
+    statistic is the mean of the group means (a multi-seed table's mean over seeds), each
+    group resampled within itself.
 
     Parameters
     ----------
@@ -176,11 +166,9 @@ def paired_test(
     """Compare two models' per-query scores on the same queries.
 
     The mean per-query difference ``a - b``, its paired percentile bootstrap 95 % interval, and
-    a two-sided sign-flip permutation p-value: under "no difference" each query's difference is
-    equally likely to have either sign, so ``p = (1 + #{|mean of flipped| >= |observed|}) /
-    (1 + n_permutations)``. With ``groups`` (e.g. the split seed of each query) the difference
-    is the mean over groups of each group's mean difference, the bootstrap resamples within
-    groups (:func:`bootstrap_means`) and the flipped statistic weighs queries alike.
+    a two-sided sign-flip permutation p-value, ``(1 + #{|mean of flipped| >= |observed|}) /
+    (1 + n_permutations)``. With ``groups`` the difference is the mean of the group means, as
+    in :func:`bootstrap_means`.
 
     Parameters
     ----------
@@ -238,25 +226,22 @@ def compare_models(
     alpha: float = 0.05,
     seed: int | None = 0,
 ) -> pd.DataFrame:
-    """Evaluate several models on the same pairs, with bootstrap confidence intervals.
+    """Evaluate several models on the same queries, with bootstrap confidence intervals.
 
-    Each model recommends once for all queries; every metric is computed from those lists
-    (as :func:`evaluate` does) and, for the metrics in :data:`PER_QUERY_METRICS`, a percentile
-    bootstrap interval is added (as :func:`bootstrap_ci` computes it). All models are
-    resampled with the same ``seed``, i.e. with the same resampled query sets, so their
-    intervals are comparable.
+    Each model recommends once (:func:`~sessrec.metrics.evaluate_queries`); the metrics of
+    :data:`PER_QUERY_METRICS` get a :func:`bootstrap_ci` interval, every model with the same
+    resamples.
 
     Parameters
     ----------
     models : mapping
-        Label -> model (a :class:`~sessrec.base.SessionRecommender`), in the row order wanted.
+        Label -> fitted :class:`~sessrec.base.SessionRecommender`, in the row order wanted.
     pairs : array-like of shape (n, 2), or PrefixQueries
-        ``[query, truth]`` rows, e.g. ``split.test`` of :func:`~sessrec.split.next_event_split`,
-        or the session prefixes of :func:`~sessrec.split.held_out_split` (``split.test``).
+        ``split.test`` of :func:`~sessrec.split.next_event_split` or
+        :func:`~sessrec.split.held_out_split`.
     k : int, default 10
     train : Sessions, optional
-        When given, every model is first fitted on it (``model.fit(train)``); otherwise the
-        models must already be fitted.
+        When given, every model is first fitted on it.
     metrics : iterable of str, optional
         Names from :data:`METRICS` (default: all).
     n_boot : int, default 1000
@@ -264,7 +249,6 @@ def compare_models(
     alpha : float, default 0.05
         ``1 - alpha`` is the coverage of the intervals.
     seed : int or None, default 0
-        Seed of the bootstrap.
 
     Returns
     -------

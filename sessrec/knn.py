@@ -1,69 +1,39 @@
 """Session-based k-nearest-neighbour models: SKNN and V-SKNN.
 
-Instead of item-to-item statistics, a session-kNN model compares the *whole* current session
-(the query, oldest item first) with every training session, keeps the ``k`` most similar ones
-(the neighbours) and recommends the items of the neighbours, each scored by the summed
-similarity of the neighbours that contain it. Simple as they are, these models were as strong
-as or stronger than recurrent networks in the large comparisons of Jannach & Ludewig (2017)
-and Ludewig & Jannach (2018).
+A session-kNN model compares the *whole* current session (the query, oldest item first) with
+every training session, keeps the ``k`` most similar ones (the neighbours) and scores each item
+of the neighbours by the summed similarity of the neighbours that contain it. These simple
+models matched or beat recurrent networks in the comparisons of Jannach & Ludewig (2017) and
+Ludewig & Jannach (2018). :class:`SKNN` compares item *sets* by cosine; :class:`VSKNN` weighs
+the query's items by recency and boosts rare items (idf). :mod:`sessrec.stan` builds STAN and
+VSTAN on the same machinery (:class:`_SessionKNN`).
 
-* :class:`SKNN` (Jannach & Ludewig 2017): sessions are item *sets*; the similarity of the
-  query ``q`` and a training session ``s`` is the cosine of their binary item vectors,
-  ``|q & s| / sqrt(|q| |s|)``.
-* :class:`VSKNN` (Ludewig & Jannach 2018, "V-SKNN"): the query is a real-valued vector whose
-  entries decay with the age of an item in the query (the most recent item weighs 1), the
-  similarity is the sum of the weights of the shared items, and an item's score can be boosted
-  by its inverse document frequency (rare items count more).
-
-:mod:`sessrec.stan` builds STAN and VSTAN on the same machinery (:class:`_SessionKNN`).
-
-For both, the *candidate* neighbours are the training sessions that share at least one item
-with the query. If there are more than ``sample_size`` of them, only ``sample_size`` are kept
-before similarities are ranked (see "Sampling" below); of those, the ``k`` most similar are the
-neighbours (ties: lower training-session index first). The items that receive a score are the
-items of the neighbours; every other item is not a candidate. The query's own items *are*
-candidates (for a one-item query, the query item is in every neighbour and therefore ranked
-first); repeat purchases are real next events in retail data, and session-rec keeps them too
-(``ContextKNN`` never removes them, ``VMContextKNN`` not with its default ``remind=True``).
+The *candidate* neighbours are the training sessions sharing an item with the query; of at
+most ``sample_size`` of them, the ``k`` most similar are the neighbours (ties: lower
+training-session index first). Only the neighbours' items are candidates, the query's own items
+included (repeat purchases are real next events; session-rec keeps them too).
 
 Sampling
 --------
-session-rec samples the ``sample_size`` *most recent* candidate sessions (by their last
-timestamp). sessrec's customer sessions span the whole year and are ordered by customer id,
-so there is no global session time to sort by. Instead every training session gets a random
-priority at fit -- the ranks of ``numpy.random.default_rng(seed).permutation(n_sessions)``
--- and the candidates with the highest priorities are kept. This is a seeded uniform random
-sample of the candidates, fixed per training session: the same seed gives the same results,
-and ``sample_size=None`` (or any value >= the number of training sessions) disables sampling.
+session-rec keeps the ``sample_size`` *most recent* candidates, but sessrec's customer sessions
+have no global time order. Instead each training session gets a seeded random priority at fit
+(the ranks of ``numpy.random.default_rng(seed).permutation(n_sessions)``) and the candidates
+with the highest priorities are kept: a uniform sample, fixed per training session.
+``sample_size=None`` disables sampling.
 
-Vectorized computation
-----------------------
-At fit, a binary session x item CSR matrix ``X`` (:func:`~sessrec.baselines.count_matrix`).
-For ``n`` query sessions a query x item weight matrix ``Q`` is built with numpy from the flat
-codes and offsets; then, per chunk of queries (at most :attr:`max_chunk_elements` query x
-session similarities at once):
+Computation
+-----------
+With ``X`` the binary session x item matrix and ``Q`` the query x item weights, per chunk of
+queries (at most :attr:`max_chunk_elements` similarities): ``Q @ X.T`` gives the overlaps of the
+candidates (sparse); similarities on those entries, after sampling (``np.partition`` on the
+priorities), go to :func:`~sessrec.base.top_k` for the ``k`` neighbours, a sparse matrix ``S``;
+the item scores are ``S @ X`` (SKNN) or ``S @ (X diag(1 + idf_weighting * idf))`` (V-SKNN),
+sparse, with the candidates stored. No Python loop runs over queries or sessions.
 
-1. ``Q @ X.T`` gives every query-session overlap (sparse: only candidates are stored);
-2. similarities are computed on the stored entries and scattered into a dense block
-   (``-inf`` = not a candidate); rows with more than ``sample_size`` candidates keep those
-   whose priority is at least the row's ``sample_size``-th largest (``np.partition``);
-3. :func:`~sessrec.base.top_k` (``np.argpartition`` with the lower-index tie-break) picks the
-   ``k`` neighbours per row, which form a sparse ``(n, n_sessions)`` matrix ``S``;
-4. the item scores are ``S @ X`` (SKNN) or ``S @ (X diag(1 + idf_weighting * idf))``
-   (V-SKNN), returned sparse: the stored entries are the candidates.
-
-No Python loop runs over queries or sessions; only over chunks.
-
-Exact ties
-----------
-Rankings break ties by index (neighbours by training-session index, items by item id), so
-equal similarities should be equal floats. SKNN computes the cosine as
-``sqrt(|q & s|**2 / (|q| |s|))``, the root of one correctly rounded ratio of integers, so equal
-cosines are equal floats. V-SKNN's ``"linear"`` and ``"same"`` weights are summed as integers
-(positions, counts) and divided by the query length once. With ``"div"`` and ``"log"`` the
-weights are irrational or have many denominators, and similarities are floating-point sums
-(in item-code order): two mathematically equal sums over different item sets may differ in
-the last bit.
+Ties are broken by index, so equal similarities must be equal floats: SKNN's cosine is the
+root of one correctly rounded ratio of integers, V-SKNN's ``"linear"`` and ``"same"`` weights
+are summed as integers and divided once; ``"div"`` and ``"log"`` sums may differ in the last
+bit for equal sums over different item sets.
 
 References
 ----------
@@ -74,8 +44,7 @@ Ludewig, M. & Jannach, D. (2018). Evaluation of session-based recommendation alg
 User Modeling and User-Adapted Interaction 28(4-5), 331-390. doi:10.1007/s11257-018-9209-6
 
 session-rec (the authors' framework): https://github.com/rn5l/session-rec,
-``algorithms/knn/sknn.py`` (``ContextKNN``) and ``algorithms/knn/vsknn.py``
-(``VMContextKNN``).
+``algorithms/knn/sknn.py`` (``ContextKNN``) and ``algorithms/knn/vsknn.py`` (``VMContextKNN``).
 """
 
 from __future__ import annotations
@@ -143,14 +112,8 @@ def _check_offsets(codes: np.ndarray, offsets: np.ndarray) -> None:
 def _latest_positions(
     codes: np.ndarray, offsets: np.ndarray, n_items: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct items of each query with the 1-based position of their latest occurrence.
-
-    Returns
-    -------
-    indptr, indices, positions, lengths
-        CSR layout of the ``(n, n_items)`` query matrix (rows in order, items ascending
-        within a row), the latest position of each stored item, and the query lengths.
-    """
+    """CSR ``indptr``/``indices`` of each query's distinct items (ascending), the 1-based
+    position of each one's latest occurrence, and the query lengths."""
     lengths = np.diff(offsets)
     n = lengths.size
     row = np.repeat(np.arange(n, dtype=np.int64), lengths)
@@ -168,12 +131,8 @@ def _latest_positions(
 def _recency_ranks(
     codes: np.ndarray, offsets: np.ndarray, n_items: int
 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Query x item matrix of recency ranks ``r = L - p + 1`` and the query lengths ``L``.
-
-    ``p`` is the 1-based position of an item's latest occurrence in the query, so the most
-    recent item has rank 1, the one before it rank 2, and so on (repeats count as positions).
-    Stored entries are the query's distinct items, ascending within a row; ranks are >= 1.
-    """
+    """Query x item matrix of recency ranks ``L - p + 1`` (the most recent item: 1; repeats
+    count as positions) of each query's distinct items, and the query lengths ``L``."""
     indptr, indices, pos, lengths = _latest_positions(codes, offsets, n_items)
     rank = (np.repeat(lengths, np.diff(indptr)) - pos + 1).astype(np.float64)
     return sp.csr_matrix((rank, indices, indptr), shape=(lengths.size, n_items)), lengths
@@ -190,9 +149,8 @@ class _SessionKNN(SessionRecommender):
     """Neighbour search and scoring shared by the session-kNN models.
 
     Subclasses define the query vector (:meth:`_query_matrix`) and the similarity
-    (:meth:`_similarity_values`); :class:`~sessrec.stan.STAN` also weighs neighbours by
-    recency (:meth:`_weighted_by_session`) and scores items by position
-    (:meth:`_score_block`).
+    (:meth:`_similarity_values`); STAN also overrides :meth:`_weighted_by_session` and
+    :meth:`_score_block`.
     """
 
     #: ``recommend_session`` uses a prefix's items all together (its default ``last``).
@@ -229,11 +187,8 @@ class _SessionKNN(SessionRecommender):
     def _query_matrix(
         self, rank: sp.csr_matrix, lengths: np.ndarray
     ) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Query x item weights and a per-query divisor of the similarity.
-
-        ``rank`` holds the recency rank of each distinct query item (:func:`_recency_ranks`),
-        ``lengths`` the query lengths.
-        """
+        """Query x item weights and a per-query divisor of the similarity, from the recency
+        ranks (:func:`_recency_ranks`) and the query lengths."""
         raise NotImplementedError
 
     def _similarity_values(
@@ -262,22 +217,10 @@ class _SessionKNN(SessionRecommender):
     def _score_sessions(
         self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
     ) -> sp.csr_matrix:
-        """Item scores of whole query sessions.
+        """Item scores of ``n`` query sessions: ``(n, n_items)``, candidates stored (all > 0).
 
-        Parameters
-        ----------
-        codes : numpy.ndarray
-            Flat vocabulary codes of ``n`` query sessions, oldest item first.
-        offsets : numpy.ndarray
-            ``(n + 1,)`` boundaries: ``codes[offsets[i]:offsets[i + 1]]`` is session ``i``.
-        weights : str, default "recency"
-            Accepted for compatibility with the base class's session hook and ignored: SKNN
-            treats a session as a set and V-SKNN weighs positions by its own ``weighting``.
-
-        Returns
-        -------
-        scipy.sparse.csr_matrix
-            ``(n, n_items)``; the stored entries (all > 0) are the candidates.
+        ``codes[offsets[i]:offsets[i + 1]]`` is session ``i``, oldest item first. ``weights`` is
+        ignored: SKNN treats a session as a set, the others weigh positions their own way.
         """
         assert self.vocab is not None
         codes = np.asarray(codes, dtype=np.int64)
@@ -357,36 +300,26 @@ class _SessionKNN(SessionRecommender):
 class SKNN(_SessionKNN):
     """Session-based kNN with binary cosine similarity (Jannach & Ludewig 2017).
 
-    ``sim(q, s) = |q & s| / sqrt(|q| |s|)`` over item *sets*; the score of an item is the sum
-    of ``sim(q, s)`` over the ``k`` neighbours ``s`` that contain it (see the module
-    docstring for candidates, sampling and ties).
+    ``sim(q, s) = |q & s| / sqrt(|q| |s|)`` over item *sets*; an item scores the sum of
+    ``sim(q, s)`` over the ``k`` neighbours ``s`` that contain it. A session prefix is used
+    whole by ``recommend_session`` (``session_items = None``).
 
     Parameters
     ----------
     k : int, default 100
         Number of neighbour sessions.
     sample_size : int or None, default 500
-        Largest number of candidate sessions (sharing an item with the query) whose
-        similarity is ranked; ``None``: all of them. Candidates are kept by a seeded random
-        priority fixed per training session at fit, not by recency as in session-rec
-        (sessrec's sessions have no global time order).
+        Largest number of candidate sessions whose similarity is ranked (``None``: all), kept
+        by seeded random priority (module docstring).
     seed : int, default 0
-        Seed of the sampling priority (:func:`numpy.random.default_rng`).
-
-    Attributes
-    ----------
-    session_items : None
-        A session prefix is used whole by ``recommend_session``.
+        Seed of the sampling priority.
 
     Notes
     -----
-    Differences from session-rec's ``ContextKNN`` (``algorithms/knn/sknn.py``): the
-    similarity is the cosine of the paper (session-rec's default is Jaccard, and its
-    ``cosine`` computes ``li / sqrt(la) * sqrt(lb)``, which multiplies by ``sqrt(lb)``
-    instead of dividing); sampling by seeded priority instead of recency; ties among
-    neighbours by session index (session-rec: iteration order of a Python set); scores are
-    not divided by their maximum (``normalize``), which does not change a ranking; no
-    ``remind`` or ``pop_boost`` options.
+    Differences from session-rec's ``ContextKNN``: the paper's cosine (session-rec's default
+    is Jaccard, and its ``cosine`` multiplies by ``sqrt(lb)`` instead of dividing); sampling
+    by priority, not recency; neighbour ties by session index, not set order; no division by
+    the maximum score (``normalize``, rank-neutral); no ``remind`` or ``pop_boost``.
     """
 
     name = "sknn"
@@ -413,59 +346,42 @@ class SKNN(_SessionKNN):
 class VSKNN(_SessionKNN):
     """Vector-multiplication session kNN, "V-SKNN" (Ludewig & Jannach 2018).
 
-    The query's distinct items get position weights ``w(p, L)`` (``p``: 1-based position of
-    the item's *latest* occurrence in the query, ``L``: query length including repeats);
-    ``sim(q, s)`` is the sum of ``w`` over the distinct items of ``q`` that ``s`` contains;
-    an item ``i`` scores ``sum over neighbours s containing i of sim(q, s) * (1 +
-    idf_weighting * idf(i))`` with ``idf(i) = log(N / n_i)``, ``N`` the number of non-empty
-    training sessions and ``n_i`` those containing ``i``.
+    The query's distinct items weigh ``w(p, L)`` (``p``: 1-based position of the item's
+    *latest* occurrence, ``L``: query length with repeats); ``sim(q, s)`` sums ``w`` over the
+    items of ``q`` that ``s`` contains; item ``i`` scores the sum over the neighbours containing
+    it of ``sim(q, s) * (1 + idf_weighting * idf(i))``, ``idf(i) = log(N / n_i)`` with ``N``
+    non-empty training sessions, ``n_i`` of them containing ``i``. A session prefix is used
+    whole by ``recommend_session``.
 
     Parameters
     ----------
     k : int, default 100
         Number of neighbour sessions.
     sample_size : int or None, default 500
-        Largest number of candidate sessions whose similarity is ranked (``None``: all);
-        kept by seeded random priority, as in :class:`SKNN`.
+        Largest number of candidate sessions whose similarity is ranked (``None``: all).
     seed : int, default 0
         Seed of the sampling priority.
     weighting : {"linear", "same", "div", "log"}, default "linear"
-        Position decay: ``"linear"`` ``p / L`` (the paper's linear decay, the last item
-        weighs 1); ``"same"`` 1 (then the similarity is ``|q & s|``); ``"div"``
-        ``1 / (L - p + 1)``; ``"log"`` ``1 / log2(L - p + 2)``. All give the last item
-        weight 1 and decrease with age, ``"div"`` fastest.
+        Position decay: ``"linear"`` ``p / L`` (the paper's); ``"same"`` 1 (similarity
+        ``|q & s|``); ``"div"`` ``1 / (L - p + 1)``; ``"log"`` ``1 / log2(L - p + 2)``. All
+        weigh the last item 1.
     idf_weighting : float, default 1.0
         Weight of the idf boost (0: none).
 
     Attributes
     ----------
-    session_items : None
-        A session prefix is used whole by ``recommend_session``.
     idf_ : numpy.ndarray
         ``idf`` of each vocabulary item (after :meth:`fit`).
 
     Notes
     -----
-    Differences from session-rec's ``VMContextKNN`` (``algorithms/knn/vsknn.py``, default
-    ``similarity='vec'``):
-
-    * weighting names: our ``"linear"`` ``p / L`` is session-rec's ``weighting='div'`` (its
-      default); session-rec's ``'linear'`` (``1 - 0.1 (L - p)`` for ``p <= 10``, else 0)
-      and ``'quadratic'`` are not offered; our ``"div"`` ``1 / (L - p + 1)`` is
-      session-rec's ``div_score`` applied to query positions, and our ``"log"`` is a
-      DCG-style discount (session-rec's ``'log'`` is ``1 / log10(L - p + 1.7)``);
-    * session-rec divides the similarity by the number of distinct query items
-      (``vec``): a constant per query, which changes neither neighbours nor rankings, so
-      it is left out; nor is the final division by the maximum score (``normalize``);
-    * session-rec's ``weighting_score`` (default ``'div'``) also divides a neighbour's
-      contribution by how far back the most recent query item it shares lies; not
-      implemented here, as in the paper's description of V-SKNN;
-    * idf counts training *sessions* containing the item (document frequency); session-rec
-      counts the item's events (``groupby(item).size()``), which can exceed the number of
-      sessions and make its "idf" negative for frequently repeated items;
-    * sampling by seeded priority instead of recency, ties by session index, and no
-      ``remind``/``push_reminders``/``extend``/``dwelling_time``/``last_n_days`` options
-      (session-rec's defaults keep the query's items as candidates, as here).
+    Differences from session-rec's ``VMContextKNN`` (``similarity='vec'``): our ``"linear"``
+    is its ``weighting='div'`` (its ``'linear'`` and ``'quadratic'`` are not offered), our
+    ``"div"`` its ``div_score`` on query positions, our ``"log"`` a DCG discount (its ``'log'``
+    is ``1 / log10(L - p + 1.7)``); no division by the number of query items or the maximum
+    score (rank-neutral); no ``weighting_score`` (as in the paper); idf counts *sessions*
+    (session-rec counts events, which can make its idf negative); sampling by priority; no
+    ``remind``/``push_reminders``/``extend``/``dwelling_time``/``last_n_days``.
     """
 
     name = "vsknn"

@@ -1,21 +1,18 @@
 """Next-event metrics, computed at once over an ``(n, k)`` array of recommendations.
 
 Every accuracy metric takes ``recs`` (``(n, k)`` object array of item ids, ``None`` for an
-empty slot, as returned by :meth:`~sessrec.base.SessionRecommender.recommend`) and ``truth``
-(``(n,)`` item ids, one ground truth per query), and returns the mean over queries, or one
-score per query with ``per_query=True`` (what :func:`bootstrap_ci` resamples).
+empty slot, as :meth:`~sessrec.base.SessionRecommender.recommend` returns) and ``truth``
+(``(n,)`` item ids, one per query), and returns the mean over queries, or one score per query
+with ``per_query=True``.
 
-The evaluation functions (:func:`evaluate`, :func:`evaluate_queries`, and those of
-:mod:`sessrec.compare`) take the queries of either protocol: ``(n, 2)`` ``[query, truth]``
-pairs (the original's last-item protocol, :func:`~sessrec.split.next_event_split`) or
-:class:`~sessrec.split.PrefixQueries` (held-out sessions, :func:`~sessrec.split.held_out_split`),
-which are answered with :meth:`~sessrec.base.SessionRecommender.recommend_session`. The metric
-functions are the same for both.
+The evaluation functions (:func:`evaluate`, :func:`evaluate_queries` and :mod:`sessrec.compare`)
+take the queries of either protocol: ``(n, 2)`` ``[query, truth]`` pairs
+(:func:`~sessrec.split.next_event_split`) or :class:`~sessrec.split.PrefixQueries`
+(:func:`~sessrec.split.held_out_split`, answered with ``recommend_session``).
 
-Because a list holds each item at most once and there is a single ground truth, Recall@k equals
-the hit rate, and MRR@k/NDCG@k only depend on the rank of the hit. That rank is the one primitive:
-:func:`rank_of_truth` computes it (0 when the truth is not in the list) and every accuracy metric
-of :data:`RANK_METRICS` is a function of it, so a metric registered there is computed the same
+With one ground truth and each item at most once per list, Recall@k is the hit rate and
+MRR@k/NDCG@k depend only on the rank of the hit: :func:`rank_of_truth` (0 when missed) is the
+one primitive, and every metric of :data:`RANK_METRICS` is a function of it, computed the same
 way by :func:`evaluate`, the per-epoch evaluation, run sets and the leaderboard.
 """
 
@@ -123,10 +120,8 @@ def rank_of_truth(
 
     Parameters
     ----------
-    recs : array-like, shape (n, k_max)
-    truth : array-like, shape (n,)
-    k : int, optional
-        Use the first ``k`` columns (default all).
+    recs, truth, k
+        As for :func:`hit_matrix`.
 
     Returns
     -------
@@ -194,7 +189,7 @@ def recall_at_k(
     k : int, optional
         Cut-off (default: all columns).
     per_query : bool, default False
-        Return the 0/1 score of each query instead of the mean.
+        Return each query's score instead of the mean (so for the metrics below).
 
     Returns
     -------
@@ -211,15 +206,7 @@ def mrr_at_k(
 ) -> float | np.ndarray:
     """MRR@k: mean of ``1 / rank`` of the ground truth, 0 when it is not in the top ``k``.
 
-    Parameters
-    ----------
-    recs, truth : array-like
-    k : int, optional
-    per_query : bool, default False
-
-    Returns
-    -------
-    float or numpy.ndarray
+    Parameters are those of :func:`recall_at_k`.
     """
     return _reduce(_mrr_from_ranks(rank_of_truth(recs, truth, k)), per_query)
 
@@ -232,15 +219,7 @@ def ndcg_at_k(
 ) -> float | np.ndarray:
     """NDCG@k with one relevant item: ``1 / log2(rank + 1)``, 0 when missed.
 
-    Parameters
-    ----------
-    recs, truth : array-like
-    k : int, optional
-    per_query : bool, default False
-
-    Returns
-    -------
-    float or numpy.ndarray
+    Parameters are those of :func:`recall_at_k`.
     """
     return _reduce(_ndcg_from_ranks(rank_of_truth(recs, truth, k)), per_query)
 
@@ -254,14 +233,10 @@ def hr_paper_at_k(
 ) -> float | np.ndarray:
     """The "HR@k" of Caselles-Dupré et al. (2018), exactly as their code computes it.
 
-    Per query: ``1/k`` if the query item equals the ground truth (a repeat purchase counts as a
-    hit whatever the list) or the ground truth is in the top ``k``; the mean is multiplied by
-    1000.
-
-    Why it is odd: despite its name it is not a hit ratio but ``Recall@k / k`` in per mille --
-    a precision-like number. For ``k = 10`` it equals Recall@10 in percent (so the paper's
-    "HR@10" is on the same scale as FF19's "25.21"), except for the same-item rule, which
-    credits repeat purchases that an embedding model's ``most_similar`` can never return.
+    Per query: ``1/k`` if the query item equals the ground truth (a repeat purchase is a hit
+    whatever the list) or the ground truth is in the top ``k``; the mean times 1000. It is not
+    a hit ratio but ``Recall@k / k`` in per mille (for ``k = 10``, Recall@10 in percent), plus
+    the same-item rule.
 
     Parameters
     ----------
@@ -331,9 +306,8 @@ def popularity_at_k(
 ) -> float | np.ndarray:
     """Average popularity@k (session-rec's "Popularity@N").
 
-    Per query: the mean, over the recommended items, of ``count(item) / max count`` in the
-    training data; averaged over queries that received at least one item (an empty list gives
-    NaN per query and is skipped in the mean). Items without a count score 0.
+    Per query: the mean over the recommended items of ``count(item) / max count`` in training
+    (items without a count score 0; an empty list gives NaN, left out of the mean).
 
     Parameters
     ----------
@@ -435,14 +409,6 @@ def check_queries(queries: Queries) -> np.ndarray | PrefixQueries:
 def check_pairs(pairs: np.ndarray | Sequence[Sequence[str]]) -> np.ndarray:
     """Validate ``[query, truth]`` pairs and return them as an ``(n, 2)`` object array.
 
-    Parameters
-    ----------
-    pairs : array-like of shape (n, 2), or PrefixQueries
-
-    Returns
-    -------
-    numpy.ndarray
-
     Raises
     ------
     ValueError
@@ -468,10 +434,9 @@ def check_metrics(metrics: Iterable[str] | None, allowed: Sequence[str]) -> list
 def recommend_for(
     model: SessionRecommender, queries: np.ndarray | PrefixQueries, k: int
 ) -> np.ndarray:
-    """Top-``k`` lists for the queries of either protocol, without unknown-item warnings.
-
-    Pairs are answered with :meth:`~sessrec.base.SessionRecommender.recommend` on their query
-    item, session prefixes with :meth:`~sessrec.base.SessionRecommender.recommend_session`.
+    """Top-``k`` lists (``(n, k)`` item ids) for the queries of either protocol, without
+    unknown-item warnings: ``recommend`` of a pair's query item, ``recommend_session`` of a
+    prefix.
 
     Parameters
     ----------
@@ -482,7 +447,6 @@ def recommend_for(
     Returns
     -------
     numpy.ndarray
-        ``(n, k)`` object array of item ids.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownItemWarning)
@@ -540,10 +504,6 @@ def evaluate_queries(
 ) -> Evaluation:
     """Recommend once for every query and compute the metrics, the ranks and the time.
 
-    Per-query metrics are computed once per query from the rank of the truth; a metric's
-    value is the mean of its per-query scores (what the metric functions return without
-    ``per_query``).
-
     Parameters
     ----------
     model : SessionRecommender
@@ -592,16 +552,13 @@ def evaluate_queries(
 def sampled_ranks(
     model: SessionRecommender, queries: Queries, n_negatives: int = 100, seed: int = 0
 ) -> np.ndarray:
-    """The rank of each truth among itself and ``n_negatives`` random items (sampled ranking).
+    """The rank of each truth among itself and ``n_negatives`` random items (sampled ranking,
+    as in many papers; Krichene & Rendle 2020).
 
-    Many papers rank the truth against a sample of items instead of the whole catalogue
-    (Krichene & Rendle, KDD 2020, "On sampled metrics for item recommendation"). Per query,
-    ``n_negatives`` other items of the model's catalogue are drawn uniformly without
-    replacement (``numpy.random.default_rng(seed)``, one draw per query in order); the truth's
-    rank counts the negatives the model places above it, by the same order as full ranking
-    (score descending, ties to the lower vocabulary code). A truth the model does not know or
-    would never recommend ranks last (``n_negatives + 1``). :data:`RANK_METRICS` apply to the
-    result (its Recall@10 is the "HR@10 among 101 items" of those papers).
+    Per query, ``n_negatives`` other items are drawn uniformly without replacement
+    (``numpy.random.default_rng(seed)``); the truth's rank counts those the model places above
+    it, in full ranking's order. A truth the model does not know or would never recommend
+    ranks last. :data:`RANK_METRICS` apply (Recall@10 is "HR@10 among 101 items").
 
     Parameters
     ----------
@@ -650,15 +607,15 @@ def evaluate(
     k: int = 10,
     metrics: Iterable[str] | None = None,
 ) -> dict[str, float | int]:
-    """Recommend for every query of ``pairs`` and compute metrics.
+    """Recommend for every query of ``pairs`` and compute metrics (:func:`evaluate_queries`).
 
     Parameters
     ----------
     model : SessionRecommender
         A fitted model.
     pairs : array-like of shape (n, 2), or PrefixQueries
-        ``[query, truth]`` rows, e.g. ``split.test`` of :func:`~sessrec.split.next_event_split`,
-        or the session prefixes of :func:`~sessrec.split.held_out_split` (``split.test``).
+        ``split.test`` of :func:`~sessrec.split.next_event_split` or
+        :func:`~sessrec.split.held_out_split`.
     k : int, default 10
     metrics : iterable of str, optional
         Names from :data:`METRICS` (default: all).

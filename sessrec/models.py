@@ -1,11 +1,9 @@
 """The one model registry: name -> class, and configured models (:class:`Entry`).
 
 The CLI's ``--model`` choices, the notebooks, the sweeps and the leaderboard all read
-:data:`MODELS`; each class's ``name`` is its key and ``label`` its display name. A config
-builds a model with ``make_model(name, **params)`` (equivalently ``MODELS[name](**params)``);
-``MODELS[name].param_names()`` lists the keys it accepts. An :class:`Entry` is a registered
-model with its parameters, label and their source: a row of the leaderboard
-(:func:`leaderboard_entries`; a tuned model's row: :func:`tuned_entry`).
+:data:`MODELS` (each class's ``name`` is its key, ``label`` its display name;
+``MODELS[name].param_names()`` lists its parameters). An :class:`Entry` is a registered model
+with its parameters, label and their source: a row of the leaderboard.
 """
 
 from __future__ import annotations
@@ -78,7 +76,7 @@ def make_model(name: str, **params: Any) -> SessionRecommender:
     name : str
         A key of :data:`MODELS`.
     **params
-        Hyperparameters (see ``MODELS[name].param_names()``).
+        Hyperparameters (``MODELS[name].param_names()``).
 
     Returns
     -------
@@ -87,9 +85,8 @@ def make_model(name: str, **params: Any) -> SessionRecommender:
     Raises
     ------
     ValueError
-        For an unknown name (listing the registered ones), a model whose optional extra is
-        not installed (naming the ``pip install`` command) or an unknown parameter (listing
-        the model's parameters).
+        For an unknown name or parameter (listing the valid ones), or a model whose optional
+        extra is not installed (naming the ``pip install`` command).
     """
     if name not in MODELS:
         if name in OPTIONAL_MODELS:
@@ -118,7 +115,7 @@ class Entry:
     key : str
         Row name (``"sr"``, ``"word2vec-tuned"``, ...), also the cell's file name.
     model : str
-        Registry name (:data:`sessrec.models.MODELS`).
+        Registry name.
     params : dict
         Hyperparameters (``make_model(model, **params)``); the registry's defaults otherwise.
     label : str
@@ -134,44 +131,26 @@ class Entry:
     source: str = "defaults"
 
     def build(self, seed_offset: int = 0) -> SessionRecommender:
-        """An unfitted model; a ``seed`` parameter is shifted by ``seed_offset``.
-
-        Parameters
-        ----------
-        seed_offset : int, default 0
-
-        Returns
-        -------
-        SessionRecommender
-        """
+        """An unfitted model; a ``seed`` parameter is shifted by ``seed_offset``."""
         params = self.full_params()
         if seed_offset and "seed" in params:
             params["seed"] = int(params["seed"]) + seed_offset
         return make_model(self.model, **params)
 
     def full_params(self) -> dict[str, Any]:
-        """Every hyperparameter of the entry's model (defaults filled in).
-
-        Returns
-        -------
-        dict
-        """
+        """Every hyperparameter of the entry's model (defaults filled in)."""
         return make_model(self.model, **self.params).get_params()
 
 
 def tuned_entry(model: str, params: Mapping[str, Any], source: str = "given") -> Entry:
-    """The leaderboard row of a registered model with tuned parameters.
-
-    Its key is ``"<model>-tuned"`` and its label ``"<model's label> (tuned)"`` (e.g.
-    ``"word2vec-tuned"``, ``"Word2vec (tuned)"``).
+    """The leaderboard row ``"<model>-tuned"``, labelled ``"<model's label> (tuned)"``.
 
     Parameters
     ----------
     model : str
         A key of :data:`MODELS`.
     params : mapping
-        Its parameters (e.g. a sweep's best configuration,
-        :func:`sessrec.analysis.retrain_params`).
+        Its parameters (e.g. :func:`sessrec.analysis.retrain_params` of a sweep).
     source : str, default "given"
         Where they come from (e.g. ``"sweep <name>"``; recorded in the manifest).
 
@@ -191,10 +170,9 @@ def tuned_entry(model: str, params: Mapping[str, Any], source: str = "given") ->
 def leaderboard_entries(tuned: Sequence[Entry] = ()) -> list[Entry]:
     """Every model of the leaderboard, in table order.
 
-    The count baselines, the session-kNN models (SKNN, V-SKNN, STAN, VSTAN) with their registry
-    defaults (STAN's and VSTAN's are the published ones), word2vec with gensim's defaults and
-    the ``tuned`` rows: each right after the row of its model with default parameters (a
-    model without such a row, e.g. GRU4Rec, at the end, in the order given).
+    The count baselines and session-kNN models with their registry defaults, word2vec with
+    gensim's, and the ``tuned`` rows, each right after its model's default row (or at the end,
+    in the order given, for a model without one, e.g. GRU4Rec).
 
     Parameters
     ----------

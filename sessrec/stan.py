@@ -33,41 +33,23 @@ VSTAN (Ludewig et al. 2021) adds two ideas of V-SKNN (:class:`~sessrec.knn.VSKNN
    idf(j)``, ``idf(j) = log(N / n_j)`` as in V-SKNN (``N`` non-empty training sessions,
    ``n_j`` of them contain ``j``).
 
-With ``lambda_ipw=None`` and ``lambda_idf=0`` VSTAN is STAN (to the last bit). VSTAN does
-not reduce to V-SKNN: its similarity stays STAN's cosine with exponential position weights,
-where V-SKNN sums linear weights without normalising by the neighbour's length; with every
-decay off it is SKNN's neighbours with V-SKNN's idf boost.
+With ``lambda_ipw=None`` and ``lambda_idf=0`` VSTAN is STAN (to the last bit). It does not
+reduce to V-SKNN, whose similarity sums linear weights without normalising by ``|n|``.
 
-Candidates, sampling and ties are those of SKNN (:mod:`sessrec.knn`): the candidates are the
-training sessions sharing an item with the query, at most ``sample_size`` of them are kept by
-a seeded random priority, ties go to the lower session index and the query's own items stay
-candidates. A weight that underflows to 0 (an item or a neighbour hundreds of ``lambda``
-away) counts as absent: the session is no candidate, the item gets no score from it.
+Candidates, sampling and ties are SKNN's (:mod:`sessrec.knn`). A weight that underflows to 0
+counts as absent: the session is no candidate, the item gets no score from it.
 
-The time of the query
----------------------
-sessrec's queries are item lists without times (``recommend`` and ``recommend_session``
-take item ids), so ``t(s)`` is taken as the latest ``t(n)`` among the query's candidates.
-Placing the query at any later time multiplies every neighbour weight of that query by the
-same factor, which changes neither the neighbours nor the ranking: the recommendations are
-those STAN gives a query at any time after its candidates ended, e.g. after the training
-data, as in session-rec's evaluation (test sessions follow the training period). The newest
-candidate gets ``w2 = 1``, so a small ``lambda_snh`` never wipes out a query's neighbours.
-On a split that holds out random sessions of the same period
-(:func:`~sessrec.split.held_out_split`), ``w2`` therefore prefers neighbours that were
-active until late in the data, not neighbours close in time to the held-out session.
+Queries carry no time, so ``t(s)`` is the latest ``t(n)`` among the query's candidates (its
+``w2`` is 1: a small ``lambda_snh`` never wipes out the neighbours). Any later time scales all
+of the query's neighbour weights alike, so these are STAN's recommendations at any time after
+the candidates ended; on a held-out split of the same period, ``w2`` prefers neighbours active
+until late in the data, not those close in time to the held-out session.
 
-Vectorized computation
-----------------------
-Decays 1 and 2 change the query weights and the neighbour similarities of SKNN's sparse
-computation (:mod:`sessrec.knn`). Decays 3 and 4 depend on the (query, neighbour) pair, so
-the pairs are expanded into one entry per item of the neighbour: ``np.searchsorted`` tells
-which entries are query items, ``np.maximum.reduceat`` finds each pair's anchor (and
-``np.minimum.reduceat`` its most recent shared query item), and the weighted entries form a
-sparse (pairs x items) matrix ``W``; a query's scores are the sum of its pairs' rows of
-``W`` in training-session order (a sparse product). Queries are processed in blocks of at
-most :attr:`~sessrec.base.SessionRecommender.max_chunk_elements` similarities or a quarter
-as many expanded entries; no Python loop runs over queries, sessions or items.
+Decays 1 and 2 change SKNN's sparse computation only in the query weights and similarities.
+For decays 3 and 4, each (query, neighbour) pair is expanded into one entry per item of the
+neighbour (``np.searchsorted`` finds the query's items, ``np.maximum.reduceat`` the anchor);
+a query's scores sum its pairs' rows in training-session order, in blocks of at most a quarter
+of :attr:`~sessrec.base.SessionRecommender.max_chunk_elements` entries.
 
 References
 ----------
@@ -127,35 +109,25 @@ def _session_ends(train: Sessions) -> np.ndarray:
 class STAN(_SessionKNN):
     """Sequence and Time Aware Neighbourhood session kNN (Garg et al. 2019).
 
-    SKNN with three decays: the query's items by position, the neighbours by recency, the
-    neighbours' items by distance from the item they share with the query (see the module
-    docstring for the formulas, the time of the query and how it is computed).
+    SKNN with three decays (module docstring). A session prefix is used whole by
+    ``recommend_session``, whose ``weights`` is ignored (the position decay is ``lambda_spw``).
 
     Parameters
     ----------
     k : int, default 100
         Number of neighbour sessions.
     sample_size : int or None, default 500
-        Largest number of candidate sessions whose similarity is ranked (``None``: all);
-        kept by a seeded random priority, as in :class:`~sessrec.knn.SKNN`.
+        Largest number of candidate sessions whose similarity is ranked (``None``: all).
     seed : int, default 0
         Seed of the sampling priority.
     lambda_spw : float or None, default 1.02
-        Decay of the query's items by position, ``exp((p - L) / lambda_spw)``; ``None``: all
-        items weigh 1. Unit: positions (events).
+        Decay of the query's items by position (in events); ``None``: none.
     lambda_snh : float or None, default 5.0
-        Decay of the neighbours by age, ``exp(-age / lambda_snh)``; ``None``: no decay.
-        Unit: days. Needs training sessions with event times (:func:`~sessrec.sessions.
-        sessionize` records them).
+        Decay of the neighbours by age, in days; ``None``: none. Needs training sessions with
+        event times (:func:`~sessrec.sessions.sessionize` records them).
     lambda_inh : float or None, default 2.05
-        Decay of a neighbour's items by their distance (in events) from the shared item,
-        ``exp(-distance / lambda_inh)``; ``None``: no decay.
-
-    Attributes
-    ----------
-    session_items : None
-        A session prefix is used whole by ``recommend_session`` (its ``weights`` option
-        is ignored: the position decay is ``lambda_spw``).
+        Decay of a neighbour's items by their distance (in events) from the anchor; ``None``:
+        none.
 
     Raises
     ------
@@ -165,13 +137,11 @@ class STAN(_SessionKNN):
 
     Notes
     -----
-    The defaults are session-rec's (``lambda_snh=5`` days, ``sample_size=500`` like SKNN's
-    instead of session-rec's 5000); they are not tuned for Online Retail. Differences from
-    session-rec's ``STAN``: sampling by seeded priority instead of recency (so that STAN
-    without decays is SKNN); the query's time is its latest candidate's (see "The time of
-    the query"); the anchor is, as in session-rec and RecPack, the latest position in the
-    neighbour of any shared item; no ``extend`` option; the query's items stay candidates
-    (session-rec's default ``remind=True``); scores are not normalised.
+    The defaults are session-rec's (but ``sample_size=500`` like SKNN's, not 5000), not tuned
+    for Online Retail. Unlike session-rec's ``STAN``: sampling by priority, not recency (so
+    that STAN without decays is SKNN); the query's time is its latest candidate's; no
+    ``extend``; scores are not normalised. The anchor is, as in session-rec and RecPack, the
+    latest position in the neighbour of any shared item.
     """
 
     name = "stan"
@@ -217,10 +187,7 @@ class STAN(_SessionKNN):
         self, rank: sp.csr_matrix, lengths: np.ndarray
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         if self.lambda_spw is None:  # SKNN's binary query: |q| distinct items
-            w = np.ones(rank.indices.size)
-            return sp.csr_matrix((w, rank.indices, rank.indptr), shape=rank.shape), np.diff(
-                rank.indptr
-            ).astype(np.float64)
+            return SKNN._query_matrix(self, rank, lengths)  # type: ignore[arg-type]
         w = np.exp(-(rank.data - 1.0) / self.lambda_spw)  # exp((p - L) / lambda_spw)
         rows = np.repeat(np.arange(rank.shape[0]), np.diff(rank.indptr))
         norm2 = np.bincount(rows, weights=w * w, minlength=rank.shape[0])
@@ -320,10 +287,10 @@ class VSTAN(STAN):
     k, sample_size, seed, lambda_spw, lambda_snh, lambda_inh
         As in :class:`STAN`.
     lambda_ipw : float or None, default 1.02
-        Decay of a neighbour's contribution by the position of the most recent query item
-        it contains, ``exp((p* - L) / lambda_ipw)``; ``None``: no decay. Unit: positions.
+        Decay of a neighbour's contribution by the position of the most recent query item it
+        contains (in events); ``None``: none.
     lambda_idf : float, default 5.0
-        Weight of the IDF boost, a score times ``1 + lambda_idf * idf``; 0: none.
+        Weight of the IDF boost (0: none).
 
     Attributes
     ----------
@@ -332,9 +299,8 @@ class VSTAN(STAN):
 
     Notes
     -----
-    Defaults as in session-rec's ``VSKNN_STAN``. There the IDF counts an item's events
-    (which can exceed the number of sessions), here the sessions containing it, as in
-    sessrec's V-SKNN.
+    Defaults as in session-rec's ``VSKNN_STAN``, whose IDF counts an item's events; here it
+    counts the sessions containing it, as in V-SKNN.
     """
 
     name = "vstan"

@@ -1,12 +1,8 @@
 """The leaderboard's statistics, computed from the rank of the truth of every query.
 
-:func:`summarize` turns a leaderboard's cells and ranks into its table -- per sessionization,
-protocol and model: every metric of :data:`~sessrec.metrics.RANK_METRICS` as the mean over split
-seeds with its standard deviation and a percentile bootstrap 95 % interval of that mean (each
-seed's queries resampled within the seed, the same resamples for every model) -- and
-:func:`paired_tests` compares the best two models of each panel on the same queries of every
-seed. :func:`context_curve` measures how accuracy on held-out
-sessions changes with the number of recent items a model looks at.
+:func:`summarize` makes the leaderboard's table, :func:`paired_tests` compares the best two
+models of each panel on the same queries of every seed, and :func:`context_curve` measures how
+accuracy on held-out sessions changes with the number of recent items a model looks at.
 """
 
 from __future__ import annotations
@@ -45,13 +41,12 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
     Returns
     -------
     pandas.DataFrame
-        ``sessionization, protocol, model, label, n_seeds`` and, for each metric of
-        :data:`~sessrec.metrics.RANK_METRICS` (recall, MRR, NDCG), the mean
-        over seeds, ``<m>_std`` (over seeds; NaN with one seed) and ``<m>_low``/``<m>_high``
-        (percentile bootstrap 95 % interval of the mean over seeds: every seed's queries
-        resampled within the seed, the same resamples for every model); then coverage,
-        popularity, fit and query seconds (means over seeds).
-        Rows are ordered by sessionization and protocol as given, then by Recall descending.
+        ``sessionization, protocol, model, label, n_seeds, n_test`` and, for each metric of
+        :data:`~sessrec.metrics.RANK_METRICS`, the mean over seeds, ``<m>_std`` (NaN with one
+        seed) and ``<m>_low``/``<m>_high`` (percentile bootstrap 95 % interval of that mean,
+        each seed's queries resampled within the seed, the same resamples for every model);
+        then coverage, popularity, fit and query seconds (means over seeds). Rows in the given
+        order of sessionization and protocol, then by Recall descending.
     """
     keys = ["sessionization", "protocol", "model", "label"]
     agg: dict[str, tuple[str, str]] = {"n_seeds": ("seed", "nunique")}
@@ -88,11 +83,8 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
 def _panel_scores(
     ranks: pd.DataFrame, sname: str, protocol: str, models: Sequence[str]
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-query scores of ``models`` on every seed of one panel, and each query's seed.
-
-    Returns ``metric -> (len(models), n)`` arrays over the queries of all seeds (seed by seed)
-    and the ``(n,)`` seeds, the groups of :func:`~sessrec.compare.bootstrap_means`.
-    """
+    """``metric -> (len(models), n)`` per-query scores over one panel's queries of all seeds,
+    and each query's seed (the groups of :func:`~sessrec.compare.bootstrap_means`)."""
     sub = ranks[(ranks.sessionization == sname) & (ranks.protocol == protocol)]
     wide = sub.pivot(index=["seed", "query"], columns="model", values="rank")[list(models)]
     if wide.isna().to_numpy().any():
@@ -111,10 +103,8 @@ def paired_tests(
 ) -> pd.DataFrame:
     """Compare the best two models of each sessionization and protocol on the same queries.
 
-    On the test queries of every split seed, :func:`sessrec.compare.paired_test` of the best
-    minus the runner-up, grouped by seed: the mean over seeds of the per-query difference (the
-    difference of the table's means), its paired bootstrap 95 % interval and a two-sided
-    sign-flip permutation p-value.
+    :func:`sessrec.compare.paired_test` of the best minus the runner-up on every seed's test
+    queries, grouped by seed (its difference is that of the table's means).
 
     Parameters
     ----------
@@ -172,8 +162,8 @@ def context_curve(
 ) -> pd.DataFrame:
     """Accuracy on held-out sessions as a function of how many recent items the model uses.
 
-    Each entry is fitted once on the training sessions of :func:`~sessrec.split.held_out_split`
-    and asked for every ``last`` of ``lasts`` (``recommend_session(..., last=m)``).
+    Each entry is fitted once on :func:`~sessrec.split.held_out_split`'s training sessions and
+    asked ``recommend_session(..., last=m)`` for every ``m`` of ``lasts``.
 
     Parameters
     ----------

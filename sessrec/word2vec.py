@@ -1,33 +1,22 @@
 """Word2vec item embeddings (gensim 4) behind the :class:`~sessrec.base.SessionRecommender` API.
 
-Sessions are sentences and products are words: skip-gram with negative sampling learns one
-vector per product such that products bought close together in a session get similar vectors
-(Grbovic et al. 2015; Barkan & Koenigstein 2016; Caselles-Dupré et al. 2018). A query item is
-answered with the items whose unit vectors have the largest cosine with its own.
+Sessions are sentences and products are words: skip-gram with negative sampling gives products
+bought close together in a session similar vectors (Grbovic et al. 2015; Barkan & Koenigstein
+2016; Caselles-Dupré et al. 2018). A query item is answered with the items whose unit vectors
+have the largest cosine with its own.
 
 :class:`Item2Vec` is an :class:`~sessrec.training.IterativeRecommender`: a
-:class:`~sessrec.training.Trainer` runs its epochs (one ``Word2Vec.train`` call per epoch, with
-the learning rate of gensim's linear schedule over all epochs), and callbacks evaluate after
-every epoch on the live vectors (the original tutorial deep-copied the whole model every epoch),
-stop early, write checkpoints or a training state to continue from.
+:class:`~sessrec.training.Trainer` runs its epochs (one ``Word2Vec.train`` call per epoch, at
+that epoch's stretch of gensim's linear learning-rate schedule) and callbacks evaluate on the
+live vectors, stop early or write checkpoints and training states.
 
-Reproducibility
----------------
-With ``workers=1`` and a fixed ``seed``, two fits on the same sessions give bit-identical
-vectors. With ``workers > 1`` gensim's threads pick up batches in a nondeterministic order, so
-results vary slightly from run to run: use ``workers=1`` where results must repeat exactly.
+With ``workers=1`` and a fixed ``seed`` two fits give bit-identical vectors; more workers pick
+up batches in a nondeterministic order.
 
-Training loss
--------------
-gensim's loss is the raw *sum* of the negative-sampling (or hierarchical-softmax) loss terms of
-all (word, context) pairs seen, each computed while training with the weights of that moment,
-terms whose score is beyond +-6 skipped, accumulated in float32: it grows with the number of
-pairs (``window``), with ``negative``, and with the corpus, so losses of different settings are
-not comparable, and large sums lose precision (increments below the float32 resolution of the
-running total vanish). The history reports the loss of each epoch (one ``train`` call per epoch,
-so the counter restarts every epoch instead of accumulating over the whole run). It is not the
-loss of the trained vectors: it can rise from epoch to epoch while the loss of the vectors on a
-fixed set of pairs falls, so even its trend says little; judge training by a validation metric.
+The history's ``loss`` is gensim's raw float32 *sum* of the loss terms of one epoch's pairs,
+each taken with the weights of that moment: it grows with ``window``, ``negative`` and the
+corpus, loses precision when large, and can rise while the trained vectors improve. Judge
+training by a validation metric.
 """
 
 from __future__ import annotations
@@ -41,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from gensim.models import KeyedVectors, Word2Vec
 
 from sessrec import __version__
@@ -122,12 +112,9 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 def _stable(scores: np.ndarray) -> np.ndarray:
     """Round float64 cosines to float32.
 
-    BLAS sums a product in an order that depends on the matrix shape, so the same cosine can
-    differ in its last bits between a batch of 1 and a batch of 1,000 queries. Computed in
-    float64 (products of float32 vectors are exact there) and rounded to float32, the result
-    no longer depends on the batch (chunking, evaluator): a float64 error of ~1e-16 changes
-    the float32 rounding only for values within ~1e-16 of a rounding boundary. Cosines closer
-    than float32 resolution (~6e-8) tie, and ties go to the smaller item id as everywhere.
+    BLAS sums in an order that depends on the matrix shape, so a cosine's last bits depend on
+    the batch; computed in float64 and rounded to float32 they do not (but for values within
+    ~1e-16 of a rounding boundary). Closer cosines tie, and ties go to the smaller item id.
     """
     return scores.astype(np.float32)
 
@@ -169,15 +156,12 @@ class Item2Vec(IterativeRecommender):
     Notes
     -----
     The defaults are the tutorial's baseline run: ``sg=1, min_count=1`` and gensim's other
-    defaults (except ``workers``, see above). gensim-3 names (``size``, ``iter``) and unknown
-    keys raise :class:`ValueError` naming the valid parameters.
-
-    Every value is checked against the range gensim's C kernel takes without crashing, hanging
-    or overflowing (32-bit ints, float32 weights): ``window`` <= 1,000,000, ``negative`` <=
-    1,000, ``alpha`` and ``min_alpha`` <= 1, ``|ns_exponent|`` <= 10, ``sample`` <= 1e12,
-    ``workers`` <= 256, ``seed`` < 2**32, ``vector_size`` and ``min_count`` < 2**31, ``epochs``
-    <= 1,000,000; :meth:`fit` also refuses weights (``vector_size`` times the vocabulary) that
-    would take more than half of the machine's memory.
+    defaults (but ``workers``). gensim-3 names (``size``, ``iter``) and unknown keys raise
+    :class:`ValueError` naming the valid parameters. Every value must lie in the range gensim's
+    C kernel takes without crashing, hanging or overflowing (``window`` <= 1,000,000,
+    ``negative`` <= 1,000, ``alpha``, ``min_alpha`` <= 1, ``|ns_exponent|`` <= 10, ``sample``
+    <= 1e12, ``workers`` <= 256, ``seed`` < 2**32, ``vector_size``, ``min_count`` < 2**31,
+    ``epochs`` <= 1,000,000); :meth:`fit` refuses weights over half the machine's memory.
 
     Attributes
     ----------
@@ -270,7 +254,6 @@ class Item2Vec(IterativeRecommender):
             raise ValueError(f"{name} must be 0 or 1, got {value!r}")
         return v
 
-    # ------------------------------------------------------------------ training
     # ------------------------------------------------------------------ training
     def _fit(self, train: Sessions) -> None:
         """Build gensim's model and its vocabulary (the :class:`Trainer` runs the epochs)."""
@@ -441,12 +424,6 @@ class Item2Vec(IterativeRecommender):
         self._unit64 = self._unit_vectors.astype(np.float64)
         self.wv = wv
 
-    def _set_vocab(self, vocab: np.ndarray, counts: np.ndarray) -> None:
-        self.vocab = vocab
-        self.item_counts_ = counts
-        self._index = pd.Index(vocab, dtype=object)
-        self._popular = np.lexsort((np.arange(vocab.size), -counts))
-
     # ------------------------------------------------------------------ scoring
     def _score_rows(self, codes: np.ndarray) -> np.ndarray:
         assert self._unit64 is not None
@@ -457,12 +434,7 @@ class Item2Vec(IterativeRecommender):
 
     @property
     def vectors(self) -> pd.DataFrame:
-        """Unit item vectors, one row per vocabulary item (sorted ids).
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
+        """Unit item vectors, one row per vocabulary item (sorted ids)."""
         self._check_fitted()
         assert self._unit_vectors is not None
         return pd.DataFrame(self._unit_vectors, index=pd.Index(self.vocab, name="item"))
@@ -470,14 +442,8 @@ class Item2Vec(IterativeRecommender):
     def _score_sessions(
         self, codes: np.ndarray, offsets: np.ndarray, weights: str = "recency"
     ) -> np.ndarray:
-        """Cosine of every item with the weighted mean of a prefix's unit vectors.
-
-        The ``j``-th most recent item weighs ``1 / j`` (``weights="recency"``) or 1
-        (``"equal"``, for baskets); an item that occurs twice counts twice. The prefix's own
-        items are never recommended (as :meth:`similar` never returns the query item).
-        """
-        import scipy.sparse as sp
-
+        """Cosine of every item with the weighted mean of a prefix's unit vectors (an item that
+        occurs twice counts twice); the prefix's own items are never recommended."""
         assert self._unit64 is not None
         u = self._unit64
         n = offsets.size - 1
@@ -492,30 +458,18 @@ class Item2Vec(IterativeRecommender):
     # ------------------------------------------------------------------ persistence
     @staticmethod
     def check_save_folder(path: str | os.PathLike[str]) -> Path:
-        """Check, before training, that :meth:`save` can write to ``path``
-        (:func:`sessrec._modelfiles.check_save_folder`; :meth:`save` and the
-        :class:`~sessrec.training.Checkpoint` callback check the same).
-
-        Parameters
-        ----------
-        path : path-like
-
-        Returns
-        -------
-        pathlib.Path
-            The folder, ``~`` expanded.
-        """
+        """Check, before training, that :meth:`save` can write to ``path``; return the folder,
+        ``~`` expanded (:meth:`save` and the :class:`~sessrec.training.Checkpoint` callback check
+        the same)."""
         return check_save_folder(path)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to a folder; nothing in it needs pickle to read.
 
-        The folder holds ``vectors.txt``, the word2vec text format (``KeyedVectors.
-        load_word2vec_format`` in gensim and other tools; raw vectors, not unit-normalised),
-        whose tokens are the item ids percent-encoded (``BANK CHARGES`` is ``BANK%20CHARGES``;
-        ``urllib.parse.unquote`` reverses it), and ``item2vec.json`` (parameters, versions, a
-        fingerprint of the training sessions, the ids in row order with their counts for the
-        popularity fallback, the history and the SHA-256 of ``vectors.txt``). Each file is
+        The folder holds ``vectors.txt``, the word2vec text format of the raw vectors with the
+        item ids percent-encoded (``BANK CHARGES`` is ``BANK%20CHARGES``), and
+        ``item2vec.json`` (parameters, versions, the training sessions' fingerprint, the ids
+        and counts in row order, the history, the SHA-256 of ``vectors.txt``). Each file is
         written atomically, the sidecar last, so a folder whose sidecar matches is complete.
 
         Parameters
@@ -570,10 +524,7 @@ class Item2Vec(IterativeRecommender):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Item2Vec:
-        """Read a folder written by :meth:`save` (no pickle: the vectors come from the text file).
-
-        Folders of format version 1 (ids stored unencoded, a ``vectors.kv`` that is not read)
-        are read too.
+        """Read a folder written by :meth:`save` (format version 1 or 2; no pickle).
 
         Parameters
         ----------
@@ -637,8 +588,8 @@ class Item2Vec(IterativeRecommender):
 
     @classmethod
     def from_keyed_vectors(cls, wv: KeyedVectors, counts: pd.Series | None = None) -> Item2Vec:
-        """A fitted :class:`Item2Vec` recommending from gensim vectors (e.g. a model trained
-        outside sessrec, or at the end of one of gensim's epochs).
+        """A fitted :class:`Item2Vec` recommending from gensim vectors (e.g. trained outside
+        sessrec).
 
         Parameters
         ----------
