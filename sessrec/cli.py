@@ -223,11 +223,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
     folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
-    result["epochs"] = len(model.history_)
-    result["best_epoch"] = model.best_epoch_
-    result["saved"] = str(folder)
-    result["dropped_short_sessions"] = split.n_dropped
-    result["source"] = args.data_source
+    result |= {"epochs": len(model.history_), "best_epoch": model.best_epoch_, "saved": str(folder)}
+    result |= {"dropped_short_sessions": split.n_dropped, "source": args.data_source}
     if args.json:
         result["history"] = model.history_.to_dict(orient="records")
     _emit(result, args.json)
@@ -285,9 +282,8 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     recs = model.recommend_session([args.items], k=args.k, last="all", weights="equal")[0]
     rows = [{"item": i, "description": names.get(i, "")} for i in recs if i is not None]
     if args.json:
-        print(
-            json.dumps({"query": args.items, "recommendations": rows, "source": args.data_source})
-        )
+        result = {"query": args.items, "recommendations": rows, "source": args.data_source}
+        print(json.dumps(result))
         return
     for item in args.items:
         print(f"query  {item:<8}  {names.get(item, '')}")
@@ -344,8 +340,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def _sweep_space(model: str, space: str | None) -> str:
-    """``--space``, checked against ``--model`` before any data is read (default: the
-    model's own space; ``quick`` for word2vec)."""
+    """``--space``, checked against ``--model`` before any data is read (default: the model's)."""
     from .models import make_model
     from .sweeps import MODEL_SPACES, SPACES, space_model
 
@@ -434,14 +429,15 @@ def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
     from .models import MODELS, OPTIONAL_MODELS
     from .sweeps import read_sweep
 
+    registered = {*MODELS, *OPTIONAL_MODELS}
     sweeps: list[tuple[str, SweepResults]] = []
     seen: dict[str, str] = {}  # model -> the folder of its sweep
     for folder in folders:
         sweep = read_sweep(_named(folder, "--tuned-from"))
-        if sweep.model not in {*MODELS, *OPTIONAL_MODELS}:
+        if sweep.model not in registered:
             raise UserError(
                 f"--tuned-from {folder}: a sweep of {sweep.model!r}, which is not a registered "
-                f"model ({', '.join(sorted({*MODELS, *OPTIONAL_MODELS}))})"
+                f"model ({', '.join(sorted(registered))})"
             )
         if not sweep.manifest.get("complete"):
             raise UserError(
