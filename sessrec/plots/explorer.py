@@ -248,6 +248,7 @@ def _check_models(models: Mapping[str, SessionRecommender]) -> np.ndarray:
 
 def _sources(
     models: Mapping[str, SessionRecommender],
+    vocab: np.ndarray,
     coords: Mapping[str, pd.DataFrame],
     names: pd.Series,
     counts: pd.Series,
@@ -256,8 +257,6 @@ def _sources(
     """The points (one row per item) and the flat neighbour lists of every model."""
     from bokeh.models import ColumnDataSource
 
-    vocab = next(iter(models.values())).vocab
-    assert vocab is not None
     item = pd.Series(vocab, dtype=str)
     name = pd.Series(names.reindex(vocab).fillna("").astype(str).to_numpy())
     count = counts.reindex(vocab).fillna(0).to_numpy(np.int32)
@@ -553,7 +552,7 @@ def embedding_explorer(
     counts = pd.Series(first.item_counts_, index=vocab) if counts is None else counts
     if coords is None:
         coords = {label: embed_2d(model.vectors, seed=seed) for label, model in models.items()}
-    points, nbrs = _sources(models, coords, names, counts, k)
+    points, nbrs = _sources(models, vocab, coords, names, counts, k)
     roots = _layout(list(models), points, nbrs, k)
     doc = file_html(
         roots, INLINE, title, template=_TEMPLATE, template_variables={"fit_frame": _FIT_FRAME_JS}
