@@ -58,6 +58,7 @@ def _panel_title(sessionization: str, protocol: str, sep: str = ", ") -> str:
 
 
 def _check(table: pd.DataFrame, columns: Sequence[str], what: str = "table") -> None:
+    """Raise unless ``table`` is a DataFrame with ``columns`` and at least one row."""
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"the {what} must be a pandas DataFrame, got {type(table).__name__}")
     for column in columns:
