@@ -72,11 +72,13 @@ def _load(args: argparse.Namespace) -> pd.DataFrame:
     return df
 
 
-def _default_out(kind: str) -> Path:
-    """Where a long command writes when ``--out`` is not given: the cache, never the clone."""
+def _out(args: argparse.Namespace, *default: str) -> str:
+    """``--out``, or when it is not given the folder ``default`` of the cache (never the clone)."""
     from .data.download import cache_dir
 
-    return cache_dir() / "results" / kind
+    if args.out is not None:
+        return _named(args.out, "--out")
+    return str(cache_dir().joinpath("results", *default))
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:
@@ -234,7 +236,7 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
     from .runs import train_runs
 
     sessions = _sessions(args)
-    out = str(_default_out("word2vec")) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "word2vec")
     runs = train_runs(
         sessions,
         _params(args.param),
@@ -296,7 +298,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     name = space if args.name is None else _named(args.name, "--name")
     from .tune import run_sweep  # after the checks: imports Ray
 
-    out = str(_default_out("sweeps") / name) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "sweeps", name)
     split = _split(args)
     scheduler = "auto" if args.scheduler is None else args.scheduler
     results = run_sweep(
@@ -391,8 +393,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         entries = [e for e in entries if e.key in args.models]
     if args.quick:
         entries = quick_entries(entries, _QUICK["max_epochs"])
-    default = _default_out("leaderboard-quick" if args.quick else "leaderboard")
-    out = str(default) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "leaderboard-quick" if args.quick else "leaderboard")
     runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
     names = list(dict.fromkeys([*args.sessionizations, "customer"]))  # the tuning set's source
     every = make_sessionizations(_load(args), names)
