@@ -1,7 +1,4 @@
-"""The ``sessrec`` command's arguments: one parser per command, and the option types (private).
-
-A usage error is one ``sessrec: error:`` line (status 2), like every other error of the command.
-"""
+"""The ``sessrec`` command's arguments: one parser per command, and the option types (private)."""
 
 from __future__ import annotations
 
@@ -20,12 +17,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: ``sessrec leaderboard --quick``: fewer queries, one seed, short word2vec trainings.
-_QUICK: dict[str, Any] = {
-    "test_size": 300,
-    "seeds": {"customer": (0,)},
-    "max_epochs": 5,
-    "cuts": 1,
-}
+_QUICK: dict[str, Any] = {"test_size": 300, "seeds": {"customer": (0,)}, "max_epochs": 5, "cuts": 1}
+_SESSIONIZATIONS = ("customer", "invoice", "gap")
+_PROTOCOLS = ("last", "prefix", "temporal")
 
 
 def _factor(text: str) -> float:
@@ -101,7 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_data_command(sub: Any) -> None:
-    """The ``data`` command's options."""
     data = sub.add_parser("data", help="load, download or generate the data")
     dsub = data.add_subparsers(dest="data_command", required=True)
     info = dsub.add_parser("info", help="print the headline figures of the data")
@@ -115,15 +108,12 @@ def _add_data_command(sub: Any) -> None:
 
 
 def _add_sessions_command(sub: Any) -> None:
-    """The ``sessions`` command's options."""
     ses = sub.add_parser("sessions", help="sessionize the data and print length statistics")
     _add_dataset_args(ses)
-    ses.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
-    ses.add_argument("--gap", type=_duration, help="inactivity gap for --by gap (default 30min)")
+    _add_sessionization_args(ses)
 
 
 def _add_evaluate_command(sub: Any) -> None:
-    """The ``evaluate`` command's options."""
     from .models import MODELS, OPTIONAL_MODELS
 
     ev = sub.add_parser("evaluate", help="evaluate a model on a split of the data")
@@ -133,7 +123,7 @@ def _add_evaluate_command(sub: Any) -> None:
     _add_split_args(ev)
     ev.add_argument(
         "--protocol",
-        choices=("last", "prefix", "temporal"),
+        choices=_PROTOCOLS,
         default="last",
         help="last: the original's next-event split (default); prefix: held-out sessions; "
         "temporal: train before --cut, test the --horizon after it",
@@ -150,7 +140,6 @@ def _add_evaluate_command(sub: Any) -> None:
 
 
 def _add_train_command(sub: Any) -> None:
-    """The ``train`` command's options."""
     tr = sub.add_parser(
         "train", help="train word2vec with per-epoch validation, save it, print test metrics"
     )
@@ -162,7 +151,6 @@ def _add_train_command(sub: Any) -> None:
 
 
 def _add_train_runs_command(sub: Any) -> None:
-    """The ``train-runs`` command's options."""
     runs = sub.add_parser(
         "train-runs", help="train one word2vec configuration on several split seeds (results)"
     )
@@ -180,7 +168,6 @@ def _add_train_runs_command(sub: Any) -> None:
 
 
 def _add_sweep_command(sub: Any) -> None:
-    """The ``sweep`` command's options."""
     from .models import MODELS, OPTIONAL_MODELS
     from .sweeps import MODEL_SPACES, SPACES
 
@@ -255,7 +242,6 @@ def _add_sweep_command(sub: Any) -> None:
 
 
 def _add_sweep_report_command(sub: Any) -> None:
-    """The ``sweep-report`` command's options."""
     srep = sub.add_parser("sweep-report", help="figures and a markdown summary of a sweep")
     srep.add_argument("results_dir", metavar="RESULTS_DIR", help="a folder of `sessrec sweep`")
     srep.add_argument("--out", metavar="DIR", default=None, help="default RESULTS_DIR/report")
@@ -263,7 +249,6 @@ def _add_sweep_report_command(sub: Any) -> None:
 
 
 def _add_leaderboard_command(sub: Any) -> None:
-    """The ``leaderboard`` command's options."""
     lb = sub.add_parser(
         "leaderboard",
         help="every model on three sessionizations and both protocols (resumable results)",
@@ -309,21 +294,12 @@ def _add_leaderboard_command(sub: Any) -> None:
         help="processes computing cells at once (default 1; at most one per core)",
     )
     lb.add_argument(
-        "--sessionizations",
-        nargs="+",
-        choices=("customer", "invoice", "gap"),
-        default=["customer", "invoice", "gap"],
+        "--sessionizations", nargs="+", choices=_SESSIONIZATIONS, default=list(_SESSIONIZATIONS)
     )
-    lb.add_argument(
-        "--protocols",
-        nargs="+",
-        choices=("last", "prefix", "temporal"),
-        default=["last", "prefix", "temporal"],
-    )
+    lb.add_argument("--protocols", nargs="+", choices=_PROTOCOLS, default=list(_PROTOCOLS))
 
 
 def _add_recommend_command(sub: Any) -> None:
-    """The ``recommend`` command's options."""
     rec = sub.add_parser("recommend", help="neighbours of a product, or of a basket of products")
     _add_dataset_args(rec)
     rec.add_argument("items", nargs="+", metavar="ITEM", help="StockCode(s); several = a basket")
@@ -370,5 +346,5 @@ def _add_split_args(p: argparse.ArgumentParser, k: bool = True) -> None:
 
 
 def _add_sessionization_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--by", choices=("customer", "invoice", "gap"), default="customer")
+    p.add_argument("--by", choices=_SESSIONIZATIONS, default="customer")
     p.add_argument("--gap", type=_duration, help="inactivity gap for --by gap (default 30min)")

@@ -72,11 +72,13 @@ def _load(args: argparse.Namespace) -> pd.DataFrame:
     return df
 
 
-def _default_out(kind: str) -> Path:
-    """Where a long command writes when ``--out`` is not given: the cache, never the clone."""
+def _out(args: argparse.Namespace, *default: str) -> str:
+    """``--out``, or when it is not given the folder ``default`` of the cache (never the clone)."""
     from .data.download import cache_dir
 
-    return cache_dir() / "results" / kind
+    if args.out is not None:
+        return _named(args.out, "--out")
+    return str(cache_dir().joinpath("results", *default))
 
 
 def _emit(result: dict[str, Any], as_json: bool) -> None:
@@ -223,11 +225,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
     folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
     result: dict[str, Any] = {"model": "word2vec", "n_test": len(split.test), **scores}
-    result["epochs"] = len(model.history_)
-    result["best_epoch"] = model.best_epoch_
-    result["saved"] = str(folder)
-    result["dropped_short_sessions"] = split.n_dropped
-    result["source"] = args.data_source
+    result |= {"epochs": len(model.history_), "best_epoch": model.best_epoch_, "saved": str(folder)}
+    result |= {"dropped_short_sessions": split.n_dropped, "source": args.data_source}
     if args.json:
         result["history"] = model.history_.to_dict(orient="records")
     _emit(result, args.json)
@@ -237,7 +236,7 @@ def _cmd_train_runs(args: argparse.Namespace) -> None:
     from .runs import train_runs
 
     sessions = _sessions(args)
-    out = str(_default_out("word2vec")) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "word2vec")
     runs = train_runs(
         sessions,
         _params(args.param),
@@ -285,9 +284,8 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     recs = model.recommend_session([args.items], k=args.k, last="all", weights="equal")[0]
     rows = [{"item": i, "description": names.get(i, "")} for i in recs if i is not None]
     if args.json:
-        print(
-            json.dumps({"query": args.items, "recommendations": rows, "source": args.data_source})
-        )
+        result = {"query": args.items, "recommendations": rows, "source": args.data_source}
+        print(json.dumps(result))
         return
     for item in args.items:
         print(f"query  {item:<8}  {names.get(item, '')}")
@@ -300,7 +298,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     name = space if args.name is None else _named(args.name, "--name")
     from .tune import run_sweep  # after the checks: imports Ray
 
-    out = str(_default_out("sweeps") / name) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "sweeps", name)
     split = _split(args)
     scheduler = "auto" if args.scheduler is None else args.scheduler
     results = run_sweep(
@@ -344,8 +342,7 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def _sweep_space(model: str, space: str | None) -> str:
-    """``--space``, checked against ``--model`` before any data is read (default: the
-    model's own space; ``quick`` for word2vec)."""
+    """``--space``, checked against ``--model`` before any data is read (default: the model's)."""
     from .models import make_model
     from .sweeps import MODEL_SPACES, SPACES, space_model
 
@@ -396,8 +393,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
         entries = [e for e in entries if e.key in args.models]
     if args.quick:
         entries = quick_entries(entries, _QUICK["max_epochs"])
-    default = _default_out("leaderboard-quick" if args.quick else "leaderboard")
-    out = str(default) if args.out is None else _named(args.out, "--out")
+    out = _out(args, "leaderboard-quick" if args.quick else "leaderboard")
     runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
     names = list(dict.fromkeys([*args.sessionizations, "customer"]))  # the tuning set's source
     every = make_sessionizations(_load(args), names)
@@ -434,14 +430,15 @@ def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
     from .models import MODELS, OPTIONAL_MODELS
     from .sweeps import read_sweep
 
+    registered = {*MODELS, *OPTIONAL_MODELS}
     sweeps: list[tuple[str, SweepResults]] = []
     seen: dict[str, str] = {}  # model -> the folder of its sweep
     for folder in folders:
         sweep = read_sweep(_named(folder, "--tuned-from"))
-        if sweep.model not in {*MODELS, *OPTIONAL_MODELS}:
+        if sweep.model not in registered:
             raise UserError(
                 f"--tuned-from {folder}: a sweep of {sweep.model!r}, which is not a registered "
-                f"model ({', '.join(sorted({*MODELS, *OPTIONAL_MODELS}))})"
+                f"model ({', '.join(sorted(registered))})"
             )
         if not sweep.manifest.get("complete"):
             raise UserError(

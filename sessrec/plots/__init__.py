@@ -13,36 +13,21 @@
 Everything public is re-exported here, so ``from sessrec import plots; plots.glue(...)`` works.
 """
 
+from sessrec.plots import core, explorer, leaderboard, present, split, sweep, word2vec
 from sessrec.plots.core import *  # noqa: F403
-from sessrec.plots.core import __all__ as _core_all
-from sessrec.plots.explorer import (
-    Explorer,
-    embedding_explorer,
-    name_word_cohesion,
-    nearest_neighbours,
-    neighbour_overlap,
-)
+from sessrec.plots.explorer import *  # noqa: F403
 from sessrec.plots.leaderboard import *  # noqa: F403
-from sessrec.plots.leaderboard import __all__ as _leaderboard_all
 from sessrec.plots.present import *  # noqa: F403
-from sessrec.plots.present import __all__ as _present_all
-from sessrec.plots.split import NEP_COLORS, plot_nep_session
+from sessrec.plots.split import *  # noqa: F403
 from sessrec.plots.sweep import *  # noqa: F403
-from sessrec.plots.sweep import __all__ as _sweep_all
-from sessrec.plots.word2vec import embed_2d, plot_training_curves
+from sessrec.plots.word2vec import *  # noqa: F403
 
 __all__ = [
-    *_core_all,
-    *_present_all,
-    "NEP_COLORS",
-    "plot_nep_session",
-    *_leaderboard_all,
-    *_sweep_all,
-    "Explorer",
-    "embed_2d",
-    "embedding_explorer",
-    "name_word_cohesion",
-    "nearest_neighbours",
-    "neighbour_overlap",
-    "plot_training_curves",
+    *core.__all__,
+    *present.__all__,
+    *split.__all__,
+    *leaderboard.__all__,
+    *sweep.__all__,
+    *explorer.__all__,
+    *word2vec.__all__,
 ]

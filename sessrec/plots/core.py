@@ -1,18 +1,18 @@
 """Figures and tables of the data, the sessions and the metrics.
 
-Every plotting function draws on a Matplotlib :class:`~matplotlib.axes.Axes` (a new figure is made
-when ``ax`` is ``None``) and returns it, so that notebooks can caption figures through MyST-NB cell
-metadata instead of titles drawn inside the plot. ``matplotlib.pyplot`` is imported only inside the
-functions that need it, so importing :mod:`sessrec.plots` never selects a backend.
+Every plotting function of :mod:`sessrec.plots` draws on a Matplotlib
+:class:`~matplotlib.axes.Axes` (a new figure when ``ax`` is ``None``) and returns it, so that
+notebooks caption figures through MyST-NB cell metadata rather than titles inside the plot.
+``matplotlib.pyplot`` is imported only inside functions, so importing :mod:`sessrec.plots` never
+selects a backend.
 
-The helpers accept the inputs a notebook naturally has at hand:
+The helpers accept what a notebook has at hand:
 
-* *counts-like* (product popularity): a data frame of events (rows are counted per
-  ``item_col``), a :class:`pandas.Series` or array of per-product counts, or a session container
-  with ``items`` (integer codes) and ``vocab`` attributes, such as
-  :class:`sessrec.sessions.Sessions`;
-* *lengths-like* (session lengths): a data frame of events (rows are counted per ``by``, the seed's
-  definition of a customer session), an array of lengths, or an object with a ``lengths`` attribute.
+* *counts-like* (product popularity): a data frame of events (rows counted per ``item_col``), a
+  :class:`pandas.Series` or array of per-product counts, or a session container with ``items``
+  (integer codes) and ``vocab``, such as :class:`sessrec.sessions.Sessions`;
+* *lengths-like* (session lengths): a data frame of events (rows counted per ``by``, the seed's
+  customer session), an array of lengths, or an object with a ``lengths`` attribute.
 """
 
 from __future__ import annotations
@@ -48,18 +48,18 @@ __all__ = [
 LENGTH_STATS: tuple[str, ...] = ("sessions", "min", "max", "mean", "median", "total")
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
+def _new_axes(
+    ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0), layout: str | None = "constrained"
+) -> Axes:
     """Return ``ax``, or the axes of a new figure when ``ax`` is ``None``."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
-    return new_ax
+    return plt.subplots(figsize=figsize, layout=layout)[1]
 
 
 def _require_column(df: pd.DataFrame, column: str, argument: str) -> None:
-    """Raise a ``KeyError`` naming ``column`` when ``df`` does not have it."""
     if column not in df.columns:
         raise KeyError(
             f"column {column!r} not found (columns: {list(df.columns)}); "
@@ -68,7 +68,7 @@ def _require_column(df: pd.DataFrame, column: str, argument: str) -> None:
 
 
 def _check_counts(values: np.ndarray, what: str) -> np.ndarray:
-    """Validate a 1-D array of non-negative finite counts and return it as ``float64``/``int64``."""
+    """Validate a 1-D array of non-negative finite numbers."""
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"{what} must be one-dimensional, got shape {arr.shape}")
@@ -88,17 +88,16 @@ def popularity_counts(data: Any, item_col: str = "StockCode") -> np.ndarray:
 
     Parameters
     ----------
-    data : pandas.DataFrame, pandas.Series, array-like or session container
-        A frame of events (rows are counted per ``item_col``, missing codes ignored), per-product
-        counts (a Series or array), or an object with integer ``items`` codes and a ``vocab``
-        (e.g. :class:`sessrec.sessions.Sessions`; products that never occur count zero).
+    data : counts-like
+        Events (missing codes ignored), per-product counts, or a session container (products
+        that never occur count zero).
     item_col : str, default "StockCode"
-        The product column when ``data`` is a data frame.
+        The product column of a data frame.
 
     Returns
     -------
     numpy.ndarray
-        The counts sorted in ascending order, one entry per product.
+        One count per product.
 
     Raises
     ------
@@ -106,12 +105,6 @@ def popularity_counts(data: Any, item_col: str = "StockCode") -> np.ndarray:
         If ``data`` is a frame without ``item_col``.
     ValueError
         If there are no products, or a count is negative or not finite.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> popularity_counts(pd.DataFrame({"StockCode": ["a", "b", "a", "c", "a", "b"]}))
-    array([1, 2, 3])
     """
     if isinstance(data, pd.DataFrame):
         _require_column(data, item_col, "item_col")
@@ -128,15 +121,15 @@ def popularity_counts(data: Any, item_col: str = "StockCode") -> np.ndarray:
 
 
 def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
-    """Return the session lengths held by ``data`` as an integer array.
+    """Return the session lengths held by ``data``.
 
     Parameters
     ----------
-    data : pandas.DataFrame, array-like or object with a ``lengths`` attribute
-        A frame of events (the rows of each non-missing ``by`` value form one session: the
-        seed's customer sessions), an array of lengths, or a session container.
+    data : lengths-like
+        Events (the rows of each non-missing ``by`` value form a session), an array of lengths,
+        or a session container.
     by : str, default "CustomerID"
-        The session key column when ``data`` is a data frame.
+        The session key column of a data frame.
 
     Returns
     -------
@@ -149,12 +142,6 @@ def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
         If ``data`` is a frame without ``by``.
     ValueError
         If there are no sessions, or a length is negative or not finite.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> sorted(session_lengths(pd.DataFrame({"CustomerID": ["1", "2", "1", None]})).tolist())
-    [1, 2]
     """
     if isinstance(data, pd.DataFrame):
         _require_column(data, by, "by")
@@ -177,28 +164,26 @@ def plot_popularity(
     relative: bool = False,
     **line_kw: Any,
 ) -> Axes:
-    """Plot product popularity: every product's count, sorted ascending, on a log y axis.
+    """Plot every product's count, sorted ascending, on a log y axis.
 
     Parameters
     ----------
     data : counts-like
         Anything :func:`popularity_counts` accepts.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
     label : str, optional
         Legend label of the curve (a legend is drawn when given).
     item_col : str, default "StockCode"
-        The product column when ``data`` is a data frame.
     relative : bool, default False
-        Put the product's rank as a fraction of the catalogue on the x axis (``(i + 1) / n``),
-        so that catalogues of different sizes can share one axes.
+        Put the rank as a fraction of the catalogue on the x axis (``(i + 1) / n``), so that
+        catalogues of different sizes can share one axes.
     **line_kw
-        Passed on to :meth:`matplotlib.axes.Axes.plot` (e.g. ``color``, ``lw``).
+        Passed on to :meth:`matplotlib.axes.Axes.plot`.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes; its newest line holds the sorted counts as ``ydata``.
+        Its newest line holds the sorted counts as ``ydata``.
     """
     counts = popularity_counts(data, item_col=item_col)
     ax = _new_axes(ax)
@@ -242,16 +227,13 @@ def plot_session_lengths(
     Parameters
     ----------
     data : lengths-like or Mapping[str, lengths-like]
-        Anything :func:`session_lengths` accepts, or a mapping from a dataset label to such data
-        (one box each, top to bottom in mapping order).
+        One dataset, or label -> dataset (one box each, top to bottom in mapping order).
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
     label : str, optional
         Tick label of the single box when ``data`` is not a mapping.
     by : str, default "CustomerID"
-        The session key column for data frames.
     log : bool, default False
-        Use a logarithmic x axis (useful when a few sessions are orders of magnitude longer).
+        Logarithmic x axis (when a few sessions are orders of magnitude longer).
     xmax : float, optional
         Upper x limit (e.g. to zoom on the box, as the original tutorial did at 600).
     showfliers : bool, default True
@@ -262,7 +244,7 @@ def plot_session_lengths(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes. Each box's median line has ``xdata`` equal to that dataset's median length.
+        Each box's median line has ``xdata`` equal to that dataset's median length.
     """
     if isinstance(data, Mapping):
         if not data:
@@ -305,17 +287,17 @@ def plot_dataset_comparison(
     Parameters
     ----------
     frames : Mapping[str, pandas.DataFrame]
-        Dataset label -> frame of events (counts-like and lengths-like data are accepted too).
+        Label -> frame of events (counts-like and lengths-like data are accepted too).
     axes : tuple of two matplotlib.axes.Axes, optional
-        Where to draw; a new 1x2 figure is created when omitted.
+        Where to draw; a new 1x2 figure when omitted.
     item_col, by : str
-        Product and session key columns of the frames.
+        Product and session key columns.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure. The left axes has one line per dataset (sorted counts against the relative
-        rank); the right axes has one box per dataset on a log scale.
+        Left: one line per dataset against the relative rank; right: one box per dataset on
+        a log scale.
     """
     if not frames:
         raise ValueError("no datasets given: pass a non-empty mapping of label -> frame")
@@ -338,20 +320,14 @@ def session_length_table(data: Mapping[str, Any] | Any, by: str = "CustomerID") 
     Parameters
     ----------
     data : lengths-like or Mapping[str, lengths-like]
-        One dataset, or a mapping from a label to each dataset's lengths-like data.
+        One dataset, or label -> dataset.
     by : str, default "CustomerID"
-        The session key column for data frames.
 
     Returns
     -------
     pandas.DataFrame
-        Rows :data:`LENGTH_STATS` (``total`` is the number of events, the sum of the lengths),
-        one column per dataset (a single column ``"value"`` for one dataset).
-
-    Examples
-    --------
-    >>> session_length_table([3, 5, 10])["value"].to_dict()  # doctest: +NORMALIZE_WHITESPACE
-    {'sessions': 3.0, 'min': 3.0, 'max': 10.0, 'mean': 6.0, 'median': 5.0, 'total': 18.0}
+        Rows :data:`LENGTH_STATS` (``total`` is the number of events), one float column per
+        dataset (a single column ``"value"`` for one dataset).
     """
     items = data.items() if isinstance(data, Mapping) else [("value", data)]
     columns = {}
@@ -378,22 +354,17 @@ def summary_table(
     Parameters
     ----------
     summaries : Mapping[str, Mapping[str, Any]]
-        Dataset label -> summary dict.
+        Label -> summary dict.
     keys : list of str, optional
-        The rows to show, in order; by default every key of the first summary, followed by keys
-        only later summaries have. A key a summary lacks shows as ``<NA>``.
+        The rows, in order; default: the keys of the first summary, then keys only later
+        summaries have. A key a summary lacks shows as ``<NA>``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per key (index named ``"statistic"``), one column per dataset, object dtype so that
-        counts, dates and names display as themselves. A ``source`` that is a file path shows as
-        the file's name only: a page never shows a path of the machine that built it.
-
-    Examples
-    --------
-    >>> summary_table({"a": {"rows": 3}, "b": {"rows": 5, "source": "x"}}).loc["rows"].tolist()
-    [3, 5]
+        One row per key (index ``"statistic"``), one object column per dataset, so that counts,
+        dates and names display as themselves. A ``source`` path shows as its file name only:
+        a page never shows a path of the machine that built it.
     """
     if not summaries:
         raise ValueError("no summaries given: pass a non-empty mapping of label -> summary dict")
@@ -419,26 +390,22 @@ def plot_length_distribution(
 ) -> Axes:
     """Plot the share of sessions at least ``x`` events long, on log-log axes, per dataset.
 
-    The complementary cumulative distribution reads well across orders of magnitude: a
-    straight stretch is a power-law tail, and a curve further right has longer sessions.
+    A straight stretch is a power-law tail; a curve further right has longer sessions.
 
     Parameters
     ----------
     data : Mapping[str, lengths-like]
-        Label -> anything :func:`session_lengths` accepts (e.g. :class:`~sessrec.sessions.Sessions`
-        from different sessionizations). One line each, coloured C0, C1, ... in mapping order.
+        Label -> dataset; one line each, coloured C0, C1, ... in mapping order.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
     by : str, default "CustomerID"
-        The session key column for data frames.
     **line_kw
         Passed on to :meth:`matplotlib.axes.Axes.step`.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes; line ``i`` has the distinct lengths as ``xdata`` and the share of sessions
-        with at least that length as ``ydata``.
+        Line ``i`` has the distinct lengths as ``xdata`` and the share of sessions with at
+        least that length as ``ydata``.
     """
     if not isinstance(data, Mapping) or not data:
         raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
@@ -466,27 +433,19 @@ def item_names(
     Parameters
     ----------
     df : pandas.DataFrame
-        A frame of events with ``item_col`` and ``name_col``.
+        Events with ``item_col`` and ``name_col``.
     item_col, name_col : str
-        The product and description columns.
 
     Returns
     -------
     pandas.Series
-        Indexed by item id (str), the most frequent non-missing description of each item;
-        ties go to the alphabetically first description. Items without any description are
-        absent.
+        Item id (str) -> its most frequent non-missing description (ties: the alphabetically
+        first); items without a description are absent.
 
     Raises
     ------
     KeyError
         If a column is missing.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"StockCode": ["1", "1", "1", "2"], "Description": ["b", "a", "b", "x"]})
-    >>> item_names(df).to_dict()
-    {'1': 'b', '2': 'x'}
     """
     _require_column(df, item_col, "item_col")
     _require_column(df, name_col, "name_col")
@@ -509,14 +468,13 @@ def ci_table(
     Parameters
     ----------
     table : pandas.DataFrame
-        The output of :func:`sessrec.compare.compare_models` (columns ``<metric>``,
-        ``<metric>_low``, ``<metric>_high``).
+        :func:`sessrec.compare.compare_models` output (``<metric>``, ``<metric>_low``,
+        ``<metric>_high``).
     metrics : sequence of str
-        Metrics to show with their intervals (a metric without interval columns is shown alone).
+        Shown with their intervals (alone when the table has no interval columns).
     digits : int, default 3
-        Decimals.
     extra : sequence of str
-        Further columns shown as plain rounded numbers (e.g. ``"coverage"``).
+        Further columns shown as rounded numbers (e.g. ``"coverage"``).
 
     Returns
     -------
@@ -528,15 +486,17 @@ def ci_table(
     KeyError
         If a requested column is missing.
     """
+
+    def text(column: str) -> pd.Series:
+        return table[column].map(lambda v: f"{v:.{digits}f}")
+
     out = {}
     for name in [*metrics, *extra]:
         _require_column(table, name, "metrics/extra")
     for name in metrics:
-        value = table[name].map(lambda v: f"{v:.{digits}f}")
+        value = text(name)
         if f"{name}_low" in table.columns and f"{name}_high" in table.columns:
-            lo = table[f"{name}_low"].map(lambda v: f"{v:.{digits}f}")
-            hi = table[f"{name}_high"].map(lambda v: f"{v:.{digits}f}")
-            value = value + " [" + lo + ", " + hi + "]"
+            value = value + " [" + text(f"{name}_low") + ", " + text(f"{name}_high") + "]"
         out[name] = value
     for name in extra:
         out[name] = table[name].round(digits)
@@ -557,23 +517,22 @@ def plot_metric_ci(
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per model with columns ``metric`` and, optionally, ``<metric>_low`` and
-        ``<metric>_high`` (the output of :func:`sessrec.compare.compare_models`).
+        One row per model with ``metric`` and, optionally, ``<metric>_low`` and
+        ``<metric>_high`` (:func:`sessrec.compare.compare_models` output).
     metric : str, default "recall"
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
     references : mapping, optional
-        Label -> value of published results, drawn as dashed vertical lines with labels.
+        Label -> published value, drawn as labelled dashed vertical lines.
     sort : bool, default True
         Best model at the top; otherwise table order, top to bottom.
     xlabel : str, optional
-        Axis label (default: the metric name).
+        Default: the metric name.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes; its first line holds the values as ``xdata`` from bottom to top, and the
-        y tick labels are the model labels in the same order.
+        Its first line holds the values as ``xdata`` from bottom to top, in the order of the
+        y tick labels (the model labels).
     """
     _require_column(table, metric, "metric")
     if table.empty:

@@ -1,19 +1,8 @@
 """An interactive map of item embeddings: search a product, see its nearest neighbours.
 
-:func:`embedding_explorer` draws every item of one or more fitted models as a point of a 2-D
-projection (t-SNE by default, see :func:`~sessrec.plots.word2vec.embed_2d`), one panel per model,
-side by side, coloured by popularity. A search box highlights the items whose name or id has
-what the reader types at the start of a word; choosing one (from the list under the box, or by
-tapping a point) shows its ``k`` nearest neighbours in every panel, as a numbered list and as
-numbered rings on the map.
-The panels share one selection, so the same item is highlighted in all of them.
-
-Everything is computed in Python and shipped with the page: the neighbours of every item
-(:func:`nearest_neighbours`, exactly the model's ``similar``), the coordinates and the names.
-The result is a standalone HTML document made with Bokeh, its JavaScript included inline
-(``bokeh.resources.INLINE``), so it needs no server and no network: it works offline, in a
-notebook (Jupyter, Colab), in a static website, or saved as a file.
-
+:func:`embedding_explorer` computes everything in Python (the neighbours of every item, the
+coordinates, the names) and ships it with the page: a standalone Bokeh document, its JavaScript
+inline, that needs no server and no network (offline, in Jupyter or Colab, in a static site).
 :func:`neighbour_overlap` and :func:`name_word_cohesion` answer the questions the map invites,
 for all items at once: how many neighbours two models share, and which words of the product
 names mark groups of products that sit together.
@@ -81,8 +70,7 @@ def _neighbour_codes(
 def nearest_neighbours(model: SessionRecommender, k: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``k`` nearest neighbours of every item of a fitted model, with their scores.
 
-    Row ``item`` holds exactly what ``model.similar(item, k)`` returns (same order, same ties),
-    computed for all items at once in memory-bounded chunks.
+    Row ``item`` is exactly ``model.similar(item, k)`` (same order, same ties).
 
     Parameters
     ----------
@@ -121,13 +109,13 @@ def neighbour_overlap(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     a, b : pandas.DataFrame
-        Neighbour ids as returned by :func:`nearest_neighbours` (first element), e.g. of two
-        models trained on the same sessions.
+        Neighbour ids (first element of :func:`nearest_neighbours`), e.g. of two models
+        trained on the same sessions.
 
     Returns
     -------
     pandas.Series
-        For every item in both tables: the number of ids in both rows (0 to ``k``), whatever
+        For every item in both tables: how many ids its two rows share (0 to ``k``), whatever
         their ranks.
     """
     common = a.index.intersection(b.index, sort=False)
@@ -158,9 +146,8 @@ def name_word_cohesion(
     """Which words of the product names mark products whose neighbours share the word.
 
     A word (3 or more letters, case ignored) defines a group: the items whose name contains it.
-    For every word used by at least ``min_items`` items, the share of their neighbours that are
-    in the group too, against the share of the *other* items in the group (what random
-    neighbours would give).
+    For every group of at least ``min_items`` items, the share of their neighbours in the group,
+    against the share of the *other* items in it (what random neighbours would give).
 
     Parameters
     ----------
@@ -261,6 +248,7 @@ def _check_models(models: Mapping[str, SessionRecommender]) -> np.ndarray:
 
 def _sources(
     models: Mapping[str, SessionRecommender],
+    vocab: np.ndarray,
     coords: Mapping[str, pd.DataFrame],
     names: pd.Series,
     counts: pd.Series,
@@ -269,8 +257,6 @@ def _sources(
     """The points (one row per item) and the flat neighbour lists of every model."""
     from bokeh.models import ColumnDataSource
 
-    vocab = next(iter(models.values())).vocab
-    assert vocab is not None
     item = pd.Series(vocab, dtype=str)
     name = pd.Series(names.reindex(vocab).fillna("").astype(str).to_numpy())
     count = counts.reindex(vocab).fillna(0).to_numpy(np.int32)
@@ -515,19 +501,18 @@ def embedding_explorer(
 ) -> Explorer:
     """An interactive, self-contained map of item embeddings with a neighbour search.
 
-    Every item is a point of a 2-D projection, one panel per model, coloured by how often it
-    was bought; hovering shows its id, name and count. Typing in the search box highlights
-    the items whose name or id has the text at the start of a word (case ignored) in every
-    panel; choosing one from the list under the box, or tapping a point, shows its ``k``
-    nearest neighbours in each panel as a list (with cosines; neighbours that every panel
-    shares in bold) and as numbered rings on the map.
+    Every item is a point of a 2-D projection, one panel per model side by side, coloured by
+    how often it was bought; hovering shows its id, name and count. Typing in the search box
+    highlights the items whose name or id has the text at the start of a word (case ignored);
+    choosing one from the list under the box, or tapping a point, shows its ``k`` nearest
+    neighbours in each panel as a list (with cosines; neighbours every panel shares in bold)
+    and as numbered rings on the map. The panels share one selection.
 
     Parameters
     ----------
     models : mapping label -> fitted model, or one fitted model
         Models trained on the same sessions (same items), e.g. two
-        :class:`~sessrec.word2vec.Item2Vec` with different hyperparameters; the labels title
-        the panels.
+        :class:`~sessrec.word2vec.Item2Vec`; the labels title the panels.
     names : pandas.Series or mapping item -> name, optional
         Product names (e.g. :func:`sessrec.plots.item_names`); searched and shown.
     counts : pandas.Series, optional
@@ -537,7 +522,7 @@ def embedding_explorer(
         ``x`` and ``y`` per item for each model; default: t-SNE of each model's ``vectors``
         (:func:`~sessrec.plots.word2vec.embed_2d` with ``seed``).
     k : int, default 10
-        Neighbours per item: exactly ``model.similar(item, k)``, precomputed for every item.
+        Neighbours per item: exactly ``model.similar(item, k)``.
     seed : int, default 0
         Seed of the t-SNE projections.
     title : str, default "Embedding explorer"
@@ -567,7 +552,7 @@ def embedding_explorer(
     counts = pd.Series(first.item_counts_, index=vocab) if counts is None else counts
     if coords is None:
         coords = {label: embed_2d(model.vectors, seed=seed) for label, model in models.items()}
-    points, nbrs = _sources(models, coords, names, counts, k)
+    points, nbrs = _sources(models, vocab, coords, names, counts, k)
     roots = _layout(list(models), points, nbrs, k)
     doc = file_html(
         roots, INLINE, title, template=_TEMPLATE, template_variables={"fit_frame": _FIT_FRAME_JS}

@@ -1,14 +1,11 @@
 """Figures and tables of the leaderboard.
 
-Every function draws on Matplotlib axes and returns them (see :mod:`sessrec.plots.core`); the
-numbers come from :mod:`sessrec.leaderboard` (:attr:`~sessrec.leaderboard.Leaderboard.table`
-and :func:`~sessrec.leaderboard.context_curve`), which these functions only draw.
-
-A leaderboard *table* has one row per sessionization, protocol and model, with the columns
-``sessionization``, ``protocol``, ``model``, ``label`` (optional: the display name), the metric
-(e.g. ``recall``) and, optionally, its interval ``<metric>_low``/``<metric>_high``, and for the
-cost and beyond-accuracy figures ``fit_seconds``, ``query_seconds_per_1000``, ``coverage`` and
-``popularity``.
+The numbers come from :mod:`sessrec.leaderboard` (:attr:`~sessrec.leaderboard.Leaderboard.table`
+and :func:`~sessrec.leaderboard.context_curve`). A leaderboard *table* has one row per
+sessionization, protocol and model, with the columns ``sessionization``, ``protocol``, ``model``,
+``label`` (optional display name), the metric (e.g. ``recall``), optionally its interval
+``<metric>_low``/``<metric>_high``, and for the cost and beyond-accuracy figures
+``fit_seconds``, ``query_seconds_per_1000``, ``coverage`` and ``popularity``.
 """
 
 from __future__ import annotations
@@ -61,7 +58,7 @@ def _panel_title(sessionization: str, protocol: str, sep: str = ", ") -> str:
 
 
 def _check(table: pd.DataFrame, columns: Sequence[str], what: str = "table") -> None:
-    """Raise a ``KeyError`` naming a missing column, a ``ValueError`` for an empty table."""
+    """Raise unless ``table`` is a DataFrame with ``columns`` and at least one row."""
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"the {what} must be a pandas DataFrame, got {type(table).__name__}")
     for column in columns:
@@ -78,7 +75,7 @@ def _labels(table: pd.DataFrame) -> pd.Series:
 
 
 def _groups(table: pd.DataFrame) -> list[tuple[str, str]]:
-    """The (sessionization, protocol) pairs of the table, in table order."""
+    """The (sessionization, protocol) pairs, in table order."""
     pairs = zip(table["sessionization"], table["protocol"], strict=True)
     return list(dict.fromkeys((str(s), str(p)) for s, p in pairs))
 
@@ -112,9 +109,8 @@ def leaderboard_table(
 ) -> pd.DataFrame:
     """One sessionization's rows of a leaderboard, metrics with their intervals as text.
 
-    With several split seeds the metrics are means over the seeds and the intervals are
-    bootstrap intervals of those means; ``spread`` adds the first metric's standard deviation
-    over the seeds next to it, how much the score moves from one split to another.
+    With several split seeds the metrics are means over the seeds, with bootstrap intervals
+    of those means.
 
     Parameters
     ----------
@@ -122,18 +118,19 @@ def leaderboard_table(
         :attr:`sessrec.leaderboard.Leaderboard.table`.
     sessionization : str
     protocol : str, optional
-        One protocol (index: the model labels); by default every protocol of the
-        sessionization (index: protocol display name, model label).
+        One protocol (index: the model labels); default every protocol (index: protocol
+        display name, model label).
     metrics : sequence of str, default ("recall", "mrr", "ndcg")
-        Shown as ``"0.287 [0.237, 0.340]"`` (see :func:`~sessrec.plots.core.ci_table`).
+        Shown as ``"0.287 [0.237, 0.340]"`` (:func:`~sessrec.plots.core.ci_table`).
     extra : sequence of str, default ("coverage", "popularity")
         Further columns, rounded.
     digits : int, default 3
     k : int or None, default 10
         Appended to the metric column names (``Recall@10``).
     spread : bool, default True
-        Add ``"<metric> std over seeds"`` (``"± 0.007"``) after the first metric when the
-        rows have more than one split seed (columns ``n_seeds`` and ``<metric>_std``).
+        Add ``"<metric> std over seeds"`` (``"± 0.007"``, how much the score moves from one
+        split to another) after the first metric when rows have several split seeds
+        (columns ``n_seeds`` and ``<metric>_std``).
 
     Returns
     -------
@@ -190,11 +187,9 @@ def plot_leaderboard(
 ) -> np.ndarray:
     """Small multiples: every model's metric and interval, per sessionization and protocol.
 
-    One panel per (sessionization, protocol): rows of panels are the sessionizations, columns
-    the protocols, both in table order. Every panel lists the models in the same order
-    (sorted by the metric's mean over the panels, best at the top) on a shared y axis, so a
-    model's row can be followed across panels; each model is a dot with its interval as an
-    error bar. With ``band``, the best model's interval of each panel is shaded.
+    Rows of panels are the sessionizations, columns the protocols, both in table order. Every
+    panel lists the models in one order (by the metric's mean over the panels, best at the
+    top) on a shared y axis, each a dot with its interval as an error bar.
 
     Parameters
     ----------
@@ -206,6 +201,7 @@ def plot_leaderboard(
     axes : array of Axes, optional
         ``n_sessionizations x n_protocols`` axes; a new figure when omitted.
     band : bool, default True
+        Shade the best model's interval in each panel.
 
     Returns
     -------
@@ -275,18 +271,13 @@ def model_colors(labels: Sequence[str]) -> dict[str, Any]:
     Parameters
     ----------
     labels : sequence of str
-        Model labels (duplicates are ignored); up to 10 get the colours ``C0``-``C9`` of the
-        default cycle, more get the 20 colours of Matplotlib's ``tab20`` map (then repeat).
+        Model labels (duplicates ignored); up to 10 get ``C0``-``C9`` of the default cycle,
+        more get the 20 colours of Matplotlib's ``tab20`` map (then repeat).
 
     Returns
     -------
     dict
         Label -> Matplotlib colour.
-
-    Examples
-    --------
-    >>> model_colors(["SR", "Markov", "SR"])
-    {'SR': 'C0', 'Markov': 'C1'}
     """
     unique = list(dict.fromkeys(str(label) for label in labels))
     if len(unique) <= 10:
@@ -298,6 +289,15 @@ def model_colors(labels: Sequence[str]) -> dict[str, Any]:
 
 
 _GROUP_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _colors(labels: Any, colors: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``colors`` (default :func:`model_colors`), checked to have every label."""
+    colors = dict(colors) if colors is not None else model_colors(labels)
+    missing = sorted(set(labels) - set(colors))
+    if missing:
+        raise KeyError(f"colors has no colour for the model(s) {missing}")
+    return colors
 
 
 def _positive(values: np.ndarray, floor: float, what: str) -> np.ndarray:
@@ -314,15 +314,9 @@ def _scatter_models(
     colors: Mapping[str, Any] | None,
     legend: bool,
 ) -> None:
-    """One point per row: a colour per model and, with several groups, a marker per group.
-
-    Draws one line artist per row, in table order, labelled with the model (and the group).
-    """
+    """One line artist per row: a colour per model and, with several groups, a marker per group."""
     groups = _groups(frame)
-    colors = dict(colors) if colors is not None else model_colors(frame["_label"])
-    missing = sorted(set(frame["_label"]) - set(colors))
-    if missing:
-        raise KeyError(f"colors has no colour for the model(s) {missing}")
+    colors = _colors(frame["_label"], colors)
     marker = {g: _GROUP_MARKERS[i % len(_GROUP_MARKERS)] for i, g in enumerate(groups)}
     pairs = zip(frame["sessionization"].astype(str), frame["protocol"].astype(str), strict=True)
     for xi, yi, label, group in zip(x, y, frame["_label"], pairs, strict=True):
@@ -342,13 +336,8 @@ def _scatter_models(
             Line2D([], [], marker=marker[g], color="0.4", ls="none", label=_panel_title(*g))
             for g in groups
         ]
-    ax.legend(
-        handles=handles,
-        frameon=False,
-        fontsize=10,
-        loc="center left",
-        bbox_to_anchor=(1.02, 0.5),
-    )
+    legend = {"frameon": False, "fontsize": 10, "loc": "center left", "bbox_to_anchor": (1.02, 0.5)}
+    ax.legend(handles=handles, **legend)
 
 
 def _log_ticks(ax: Axes, values: np.ndarray) -> None:
@@ -376,8 +365,8 @@ def plot_cost_accuracy(
 ) -> np.ndarray:
     """Accuracy against cost: the metric (y) against each cost (x, log scale), one panel each.
 
-    Every row is a point, coloured by its model (one legend, right of the last panel); when
-    the table holds several (sessionization, protocol) groups, each gets a marker.
+    Every row is a point coloured by its model (one legend, right of the last panel), with a
+    marker per (sessionization, protocol) group when there are several.
 
     Parameters
     ----------
@@ -390,8 +379,8 @@ def plot_cost_accuracy(
     axes : sequence of Axes, optional
         One per cost; a new figure when omitted.
     floor : float, default 1e-3
-        Costs below it (a popularity count fits in microseconds) are drawn at ``floor``, so
-        that the log scale can show them.
+        Costs below it (a popularity count fits in microseconds) are drawn at ``floor``, for
+        the log scale.
     colors : mapping, optional
         Model label -> colour (default :func:`model_colors` in table order).
 
@@ -435,7 +424,7 @@ def plot_coverage_popularity(
     """Beyond accuracy: catalogue coverage (x) against the mean popularity of the lists (y).
 
     A model at the top left repeats a few bestsellers; one at the bottom right spreads its
-    lists over the catalogue and recommends less popular products.
+    lists over the catalogue.
 
     Parameters
     ----------
@@ -451,8 +440,8 @@ def plot_coverage_popularity(
     Returns
     -------
     Axes
-        One line per row, in table order (colours and markers as in
-        :func:`plot_cost_accuracy`), and a legend right of the axes.
+        One line per row, in table order (as in :func:`plot_cost_accuracy`), and a legend
+        right of the axes.
 
     Raises
     ------
@@ -490,8 +479,7 @@ def plot_context_curve(
     """Accuracy against how many of the most recent items a model uses, one line per model.
 
     The x axis is categorical, the ``last`` values in table order (``1, 2, 3, 5, 10, all``);
-    the tick of ``"all"`` also gives the median prefix length (``items_used``). With a ``by``
-    column (e.g. the sessionization), one panel per value, sharing the y axis.
+    the tick of ``"all"`` also gives the median prefix length (``items_used``).
 
     Parameters
     ----------
@@ -501,7 +489,7 @@ def plot_context_curve(
     metric : str, default "recall"
     k : int or None, default 10
     by : str, default "sessionization"
-        Panel column; ignored when the table has no such column.
+        One panel per value of this column (sharing the y axis), if the table has it.
     axes : sequence of Axes, optional
         One per panel; a new figure when omitted.
     colors : mapping, optional
@@ -530,10 +518,7 @@ def plot_context_curve(
     lasts = list(dict.fromkeys(frame["last"]))
     grid = _grid(axes, (1, len(panels)), (4.8 * len(panels) + 0.8, 4.0), sharey=True)[0]
     labels = list(dict.fromkeys(frame["_label"]))
-    colors = dict(colors) if colors is not None else model_colors(labels)
-    missing = sorted(set(labels) - set(colors))
-    if missing:
-        raise KeyError(f"colors has no colour for the model(s) {missing}")
+    colors = _colors(labels, colors)
     for ax, panel in zip(grid, panels, strict=True):
         rows = frame[frame[by].astype(str) == panel]
         for label in labels:

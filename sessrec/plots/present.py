@@ -22,35 +22,28 @@ if TYPE_CHECKING:
 __all__ = ["format_number", "glue", "table"]
 
 
-def _plain(value: Any) -> Any:
-    """Convert numpy scalars to built-in Python scalars (their text form is what glue stores)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def glue(name: str, value: Any, display: bool = False) -> Any:
     """Glue ``value`` under ``name`` for MyST-NB's ``{glue:}`` roles, when MyST-NB is installed.
 
-    NumPy scalars are converted to Python scalars first, because ``{glue:text}`` formats the
-    stored ``repr`` (``np.int64(5)`` could not be formatted with ``:,d``). Without MyST-NB (e.g.
-    on Colab) this does nothing, so notebooks run anywhere.
+    Without MyST-NB (e.g. on Colab) this does nothing, so notebooks run anywhere.
 
     Parameters
     ----------
     name : str
         The glue key referenced from the prose.
     value : Any
-        The value (a number, string or figure).
+        A number, string or figure.
     display : bool, default False
         Also display the value in the cell output.
 
     Returns
     -------
     Any
-        The (converted) value, so a cell can glue and keep it in one line.
+        The value (NumPy scalars as Python scalars), so a cell can glue and keep it in one line.
     """
-    value = _plain(value)
+    # {glue:text} formats the stored repr: np.int64(5) could not be formatted with :,d
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - depends on the environment
@@ -62,14 +55,13 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 def format_number(value: Any, digits: int = 3, *, percent: bool = False) -> str:
     """Format one table cell the way a reader expects it.
 
-    Whole numbers (ints, and floats with no fractional part such as the ``4234.0`` of a count
-    that went through a float column) get thousands separators and no decimals; other numbers
-    get ``digits`` decimals; missing values show as an en dash; anything else as ``str``.
+    Whole numbers (ints, and floats such as the ``4234.0`` of a count that went through a float
+    column) get thousands separators and no decimals (``4,234``); other numbers get ``digits``
+    decimals; missing values show as an en dash; anything else as ``str``.
 
     Parameters
     ----------
     value : Any
-        The cell.
     digits : int, default 3
         Decimals of numbers that are not whole.
     percent : bool, default False
@@ -78,11 +70,6 @@ def format_number(value: Any, digits: int = 3, *, percent: bool = False) -> str:
     Returns
     -------
     str
-
-    Examples
-    --------
-    >>> format_number(4234.0), format_number(96.0364, 2), format_number(0.2494, percent=True)
-    ('4,234', '96.04', '24.9%')
     """
     digits = check_int(digits, "digits", 0)
     if value is None or value is pd.NA or value is pd.NaT:
@@ -109,13 +96,13 @@ def table(
     """Show a table of numbers readably: counts as integers, other numbers with ``digits`` decimals.
 
     Every cell goes through :func:`format_number`, so a column that mixes counts and means
-    (``session_length_table``, ``DataFrame.describe``) shows ``4,234`` and ``96.04`` rather
-    than ``4234.000000`` and ``96.036372``. Only the display changes: the data is untouched.
+    (``DataFrame.describe``) shows ``4,234`` and ``96.04``, not ``4234.000000`` and
+    ``96.036372``. Only the display changes: the data is untouched.
 
     Parameters
     ----------
     data : pandas.DataFrame or pandas.Series
-        The table (a Series becomes a one-column table).
+        A Series becomes a one-column table.
     digits : int, default 3
         Decimals of numbers that are not whole.
     percent : sequence of str
@@ -124,8 +111,8 @@ def table(
     Returns
     -------
     pandas.io.formats.style.Styler or pandas.DataFrame
-        A Styler with numbers right-aligned (what a notebook displays as HTML); without
-        ``jinja2``, which Styler needs, a frame of the formatted text.
+        A Styler with numbers right-aligned; without ``jinja2``, which Styler needs, a frame
+        of the formatted text.
 
     Raises
     ------

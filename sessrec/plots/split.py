@@ -1,8 +1,4 @@
-"""The next-event split drawn for one session: training prefix, query and held-out truth.
-
-:func:`plot_nep_session` draws on a Matplotlib :class:`~matplotlib.axes.Axes` (a new figure is
-made when ``ax`` is ``None``) and returns it, like every function of :mod:`sessrec.plots`.
-"""
+"""The next-event split drawn for one session: training prefix, query and held-out truth."""
 
 from __future__ import annotations
 
@@ -25,6 +21,8 @@ NEP_COLORS: dict[str, str] = {"train": "#9ecae1", "query": "#fd8d3c", "truth": "
 # box and the height of the training-data bracket.
 _NEP_WIDTH, _NEP_HEIGHT = 0.86, 0.5
 _NEP_BRACKET_Y = _NEP_HEIGHT + 0.18
+_ABOVE: dict[str, Any] = {"ha": "center", "va": "bottom", "fontsize": 9}  # a label over a box
+_TIGHT: dict[str, Any] = {"shrinkA": 0, "shrinkB": 0}  # arrows end exactly at their points
 
 
 def _short(text: str, width: int, lines: int = 2) -> str:
@@ -48,10 +46,9 @@ def plot_nep_session(
 ) -> Axes:
     """Draw the end of one session as the next-event split sees it.
 
-    The last ``n_show`` items are drawn as boxes from left to right: the training prefix
-    (every item but the last), the query (the second-to-last item, also the last training
-    item) and the ground truth (the last item, held out). Earlier items are summarised
-    as "… n earlier items".
+    The last ``n_show`` items are boxes from left to right: the training prefix (every item
+    but the last), the query (the second-to-last item, also the last training item) and the
+    truth (the last item, held out). Earlier items are summarised as "… n earlier items".
 
     Parameters
     ----------
@@ -60,18 +57,16 @@ def plot_nep_session(
     n_show : int, default 6
         How many of the last items to draw (at least 2).
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is created when omitted.
     names : mapping or pandas.Series, optional
-        Item id -> readable name, printed under each box (shortened to ``name_width``).
+        Item id -> readable name, printed under each box.
     name_width : int, default 14
-        Maximum characters of a name line (names wrap over at most two lines).
+        Characters of a name line (names wrap over at most two lines).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes (axis lines hidden). Each item box is a patch whose ``gid`` is
-        ``"nep-train"``, ``"nep-query"`` or ``"nep-truth"``, in drawing order, and the
-        item ids are text artists inside the boxes.
+        Axis lines hidden. Each item box is a patch whose ``gid`` is ``"nep-train"``,
+        ``"nep-query"`` or ``"nep-truth"``, in drawing order; the item ids are texts inside.
 
     Raises
     ------
@@ -90,15 +85,8 @@ def plot_nep_session(
     offset = 1.0 if hidden else 0.0  # x of the first shown item: room for the "earlier" label
     _draw_nep_items(ax, shown, offset, lookup, name_width)
     if hidden:
-        ax.text(
-            0,
-            _NEP_HEIGHT / 2,
-            f"… {hidden:,d}\nearlier items",
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#4a4a4a",
-        )
+        label = f"… {hidden:,d}\nearlier items"
+        ax.text(0, _NEP_HEIGHT / 2, label, ha="center", va="center", fontsize=9, color="#4a4a4a")
     # above the boxes: the training data; between the last two: the query -> truth test pair
     query = offset + m - 2
     _draw_nep_training_bracket(ax, -0.45 if hidden else offset - _NEP_WIDTH / 2, query)
@@ -132,45 +120,20 @@ def _draw_nep_items(
         ax.add_patch(patch)
         ax.text(x, _NEP_HEIGHT / 2, item, ha="center", va="center", fontsize=10, family="monospace")
         if item in lookup and isinstance(lookup[item], str):
-            ax.text(
-                x,
-                -0.08,
-                _short(lookup[item].lower(), name_width),
-                ha="center",
-                va="top",
-                fontsize=8,
-                color="#333333",
-            )
+            name = _short(lookup[item].lower(), name_width)
+            ax.text(x, -0.08, name, ha="center", va="top", fontsize=8, color="#333333")
 
 
 def _draw_nep_training_bracket(ax: Axes, left: float, query: float) -> None:
     """Draw the bracket over the training data, from ``left`` to the query box, and its label."""
     right = query + _NEP_WIDTH / 2
-    ax.annotate(
-        "",
-        xy=(left, _NEP_BRACKET_Y),
-        xytext=(right, _NEP_BRACKET_Y),
-        arrowprops={
-            "arrowstyle": "|-|",
-            "color": "#3182bd",
-            "lw": 1.2,
-            "shrinkA": 0,
-            "shrinkB": 0,
-            "mutation_scale": 6,
-        },
-    )
+    arrow = {"arrowstyle": "|-|", "color": "#3182bd", "lw": 1.2, "mutation_scale": 6, **_TIGHT}
+    ax.annotate("", xy=(left, _NEP_BRACKET_Y), xytext=(right, _NEP_BRACKET_Y), arrowprops=arrow)
     label = "training data: the session without its last item"
     if right - left < 3.5:  # not enough room for the long label
         label = "training data"
-    ax.text(
-        (left + query + _NEP_WIDTH / 2) / 2,
-        _NEP_BRACKET_Y + 0.06,
-        label,
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="#3182bd",
-    )
+    middle = (left + query + _NEP_WIDTH / 2) / 2
+    ax.text(middle, _NEP_BRACKET_Y + 0.06, label, **_ABOVE, color="#3182bd")
 
 
 def _draw_nep_test_pair(ax: Axes, query: float) -> None:
@@ -180,16 +143,8 @@ def _draw_nep_test_pair(ax: Axes, query: float) -> None:
         "",
         xy=(query + 1 - _NEP_WIDTH / 2, y_mid),
         xytext=(query + _NEP_WIDTH / 2, y_mid),
-        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4, "shrinkA": 0, "shrinkB": 0},
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.4, **_TIGHT},
     )
-    ax.text(query, y_label, "query", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(query + 1, y_label, "truth", ha="center", va="bottom", fontsize=9, weight="bold")
-    ax.text(
-        query + 1,
-        _NEP_BRACKET_Y + 0.06,
-        "held out",
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="#238b45",
-    )
+    ax.text(query, y_label, "query", **_ABOVE, weight="bold")
+    ax.text(query + 1, y_label, "truth", **_ABOVE, weight="bold")
+    ax.text(query + 1, _NEP_BRACKET_Y + 0.06, "held out", **_ABOVE, color="#238b45")

@@ -1,8 +1,4 @@
-"""Figures of hyperparameter sweeps.
-
-Every function draws on Matplotlib axes and returns them (see :mod:`sessrec.plots.core`);
-the numbers come from :mod:`sessrec.analysis`, which these functions only draw.
-"""
+"""Figures of hyperparameter sweeps; the numbers come from :mod:`sessrec.analysis`."""
 
 from __future__ import annotations
 
@@ -70,16 +66,15 @@ def plot_sweep_panel(
 ) -> Axes:
     """One heatmap of :func:`sessrec.analysis.panel_table`, with the default and the best marked.
 
-    The x axis is the table's columns (named by ``table.columns.name``), the y axis its rows,
-    increasing upwards. Cell ``(i, j)`` spans ``[j, j + 1] x [i, i + 1]`` in data coordinates.
-    gensim's default (a white star) sits between grid values when it is not on the grid (see
-    :func:`sessrec.analysis.grid_position`) and is left out when it is outside the grid (or
-    off an axis that holds text); the best configuration is circled.
+    The y values increase upwards; cell ``(i, j)`` spans ``[j, j + 1] x [i, i + 1]`` in data
+    coordinates. gensim's default (a white star) sits between grid values when it is not on
+    the grid (:func:`sessrec.analysis.grid_position`) and is left out when it is outside it (or
+    off an axis of text); the best configuration is circled.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Rows: values of the y parameter, ascending; columns: values of the x parameter.
+        Rows: the y parameter's values, ascending; columns: the x parameter's (both named).
     default, best : mapping, optional
         Parameter -> value of gensim's default and of the best configuration.
     ax : Axes, optional
@@ -120,8 +115,7 @@ def plot_sweep_panel(
     ax.invert_yaxis()  # small values at the bottom, as on any other plot
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.tick_params(axis="y", labelrotation=0)
-    ax.tick_params(axis="x", labelrotation=0)
+    ax.tick_params(axis="both", labelrotation=0)
     for where, style in ((default, DEFAULT_MARKER), (best, BEST_MARKER)):
         if where is None:
             continue
@@ -149,14 +143,13 @@ def plot_sweep_panels(
     ----------
     results : SweepResults
     panels : sequence of (x, y), optional
-        The pairs to draw (default: every pair of swept parameters, in the order swept).
+        Default: every pair of swept parameters, in the order swept.
     value : str, optional
         Trials column averaged (default ``best_<metric>``).
     cmap : str, default "viridis"
     annot : bool, default False
     axes : sequence of Axes, optional
-        One per drawn panel, all in one figure (to choose the figure's size and layout); a new
-        figure with the panels side by side when omitted.
+        One per drawn panel, all in one figure; default: a new figure, panels side by side.
 
     Returns
     -------
@@ -207,13 +200,8 @@ def plot_sweep_panels(
     fig.colorbar(axes[-1].collections[0], ax=list(axes), label=label, shrink=0.9)
     handles = {h.get_label(): h for ax in axes for h in ax.get_lines()}
     if handles:
-        fig.legend(
-            list(handles.values()),
-            list(handles),
-            loc="outside lower center",
-            ncol=len(handles),
-            frameon=False,
-        )
+        legend = {"loc": "outside lower center", "ncol": len(handles), "frameon": False}
+        fig.legend(list(handles.values()), list(handles), **legend)
     return axes
 
 
@@ -238,9 +226,8 @@ def plot_learning_curves(
 ) -> Axes:
     """Validation metric per epoch of the ``n`` best trials (best thickest), others in grey.
 
-    Each of the ``n`` curves is labelled by its configuration, or by its trial id when more
-    than :data:`MAX_LABEL_PARAMS` parameters were swept (:func:`sessrec.analysis.top_trials`
-    lists their configurations).
+    The ``n`` curves are labelled by their configuration (by their trial id beyond
+    :data:`MAX_LABEL_PARAMS` swept parameters).
 
     Parameters
     ----------
@@ -250,16 +237,15 @@ def plot_learning_curves(
         History column (default the sweep's metric).
     ax : Axes, optional
     show_all : bool, default True
-        Draw every other trial (but failed ones) as a thin grey line (with ASHA: where each
-        one stopped; a trial stopped after its first epoch is a grey dot).
+        Draw every other trial but failed ones as a thin grey line, up to where it stopped
+        (one stopped after its first epoch is a dot).
     log_x : bool, default True
-        Logarithmic epoch axis (ASHA's rungs are equally spaced on it); the rungs are dotted.
+        Logarithmic epoch axis (ASHA's rungs, dotted, are equally spaced on it).
 
     Returns
     -------
     Axes
     """
-
     metric = metric or results.metric
     top = analysis.top_trials(results, n)
     curves = analysis.learning_curves(results, top["trial_id"].tolist(), metric=metric)
@@ -309,10 +295,9 @@ def plot_asha_rungs(
 ) -> Axes:
     """How many trials ASHA trains to each rung, and to the last epoch.
 
-    Expected counts: all ``n_configs`` trials reach the first rung, and a
-    ``1/reduction_factor`` share of those reaching a rung goes on to the next one (and, from
-    the last rung, to ``max_epochs``). With ``observed`` (a sweep's trials table), the number
-    of trials that actually trained at least that many epochs is drawn next to it.
+    Expected: all ``n_configs`` reach the first rung, and ``1/reduction_factor`` of those
+    reaching a rung go on to the next (from the last rung, to ``max_epochs``). With
+    ``observed``, the trials that trained at least that many epochs are drawn next to it.
 
     Parameters
     ----------
@@ -321,7 +306,7 @@ def plot_asha_rungs(
     grace_period : int, default 1
     reduction_factor : float, default 3
     observed : pandas.DataFrame, optional
-        With an ``epochs`` column (epochs each trial trained).
+        A sweep's trials, with ``epochs`` (epochs each trial trained).
     ax : Axes, optional
 
     Returns
@@ -397,15 +382,9 @@ def plot_gain_decomposition(
         f"{t:.3f}",
     ]
     for bar, text in zip(bars, texts, strict=True):
-        ax.annotate(
-            text,
-            (bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height()),
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=9,
-        )
+        top = (bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height())
+        ax.annotate(text, top, xytext=(0, 3), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=9)  # fmt: skip
     ax.set_xticks(range(4), list(labels))
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, max(b, m, t) * 1.2)
@@ -441,15 +420,9 @@ def plot_run_comparison(
     pos = np.arange(len(table))[::-1]
     means, stds = table[f"{metric}_mean"].to_numpy(float), table[f"{metric}_std"].to_numpy(float)
     bars = ax.barh(pos, means, xerr=stds, color="C0", height=0.6, capsize=4)
-    ax.bar_label(
-        bars,
-        labels=[
-            f"{m:.3f} ± {s:.3f} ({n} seeds)"
-            for m, s, n in zip(means, stds, table["n_seeds"], strict=True)
-        ],
-        padding=8,
-        fontsize=8.5,
-    )
+    seeds = zip(means, stds, table["n_seeds"], strict=True)
+    labels = [f"{m:.3f} ± {s:.3f} ({n} seeds)" for m, s, n in seeds]
+    ax.bar_label(bars, labels=labels, padding=8, fontsize=8.5)
     ax.set_yticks(pos, [str(i) for i in table.index])
     ax.set_xlabel(xlabel)
     ax.set_xlim(0, float(np.nanmax(means + stds)) * 1.45 if len(table) else 1)

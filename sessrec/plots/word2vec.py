@@ -9,19 +9,12 @@ import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int
+from sessrec.plots.core import _new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["embed_2d", "plot_training_curves"]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def plot_training_curves(
@@ -35,15 +28,12 @@ def plot_training_curves(
     Parameters
     ----------
     histories : DataFrame or mapping label -> DataFrame
-        ``Item2Vec.history_`` tables (columns ``epoch``, ``loss`` and ``metric``). A table with
-        a ``split_seed`` column (a run set) is drawn as the mean over seeds with a band from
-        the lowest to the highest seed.
+        ``Item2Vec.history_`` tables (columns ``epoch``, ``loss`` and ``metric``); one with a
+        ``split_seed`` column (a run set) is drawn as the mean over seeds, in a min-max band.
     metric : str, default "recall@10"
     loss : bool, default True
-        Draw the loss on a second y axis (dashed lines, same colours). Losses of different
-        settings are not comparable (gensim sums the loss over pairs), and even the trend of
-        gensim's loss can run against the loss of the trained vectors (see
-        :mod:`sessrec.word2vec`).
+        Draw the loss on a second y axis (dashed). gensim sums it over pairs, so losses of
+        different settings are not comparable (see :mod:`sessrec.word2vec`).
     ax : matplotlib Axes, optional
 
     Returns
@@ -57,7 +47,7 @@ def plot_training_curves(
         If a table lacks ``epoch``, ``metric`` or (with ``loss``) ``loss``.
     """
     tables = {"": histories} if isinstance(histories, pd.DataFrame) else dict(histories)
-    ax = _axes(ax, (7.5, 4.0))
+    ax = _new_axes(ax, (7.5, 4.0), layout=None)
     right = ax.twinx() if loss else None
     colors = [f"C{i}" for i in range(10)]
     for (label, table), color in zip(tables.items(), colors * 10, strict=False):
@@ -79,15 +69,14 @@ def plot_training_curves(
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation {metric.replace('recall', 'Recall').replace('mrr', 'MRR')}")
     ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
     if right is not None:
         right.set_ylabel("training loss of the epoch (gensim, summed; dashed)")
         right.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
         ax.right_ax = right  # type: ignore[attr-defined]
-        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-        labels = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
-        ax.legend(handles, labels, loc="lower right", fontsize="small")
-    else:
-        ax.legend(loc="lower right", fontsize="small")
+        right_handles, right_labels = right.get_legend_handles_labels()
+        handles, labels = handles + right_handles, labels + right_labels
+    ax.legend(handles, labels, loc="lower right", fontsize="small")
     return ax
 
 
@@ -99,12 +88,12 @@ def embed_2d(
     Parameters
     ----------
     vectors : pandas.DataFrame
-        One row per item (e.g. ``Item2Vec.vectors``, unit vectors).
+        One row per item (e.g. ``Item2Vec.vectors``).
     method : {"tsne", "pca"}, default "tsne"
-        t-SNE (cosine distance, PCA initialisation) keeps neighbourhoods, which is what the
-        map is for; PCA is a fast linear view.
+        t-SNE (cosine distance, PCA initialisation) keeps neighbourhoods; PCA is a fast
+        linear view.
     seed : int, default 0
-        ``random_state`` of t-SNE (the map is reproducible for a fixed seed).
+        ``random_state`` of the projection.
     perplexity : float, default 30
         t-SNE's effective number of neighbours (capped below the number of items).
 
