@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec.models import make_model
-from sessrec.sweeps import SweepResults, _plain, grid_order
+from sessrec.sweeps import SweepResults, _plain, grid_order, status_counts
 
 
 def _metric(results: SweepResults, metric: str | None) -> str:
@@ -256,10 +256,7 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
         "metric": results.metric,
         "n_configs": int(m.get("n_configs", len(t))),
         "trials": len(t),
-        "completed": int((t["status"] == "completed").sum()),
-        "pruned": int((t["status"] == "pruned").sum()),
-        "failed": int((t["status"] == "error").sum()),
-        "unfinished": int((t["status"] == "unfinished").sum()),
+        **status_counts(t),
         "max_epochs": max_epochs,
         "epochs_run": run,
         "epochs_without_pruning": full,

@@ -58,16 +58,16 @@ def _grid(start: float, stop: float, step: float, digits: int = 6) -> list[float
 #: ``"quick"`` a 2 x 2 grid for tests and quick mode.
 SPACES: dict[str, dict[str, list[Any]]] = {
     "report": {
-        "window": [int(v) for v in _grid(1, 19, 3)],
+        "window": list(range(1, 20, 3)),
         "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
-        "negative": [int(v) for v in _grid(1, 19, 3)],
+        "negative": list(range(1, 20, 3)),
     },
     "seed": {
-        "vector_size": [int(v) for v in _grid(10, 106, 6)],
-        "window": [int(v) for v in _grid(1, 19, 3)],
+        "vector_size": list(range(10, 107, 6)),
+        "window": list(range(1, 20, 3)),
         "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
         "alpha": [0.001, 0.01, 0.1],
-        "negative": [int(v) for v in _grid(1, 19, 3)],
+        "negative": list(range(1, 20, 3)),
     },
     "quick": {"window": [3, 9], "negative": [2, 8]},
 }
@@ -392,6 +392,13 @@ def sweep_tables(
         else pd.DataFrame(columns=["trial_id", "epoch", metric])
     )
     return trials_df, history.reset_index(drop=True)
+
+
+def status_counts(trials: pd.DataFrame) -> dict[str, int]:
+    """Trials per status: ``completed``, ``pruned``, ``failed`` (``error``), ``unfinished``."""
+    statuses = {"completed": "completed", "pruned": "pruned", "failed": "error"}
+    counts = {key: int((trials["status"] == s).sum()) for key, s in statuses.items()}
+    return counts | {"unfinished": int((trials["status"] == "unfinished").sum())}
 
 
 def grid_order(value: Any) -> tuple[bool, Any]:

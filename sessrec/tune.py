@@ -68,6 +68,7 @@ from sessrec.sweeps import (
     expand_space,
     grid_order,
     is_iterative,
+    status_counts,
     stored_trials,
     sweep_tables,
 )
@@ -109,15 +110,12 @@ class SweepSpec:
         name = kw["name"]
         if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
             raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
-        key, _, k_text = kw["metric"].partition("@")
+        k_text = kw["metric"].partition("@")[2]
         if not k_text.isdigit():
             raise ValueError(f"metric must look like 'recall@10', got {kw['metric']!r}")
         check_k(int(k_text))
         model = kw.get("model", "word2vec")
-        iterative = is_iterative(model)
-        max_epochs, scheduler = _epochs_and_scheduler(
-            model, iterative, kw["max_epochs"], kw["scheduler"]
-        )
+        max_epochs, scheduler = _epochs_and_scheduler(model, kw["max_epochs"], kw["scheduler"])
         grace = check_int(kw["grace_period"], "grace_period", 1)
         if scheduler is not None and grace >= max_epochs:
             raise ValueError(
@@ -226,10 +224,11 @@ _FITTED_ONCE = (
 
 
 def _epochs_and_scheduler(
-    model: str, iterative: bool, max_epochs: int | None, scheduler: str | None
+    model: str, max_epochs: int | None, scheduler: str | None
 ) -> tuple[int, str | None]:
     """``max_epochs`` and the scheduler of a sweep of ``model`` (``None``/``"auto"`` resolved):
     100 epochs and ASHA for a model trained epoch by epoch, 1 and none for one fitted once."""
+    iterative = is_iterative(model)  # first: an unknown model is the first error
     if scheduler not in ("asha", "sha", "auto", None):
         raise ValueError(f"scheduler must be 'asha', 'sha' or None, got {scheduler!r}")
     if iterative:
@@ -396,9 +395,9 @@ def _on_ray(
     """Run the sweep's trials on a Ray instance (started and shut down here unless joined):
     :func:`_execute`'s records and survivors, and the cluster's number of CPUs."""
     we_started = init_ray(num_cpus, address)
-    try:
-        import ray
+    import ray
 
+    try:
         cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
         if spec.cpus_per_trial > cluster_cpus:
             raise ValueError(
@@ -409,8 +408,6 @@ def _on_ray(
             records, survivors = _execute(spec, state, train, valid, trust_state, every)
     finally:
         if we_started:
-            import ray
-
             ray.shutdown()
     return records, survivors, cluster_cpus
 
@@ -518,10 +515,7 @@ def _export(
         spec_fields["scheduler"]["survivors"] = survivors
     counts = {
         "trials": len(trials),
-        "completed": int((trials["status"] == "completed").sum()),
-        "pruned": int((trials["status"] == "pruned").sum()),
-        "failed": int((trials["status"] == "error").sum()),
-        "unfinished": int((~finished).sum()),
+        **status_counts(trials),
         "epochs_run": int(trials["epochs"].sum()),
         "epochs_without_pruning": len(configs) * spec.max_epochs,
     }
