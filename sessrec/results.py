@@ -71,6 +71,7 @@ MAX_BYTES = 64 * 2**20
 _STALL_S = 15.0  # longest wait for any one read
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _registries: dict[str, dict[str, str]] = {}  # downloaded registries of this process, by URL
+_Registry = Mapping[str, str] | str | os.PathLike[str] | None  # {relpath: sha256} or a file
 
 
 class ResultNotFoundError(FileNotFoundError):
@@ -180,9 +181,7 @@ def result_path(
     return _fetch(rel, sums, cache, branch, where)
 
 
-def _cached_offline(
-    rel: str, cache: Path, registry: Mapping[str, str] | str | os.PathLike[str] | None, where: str
-) -> Path:
+def _cached_offline(rel: str, cache: Path, registry: _Registry, where: str) -> Path:
     """The cached copy of ``rel`` if it matches the registry cached with it (no network)."""
     cached = cache / rel
     stop = (
@@ -315,9 +314,7 @@ def _parse_registry(blob: bytes, name: str) -> dict[str, str]:
     return sums
 
 
-def _given_registry(
-    registry: Mapping[str, str] | str | os.PathLike[str] | None,
-) -> dict[str, str] | None:
+def _given_registry(registry: _Registry) -> dict[str, str] | None:
     """The registry the caller or ``SESSREC_RESULTS_REGISTRY`` names, or ``None``."""
     if isinstance(registry, Mapping):
         return {_check_relpath(k): str(v).lower() for k, v in registry.items()}
@@ -325,12 +322,7 @@ def _given_registry(
     return read_registry(Path(named).expanduser()) if named else None
 
 
-def _registry(
-    registry: Mapping[str, str] | str | os.PathLike[str] | None,
-    branch: str,
-    cache: Path,
-    refresh: bool,
-) -> dict[str, str]:
+def _registry(registry: _Registry, branch: str, cache: Path, refresh: bool) -> dict[str, str]:
     """The registry to check downloads against: given, else downloaded once per process."""
     try:
         given = _given_registry(registry)
