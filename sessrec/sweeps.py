@@ -81,18 +81,11 @@ SPACES: dict[str, dict[str, list[Any]]] = {
 #: query's last items to use); VSTAN's space leaves ``sample_size``, which STAN's sweeps, at
 #: its default (with ``lambda_idf=0`` VSTAN scores a pair as STAN does).
 #:
-#: * ``"sknn"``: neighbours ``k`` x candidate ``sample_size`` (6 x 6 = 36);
-#: * ``"vsknn"``: ``k`` x ``sample_size`` x ``idf_weighting`` (5 x 4 x 6 = 120);
-#: * ``"stan"``: ``k`` x ``sample_size`` x the neighbour-recency decay ``lambda_snh`` (days)
-#:   x the neighbour-item decay ``lambda_inh`` (events) (3 x 3 x 4 x 4 = 144);
-#: * ``"vstan"``: ``k`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight ``lambda_idf``
-#:   (3 x 4 x 4 x 3 = 144);
-#: * ``"gru4rec"``: GRU4Rec's loss x input ``embedding`` (one-hot, 64, ``"constrained"``) x
-#:   ``hidden_size`` x ``batch_size`` x ``learning_rate`` x ``momentum`` x ``dropout_input`` x
-#:   ``dropout_hidden`` x extra negatives ``n_sample`` x ``sample_alpha`` x BPR-max's ``bpreg``
-#:   x cross-entropy's ``logq`` (699,840 configurations, each holding the model's default:
-#:   sample it with ``samples=N``). ``bpreg`` acts only with ``loss="bpr-max"`` and ``logq``
-#:   only with ``"cross-entropy"``; a sample draws them for either loss.
+#: The session-kNN spaces hold 36 (sknn) to 144 configurations: ``lambda_snh`` is the
+#: neighbour-recency decay (days), ``lambda_inh`` the neighbour-item decay (events),
+#: ``lambda_idf`` VSTAN's idf weight. GRU4Rec's space (699,840 configurations: sample it with
+#: ``samples=N``) has ``embedding`` 0 for one-hot input; ``bpreg`` acts only with
+#: ``loss="bpr-max"`` and ``logq`` only with ``"cross-entropy"`` (a sample draws them for either).
 MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "sknn": (
         "sknn",
