@@ -270,8 +270,8 @@ class SweepResults:
     ----------
     trials : pandas.DataFrame
         One row per trial: ``trial_id``, the config columns, ``best_<metric>``,
-        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status``
-        (``completed``, ``pruned`` or ``error``) and ``error``.
+        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status`` (see
+        :func:`sweep_tables`) and ``error``.
     history : pandas.DataFrame
         One row per (trial, epoch): ``trial_id``, ``epoch``, the metrics, ``loss``, ``seconds``.
     manifest : dict

@@ -4,38 +4,23 @@
 the validation metrics to Ray Tune. A model trained epoch by epoch reports after every epoch,
 and a scheduler (ASHA by default) stops the weak configurations early. A model fitted once
 (SKNN, V-SKNN, STAN, VSTAN, the baselines) is fitted and scored once, reported as its only
-epoch: its sweep has ``max_epochs=1`` and no scheduler. The training sessions and validation
-pairs are put in Ray's object store once (:func:`ray.tune.with_parameters`).
+epoch: its sweep has ``max_epochs=1`` and no scheduler.
 
 Ray is imported inside the functions: the rest of sessrec, and reading the exported results
 (:mod:`sessrec.sweeps`, :mod:`sessrec.analysis`), never needs it. Only Ray Tune's public API is
-used (``Tuner``, ``Tuner.restore``, ``ResultGrid``, ``Result``, ``Callback``).
+used (``Tuner``, ``Tuner.restore``, ``ResultGrid``, ``Result``, ``Callback``). Locally Ray
+starts with ``num_cpus`` CPUs, no dashboard and quiet logs; with a cluster (``address`` or
+``RAY_ADDRESS``), ``storage`` must be a folder every node can reach.
 
-Running on a cluster
---------------------
-Locally (the default) Ray starts with ``num_cpus`` CPUs, no dashboard and quiet logs. To use
-a Ray cluster, start it and pass its address (or set ``RAY_ADDRESS``)::
-
-    ray start --head --port=6379                  # on the head node
-    ray start --address=HEAD_IP:6379              # on every worker node
-    sessrec sweep --space report --address HEAD_IP:6379 --storage /shared/folder
-
-``storage`` must then be a folder every node can reach (e.g. a shared file system).
-
-Interrupting and resuming
--------------------------
 Ray keeps the sweep's state under ``storage/name``. A sweep stopped by Ctrl-C, SIGTERM or a
 killed process continues when started again with the same ``name``, ``storage`` and settings
 (other settings are refused, naming what differs): finished trials are kept, unfinished ones
 rerun from their first epoch (with ``scheduler="sha"``: finished rungs are kept, and the
 interrupted rung's unfinished trials rerun from the previous rung's state). A trial that
-raises is recorded with status ``error`` and its message, and the sweep goes on. While a sweep
-runs, its state and results folders are locked.
-
-Ray's state files hold pickled Python objects, which Ray loads on a resume: a replaced file
-would run its code. sessrec records the SHA-256 of every state file Ray wrote and refuses to
-resume a folder whose files differ (``trust_state=True`` overrides, for a folder you trust).
-Treat a shared storage folder like code.
+raises is recorded with status ``error`` and the sweep goes on. While a sweep runs, its state
+and results folders are locked. Ray unpickles its state files on a resume, so sessrec records
+their SHA-256 and refuses to resume a folder whose files differ (``trust_state=True``
+overrides, for a folder you trust).
 """
 
 from __future__ import annotations
