@@ -418,9 +418,10 @@ def _rung(
     if done_file.is_file():
         saved = read_json(done_file)
         try:
-            assert saved["configs"] == alive
+            if saved["configs"] != alive:  # not an assert: python -O would skip it
+                raise ValueError("other configurations")
             return {int(c): _record_from_json(r) for c, r in saved["records"].items()}
-        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise StoreError(
                 f"{done_file} is damaged or records other configurations than this sweep "
                 f"promotes to rung {i}; delete {root} to start the sweep over"

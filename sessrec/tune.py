@@ -4,7 +4,8 @@
 the validation metrics to Ray Tune. A model trained epoch by epoch reports after every epoch,
 and a scheduler (ASHA by default) stops the weak configurations early. A model fitted once
 (SKNN, V-SKNN, STAN, VSTAN, the baselines) is fitted and scored once, reported as its only
-epoch: its sweep has ``max_epochs=1`` and no scheduler.
+epoch: its sweep has ``max_epochs=1`` and no scheduler. The training sessions and validation
+pairs go to Ray's object store once (:func:`ray.tune.with_parameters`).
 
 Ray is imported inside the functions: the rest of sessrec, and reading the exported results
 (:mod:`sessrec.sweeps`, :mod:`sessrec.analysis`), never needs it. Only Ray Tune's public API is
