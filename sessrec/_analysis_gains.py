@@ -1,10 +1,7 @@
 """How much of the gain over gensim's defaults comes from epochs and how much from tuning.
 
-:func:`gain_decomposition` splits the gain into two steps (more epochs, then the sweep's best
-hyperparameters); :func:`gain_from_runs` measures it on the test pairs of three run sets
-(:mod:`sessrec.runs`) retrained with several seeds, and :func:`compare_runs` tabulates such run
-sets. :func:`retrain_params`, :func:`retrain_names` and :func:`retrain_commands` say what to
-retrain: the sweep's best configuration and gensim's default.
+Measured on run sets (:mod:`sessrec.runs`) that retrain the sweep's best configuration and
+gensim's default with several seeds; the ``retrain_*`` functions say what to retrain.
 
 Private: every name is public through :mod:`sessrec.analysis`.
 """
@@ -29,24 +26,19 @@ GENSIM_DEFAULT_EPOCHS: int = int(Item2Vec().epochs)
 def gain_decomposition(baseline: float, more_epochs: float, tuned: float) -> dict[str, float]:
     """Split the gain over gensim's defaults into a part from epochs and one from hyperparameters.
 
-    Three scores of the same metric on the same pairs define two steps:
-
-    1. ``baseline``: gensim's default hyperparameters trained for gensim's default number of
-       epochs (5);
-    2. ``more_epochs``: the same default hyperparameters trained as long as the tuned model
-       (the epochs of the sweep's best trial, 100 for a trial ASHA never stopped);
-    3. ``tuned``: the sweep's best hyperparameters, trained as long.
-
-    The *total gain* is ``tuned - baseline``; the gain from epochs is
-    ``more_epochs - baseline`` and the gain from hyperparameters ``tuned - more_epochs``. Their
-    shares of the total add up to 1 (a share is negative, and the other above 1, when a step
-    lowers the score). The order of the steps matters: this is the order in which the FF19
-    report tells it (more epochs first), so the hyperparameters are credited only with what
-    they add to a long-trained default.
+    The gain from epochs is ``more_epochs - baseline``, the gain from hyperparameters
+    ``tuned - more_epochs``; their shares of the total add up to 1 (one is negative when its
+    step lowers the score). More epochs come first, as the FF19 report tells it, so the
+    hyperparameters are credited only with what they add to a long-trained default.
 
     Parameters
     ----------
-    baseline, more_epochs, tuned : float
+    baseline : float
+        gensim's default hyperparameters, gensim's default epochs (5).
+    more_epochs : float
+        The same hyperparameters trained as long as the tuned model.
+    tuned : float
+        The sweep's best hyperparameters, trained as long.
 
     Returns
     -------
@@ -73,10 +65,8 @@ def gain_decomposition(baseline: float, more_epochs: float, tuned: float) -> dic
 def gain_from_runs(
     default: RunSet, more_epochs: RunSet, tuned: RunSet, metric: str = "recall"
 ) -> dict[str, float]:
-    """:func:`gain_decomposition` of the mean test metric of three run sets.
-
-    The run sets (see :mod:`sessrec.runs`) are compared on the split seeds all three share,
-    so every step is measured on the same test pairs.
+    """:func:`gain_decomposition` of the mean test metric of three run sets, on the split seeds
+    all three share (so every step is measured on the same test pairs).
 
     Parameters
     ----------
@@ -149,20 +139,18 @@ def retrain_params(
 ) -> dict[str, Any]:
     """Hyperparameters to retrain a sweep's best configuration or the model's default with.
 
-    The returned dict is what :func:`sessrec.runs.train_runs` takes as ``params`` (and what
-    ``sessrec train-runs --param`` spells out), or an :class:`~sessrec.models.Entry` of the
-    leaderboard: the sweep's fixed parameters, the swept ones (the best trial's values, or the
-    model's defaults: gensim's for word2vec) and, for a model trained epoch by epoch, the
-    number of epochs. A model fitted once (the session-kNN family) has no epochs.
+    The sweep's fixed parameters, the swept ones (the best trial's values, or the model's
+    defaults) and, for a model trained epoch by epoch, ``epochs``: what
+    :func:`sessrec.runs.train_runs` takes as ``params`` or a leaderboard
+    :class:`~sessrec.models.Entry`.
 
     Parameters
     ----------
     results : SweepResults
     which : {"best", "default"}
     epochs : int, optional
-        Default: the epochs the best trial trained (the sweep's ``max_epochs`` unless ASHA
-        stopped it), for both; pass 5 for gensim's default run. Only for a model trained
-        epoch by epoch.
+        Default: the epochs the best trial trained, for both; pass 5 for gensim's default run.
+        Only for a model trained epoch by epoch.
 
     Returns
     -------
@@ -194,10 +182,6 @@ def retrain_params(
 def retrain_names(results: SweepResults) -> dict[str, str]:
     """Run-set names of the retrained configurations of :func:`gain_decomposition`.
 
-    Parameters
-    ----------
-    results : SweepResults
-
     Returns
     -------
     dict
@@ -220,7 +204,7 @@ def retrain_commands(
 ) -> list[str]:
     """``sessrec train-runs`` commands retraining the best configuration and the default.
 
-    Only parameters that differ from gensim's defaults are spelled out.
+    Only ``epochs`` and the parameters that differ from gensim's defaults are spelled out.
 
     Parameters
     ----------
@@ -240,6 +224,7 @@ def retrain_commands(
     best = retrain_params(results, "best")
     standard = retrain_names(results)
     names = names or (standard["tuned"], standard["more_epochs"])
+    tail = " ".join(str(s) for s in seeds) + ("" if out is None else f" --out {out}")
     commands = []
     first = [*results.params, "epochs"]  # swept parameters, epochs, then any other change
     for name, params in zip(names, (best, retrain_params(results, "default")), strict=True):
@@ -249,7 +234,5 @@ def retrain_commands(
             for k in keys
             if defaults.get(k) != params[k] or k == "epochs"
         )
-        seed_text = " ".join(str(s) for s in seeds)
-        to = "" if out is None else f" --out {out}"
-        commands.append(f"sessrec train-runs {name} {shown} --split-seeds {seed_text}{to}")
+        commands.append(f"sessrec train-runs {name} {shown} --split-seeds {tail}")
     return commands

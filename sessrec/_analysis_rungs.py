@@ -1,8 +1,4 @@
-"""Whether ASHA's early rungs rank configurations as the final epoch does.
-
-:func:`asha_expected_epochs` is what successive halving costs; :func:`rung_correlation`
-compares the ranking of trials after a few epochs with their ranking after many, and
-:func:`sweep_rung_correlation` does so at a sweep's rungs.
+"""Whether ASHA's early rungs rank configurations as the final epoch does, and what they cost.
 
 Private: every name is public through :mod:`sessrec.analysis`.
 """
@@ -23,16 +19,9 @@ def asha_expected_epochs(
 ) -> float:
     """Epochs ASHA is expected to train: every trial to the first rung, then a ``1/rf`` share on.
 
-    With rungs ``r_0 < r_1 < ...`` (:func:`sessrec.sweeps.asha_rungs`) and ``r_last`` =
-    ``max_epochs``, ``n / rf**i`` trials train from rung ``i - 1`` to rung ``i``. Without early
-    stopping the sweep trains ``n * max_epochs`` epochs.
-
-    Parameters
-    ----------
-    n_configs : int
-    max_epochs : int
-    grace_period : int, default 1
-    reduction_factor : float, default 3
+    With rungs ``r_0 < r_1 < ...`` (:func:`sessrec.sweeps.asha_rungs`), ``n / rf**i`` trials
+    train from rung ``i - 1`` to rung ``i`` (the last: ``max_epochs``). Without early stopping
+    the sweep trains ``n * max_epochs`` epochs.
 
     Returns
     -------
@@ -43,14 +32,12 @@ def asha_expected_epochs(
     return float((trials * np.diff(stops)).sum())
 
 
-def _average_ranks(a: np.ndarray) -> np.ndarray:
-    return pd.Series(a).rank(method="average").to_numpy()
-
-
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN below 3 values or a constant."""
     if len(a) < 3:
         return float("nan")
-    ra, rb = _average_ranks(a), _average_ranks(b)
+    ra = pd.Series(a).rank(method="average").to_numpy()
+    rb = pd.Series(b).rank(method="average").to_numpy()
     if ra.std() == 0 or rb.std() == 0:
         return float("nan")
     return float(np.corrcoef(ra, rb)[0, 1])
@@ -65,26 +52,23 @@ def rung_correlation(
 ) -> pd.DataFrame:
     """How well the metric after a few epochs ranks trials like the metric after many.
 
-    For each epoch ``r`` of ``epochs``, take the trials whose history has both epoch ``r`` and
-    the target epoch, and compute the Spearman rank correlation of their metric at ``r`` with
-    their metric at the target. Works on a sweep's history (where only the trials ASHA
-    promoted reach late epochs, so the sample is the *best* trials at ``r`` and the
-    correlation is that among good configurations) and on the history of trials that were
-    never stopped (every trial, an unbiased sample).
+    For each epoch ``r`` of ``epochs``: the Spearman rank correlation of the metric at ``r``
+    with the metric at the target, over the trials whose history has both. In a sweep's history
+    only the trials ASHA promoted reach late epochs, so this is the correlation among good
+    configurations; trials never stopped give an unbiased sample.
 
     Parameters
     ----------
     history : pandas.DataFrame
-        ``trial_id``, ``epoch`` and ``metric`` columns (a sweep's history, or runs without
-        pruning).
+        ``trial_id``, ``epoch`` and ``metric`` columns.
     epochs : sequence of int
         The early epochs to compare (e.g. ASHA's rungs).
     target : int or "final", default "final"
         The epoch to compare with; ``"final"`` is the last epoch in ``history``.
     metric : str, default "recall@10"
     top_share : float, default 1/3
-        Also report which share of the target's top ``top_share`` of these trials is in the top
-        ``top_share`` at ``r`` (what a rung with reduction factor ``1/top_share`` keeps).
+        Also report which share of the target's top ``top_share`` is in the top ``top_share``
+        at ``r`` (what a rung with reduction factor ``1/top_share`` keeps).
 
     Returns
     -------
@@ -140,9 +124,8 @@ def sweep_rung_correlation(
     ----------
     results : SweepResults
     target : int, "final" or "next", default "final"
-        ``"final"``: the sweep's ``max_epochs``; ``"next"``: each rung against the next rung
-        (the last rung against ``max_epochs``), the comparison ASHA's next decision is about,
-        on the larger sample of trials that reached that next rung.
+        ``"final"``: the sweep's ``max_epochs``; ``"next"``: each rung against the next one
+        (the last against ``max_epochs``), what ASHA's next decision is about.
     metric : str, optional
 
     Returns

@@ -1,12 +1,4 @@
-"""What a word2vec sweep found: its best trials, their learning curves, its panels, its summary.
-
-The first questions one asks of a sweep folder read by :func:`sessrec.sweeps.read_sweep`:
-which configuration is best (:func:`best_trial`, :func:`top_trials`, :func:`config_of`) and
-how the best trials learned (:func:`learning_curves`); how the metric depends on pairs of
-hyperparameters (:func:`panel_table`, :func:`grid_position`); the sweep's headline numbers
-(:func:`sweep_summary`), where a configuration stood at the first rung
-(:func:`first_rung_rank`) and what sweeps of one grid with different schedulers cost and found
-(:func:`compare_sweeps`).
+"""What a sweep found: its best trials, their learning curves, its panels, its summary.
 
 Private: every name is public through :mod:`sessrec.analysis`.
 """
@@ -20,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec.models import make_model
-from sessrec.sweeps import SweepResults, grid_order
+from sessrec.sweeps import SweepResults, _plain, grid_order, status_counts
 
 
 def _metric(results: SweepResults, metric: str | None) -> str:
@@ -44,14 +36,9 @@ def _int_params(results: SweepResults) -> list[str]:
     ]
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def config_of(results: SweepResults, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The swept parameters of ``values`` (a trials row or a dict) as plain Python values.
-
-    Integer parameters come back as ``int`` even when the trials table stores them as floats.
+    """The swept parameters of ``values`` as plain Python values (integer parameters as ``int``
+    even when the trials table stores them as floats).
 
     Parameters
     ----------
@@ -100,12 +87,7 @@ def top_trials(results: SweepResults, n: int = 5, value: str | None = None) -> p
 
 
 def best_trial(results: SweepResults, value: str | None = None) -> pd.Series:
-    """The best trial (its row of ``results.trials``); see :func:`top_trials`.
-
-    Parameters
-    ----------
-    results : SweepResults
-    value : str, optional
+    """The best trial (its row of ``results.trials``); ``value`` as for :func:`top_trials`.
 
     Returns
     -------
@@ -123,14 +105,13 @@ def best_trial(results: SweepResults, value: str | None = None) -> pd.Series:
 
 
 def default_config(params: Sequence[str], model: str = "word2vec") -> dict[str, Any]:
-    """The model's default value of each parameter (word2vec: gensim's, as
-    :class:`~sessrec.word2vec.Item2Vec` has it).
+    """The model's default value of each parameter (word2vec: gensim's).
 
     Parameters
     ----------
     params : sequence of str
     model : str, default "word2vec"
-        A registry name (:data:`sessrec.models.MODELS`; a sweep's ``results.model``).
+        A registry name (:data:`sessrec.models.MODELS`).
 
     Returns
     -------
@@ -184,8 +165,8 @@ def panel_table(
     x, y : str
         Swept parameters: ``x`` gives the columns, ``y`` the rows.
     value : str, optional
-        Trials column averaged (default ``best_<metric>``: each trial's best validation score,
-        so a trial ASHA stopped early contributes its best before it was stopped).
+        Trials column averaged (default ``best_<metric>``: a trial ASHA stopped early
+        contributes its best before it was stopped).
     agg : str, default "mean"
         Any pandas aggregation (``"mean"``, ``"max"``, ``"median"``...).
 
@@ -221,10 +202,9 @@ def panel_table(
 def grid_position(values: Sequence[Any], value: Any) -> float | None:
     """Where ``value`` falls on an axis of grid ``values``, in cell units (first cell: 0).
 
-    A value on the grid sits in its cell, whatever its type (a text value such as GRU4Rec's
-    ``loss="cross-entropy"`` too). On an axis of numbers only, a value between two grid values
-    is interpolated linearly (gensim's default window 5 lies a third of the way from 4 to 7).
-    A number outside the grid, or off an axis that holds text, gives ``None``.
+    A value on the grid (text too) sits in its cell; on an axis of numbers only, a value between
+    two grid values is interpolated linearly (window 5 lies a third of the way from 4 to 7). A
+    number outside the grid, or off an axis that holds text, gives ``None``.
 
     Parameters
     ----------
@@ -255,10 +235,6 @@ def _is_number(value: Any) -> bool:
 def sweep_summary(results: SweepResults) -> dict[str, Any]:
     """Headline numbers of a sweep (for prose and the report).
 
-    Parameters
-    ----------
-    results : SweepResults
-
     Returns
     -------
     dict
@@ -280,10 +256,7 @@ def sweep_summary(results: SweepResults) -> dict[str, Any]:
         "metric": results.metric,
         "n_configs": int(m.get("n_configs", len(t))),
         "trials": len(t),
-        "completed": int((t["status"] == "completed").sum()),
-        "pruned": int((t["status"] == "pruned").sum()),
-        "failed": int((t["status"] == "error").sum()),
-        "unfinished": int((t["status"] == "unfinished").sum()),
+        **status_counts(t),
         "max_epochs": max_epochs,
         "epochs_run": run,
         "epochs_without_pruning": full,
@@ -302,9 +275,8 @@ def first_rung_rank(
 ) -> tuple[int, int]:
     """Where a configuration stood at the sweep's first rung: its rank and out of how many.
 
-    The first rung is the scheduler's first (``manifest["scheduler"]["rungs"][0]``, else epoch
-    1), the one epoch every trial reached. Rank 1 is the best; a trial ties with those of equal
-    metric (rank = 1 + the number of trials strictly better).
+    The first rung (the scheduler's first, else epoch 1) is the one epoch every trial reached.
+    Rank = 1 + the number of trials strictly better.
 
     Parameters
     ----------

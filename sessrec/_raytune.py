@@ -2,9 +2,8 @@
 
 Only Ray Tune's public API: ``Tuner`` and ``Tuner.restore``, ``ResultGrid`` and ``Result``,
 ``Callback``, ``with_parameters``/``with_resources``. A bookkeeping callback records which
-trials Ray finished (``on_trial_complete``: ran to the end or stopped by the scheduler;
-``on_trial_error``) -- an interrupted trial gets neither -- and the SHA-256 of the state files
-Ray writes, which are checked before Ray is allowed to load them again on a resume.
+trials Ray finished and the SHA-256 of the state files Ray writes, which are checked before
+Ray may load them again on a resume.
 """
 
 from __future__ import annotations
@@ -53,11 +52,10 @@ def trial(
 ) -> None:
     """One Ray Tune trial: fit the model, report every epoch's validation metrics.
 
-    A model fitted once (not an :class:`~sessrec.training.IterativeRecommender`) is fitted,
-    scored and reported once, as epoch 1 (:func:`_fit_once`). With synchronous halving a trial
-    trains one rung: from the training state its previous rung saved (``resume_from``, a
+    A model fitted once is fitted, scored and reported once, as epoch 1. With synchronous
+    halving a trial trains one rung: from the state its previous rung saved (``resume_from``, a
     folder with one ``config-<id>.npz`` per configuration) up to ``stop_epoch`` of the
-    ``max_epochs`` schedule, and saves its state for the next rung.
+    ``max_epochs`` schedule, and saves its state (``save_state``) for the next rung.
     """
     from ray import tune
 
@@ -100,16 +98,8 @@ def _fit_once(
     k: int,
     metrics: Sequence[str],
 ) -> dict[str, float]:
-    """Fit a model once and score the validation pairs: the row of its only "epoch".
-
-    The metrics are those of :func:`sessrec.metrics.evaluate_queries` on the fitted model,
-    as :class:`~sessrec.training.Evaluate` computes them for an iterative model's epoch.
-
-    Returns
-    -------
-    dict
-        ``epoch`` (1), ``seconds`` (the fit), ``<metric>@<k>`` and ``eval_seconds``.
-    """
+    """Fit a model once and score the validation pairs: the row of its only "epoch"
+    (``epoch``, ``seconds``, ``<metric>@<k>``, ``eval_seconds``), as for an iterative model."""
     t0 = time.perf_counter()
     model.fit(train)
     row = {"epoch": 1.0, "seconds": time.perf_counter() - t0}
@@ -122,6 +112,7 @@ def _fit_once(
 
 # --------------------------------------------------------------------------- bookkeeping
 def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object file's content; ``{}`` for a missing or damaged file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -168,27 +159,9 @@ def _progress_line(
     max_epochs: int,
     elapsed: float,
 ) -> str:
-    """The live progress line of a sweep.
-
-    Parameters
-    ----------
-    statuses : mapping
-        Configuration id -> ``{"status": "done" | "error", "epochs": n}`` of finished trials.
-    running : int
-    best : float
-        The best value of ``metric`` so far (``-inf``: none yet).
-    metric : str
-    total : int
-        Configurations in the run.
-    max_epochs : int
-        A finished trial with fewer epochs was stopped by the scheduler (0: none counts).
-    elapsed : float
-        Seconds since this run of the command started.
-
-    Returns
-    -------
-    str
-    """
+    """The live progress line of a sweep. ``statuses``: configuration id -> ``{"status": "done"
+    | "error", "epochs": n}`` of finished trials; ``best``: ``-inf`` for none yet; a finished
+    trial with fewer than ``max_epochs`` epochs was pruned (0: none counts)."""
     done = sum(s.get("status") == "done" for s in statuses.values())
     failed = sum(s.get("status") == "error" for s in statuses.values())
     pruned = sum(
@@ -215,8 +188,8 @@ def _bookkeeper(
     """A Ray Tune callback: records finished trials, Ray's state digest, and progress lines.
 
     Ray calls ``on_trial_complete`` for a trial that ran to its end or that the scheduler
-    stopped, and ``on_trial_error`` for one that raised; a trial stopped by an interruption gets
-    neither, which is what tells finished trials from unfinished ones.
+    stopped, ``on_trial_error`` for one that raised, and neither for one stopped by an
+    interruption: that is what tells finished trials from unfinished ones.
     """
     from ray.tune import Callback
 
@@ -296,11 +269,8 @@ def _restorable(experiment: Path) -> bool:
 
 
 def _records(grid: Any, experiment: Path) -> dict[int, dict[str, Any]]:
-    """Per configuration of a Ray ``ResultGrid``: its history, status, error and CPU seconds.
-
-    Status is ``done`` (Ray finished it, stopped or not), ``error`` or ``unfinished``, from the
-    bookkeeping callback's record.
-    """
+    """Per configuration of a Ray ``ResultGrid``: its history, status (``done``, ``error`` or
+    ``unfinished``, from the bookkeeping callback's record), error and CPU seconds."""
     statuses = read_json(_own(experiment, "trials"))
     out: dict[int, dict[str, Any]] = {}
     for result in grid:
@@ -399,13 +369,10 @@ def run_sha(
     """Synchronous successive halving, one Ray Tune run (no scheduler) per rung.
 
     Rung ``i`` trains its configurations from the state rung ``i - 1`` saved (in
-    ``root/states/rung-<i-1>``) to epoch ``rungs[i]`` and saves theirs; the best
-    ``floor(n / reduction_factor)`` (at least 1) by ``metric`` at that epoch go on
-    (:func:`_promote`). Saved states are deleted once no rung can need them, so at most one
-    state per configuration of a rung is on disk. A finished rung is recorded in
-    ``root/rung-<i>.json``, so a rerun skips it; an interrupted rung is resumed by Ray (its
-    unfinished trials start again from the previous rung's state). Stops at the first
-    unfinished rung. Returns the records per configuration (see
+    ``root/states/rung-<i-1>``) to epoch ``rungs[i]`` and saves theirs; the best go on
+    (:func:`_promote`). Saved states are deleted once no rung can need them. A finished rung
+    is recorded in ``root/rung-<i>.json``, so a rerun skips it; an interrupted rung is resumed
+    by Ray, and the sweep stops there. Returns the records per configuration (see
     :func:`sessrec.sweeps.sweep_tables`) and how many configurations entered each rung so far.
     """
     records: dict[int, list[dict[str, Any]]] = {}
@@ -416,7 +383,7 @@ def run_sha(
         rung = _rung(trainable, i, rungs, alive, metric, root, trust_state, progress)
         for cid, record in rung.items():
             records.setdefault(cid, []).append(record)
-        if not all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
+        if not _finished(rung, alive):
             # interrupted: rerun to resume this rung. Until then every configuration of the
             # rung is unfinished, also those that trained their part of it (they may go on)
             for cid in alive:
@@ -451,9 +418,10 @@ def _rung(
     if done_file.is_file():
         saved = read_json(done_file)
         try:
-            assert saved["configs"] == alive
+            if saved["configs"] != alive:  # not an assert: python -O would skip it
+                raise ValueError("other configurations")
             return {int(c): _record_from_json(r) for c, r in saved["records"].items()}
-        except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise StoreError(
                 f"{done_file} is damaged or records other configurations than this sweep "
                 f"promotes to rung {i}; delete {root} to start the sweep over"
@@ -480,7 +448,7 @@ def _rung(
         progress=progress,
         prefix=f"{label} (epoch {budget}): ",
     )
-    if all(rung.get(c, {}).get("status") in ("done", "error") for c in alive):
+    if _finished(rung, alive):
         payload = {
             "epoch": budget,
             "configs": alive,
@@ -488,6 +456,11 @@ def _rung(
         }
         write_text_atomic(done_file, json.dumps(payload))
     return rung
+
+
+def _finished(rung: Mapping[int, dict[str, Any]], alive: Sequence[int]) -> bool:
+    """Whether Ray finished (or failed) every configuration of a rung."""
+    return all(rung.get(c, {}).get("status") in ("done", "error") for c in alive)
 
 
 def _promote(
@@ -532,13 +505,8 @@ def _record_from_json(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def init_ray(num_cpus: int | None, address: str | None) -> bool:
-    """Start or join Ray; return whether this call started it.
-
-    Raises
-    ------
-    ValueError
-        If nothing answers at ``address``.
-    """
+    """Start or join Ray (a ``ValueError`` if nothing answers at ``address``); return whether
+    this call started it."""
     import ray
 
     if ray.is_initialized():

@@ -47,10 +47,8 @@ def _scheduler_text(sched: Mapping[str, Any]) -> str:
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    """A small GitHub-flavoured markdown table (no optional dependency).
-
-    Metric columns (``recall@10``, ``spearman``...) use ``floatfmt``, parameters ``g``.
-    """
+    """A GitHub-flavoured markdown table: metric columns (``recall@10``, ``spearman``...) in
+    ``floatfmt``, parameters in ``g``."""
 
     def cell(v: Any, col: str) -> str:
         if isinstance(v, float | np.floating):
@@ -58,7 +56,6 @@ def _md_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
         return str(v)
 
     measured = {c for c in df.columns if "@" in str(c) or c in ("spearman", "top_overlap")}
-
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     body = [
@@ -106,27 +103,6 @@ def _figures(
     return figures
 
 
-def _overview(results: SweepResults, s: Mapping[str, Any]) -> list[str]:
-    """The summary's first lines: space, trials, epochs, time and scheduler (``s``: its summary)."""
-    return [
-        f"- space `{s['space']}`: {s['n_configs']} configurations of "
-        + ", ".join(f"`{p}`" for p in results.params),
-        f"- trials: {s['trials']} ({s['completed']} completed, {s['pruned']} stopped early, "
-        f"{s['failed']} failed"
-        + (
-            f", {s['unfinished']} not finished: the sweep is not over, and this report covers "
-            "only what it has trained so far"
-            if s["unfinished"]
-            else ""
-        )
-        + f"), up to {s['max_epochs']} epochs",
-        f"- epochs trained: {s['epochs_run']:,} of {s['epochs_without_pruning']:,} without early "
-        f"stopping ({s['epochs_saved_share']:.0%} saved)",
-        f"- time: {s['wall_hours']:.2f} h wall, {s['cpu_hours']:.2f} h CPU",
-        f"- scheduler: {_scheduler_text(results.manifest.get('scheduler', {}))}",
-    ]
-
-
 def write_report(
     results_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
@@ -135,13 +111,10 @@ def write_report(
     """Write a sweep's figures (PNG) and a markdown summary.
 
     Files: ``panels.png`` (a heatmap per pair of swept parameters, at most three),
-    ``curves.png`` (learning curves of the ``top`` best trials), ``rungs.png``
-    (trials reaching each ASHA rung), ``rung_correlation.csv`` and ``summary.md`` (counts,
-    best configuration, top trials, rung correlation, the commands that retrain the best
-    configuration and the default). A sweep of a model fitted once (no epochs) has no
-    curves, rungs or rung correlation; its summary gives the default's validation score when
-    the default is on the grid, and ``sessrec evaluate`` commands for the best configuration
-    and the default.
+    ``curves.png`` (learning curves of the ``top`` best trials), ``rungs.png`` (trials reaching
+    each ASHA rung), ``rung_correlation.csv`` and ``summary.md`` (counts, best configuration,
+    top trials, rung correlation, the commands that test the best configuration and the
+    default). A sweep of a model fitted once has no curves, rungs or rung correlation.
 
     Parameters
     ----------
@@ -192,7 +165,7 @@ def write_report(
             _md_table(corr, ".3f"),
             "",
         ]
-    title, commands = _commands(results)
+    title, commands = _commands(results, s)
     lines += [f"## {title}", "", "```", *commands, "```", "", "## Figures", ""]
     lines += [f"![{caption}]({name})\n" for name, caption in figures]
     path = out / "summary.md"
@@ -253,7 +226,7 @@ def _best(results: SweepResults, s: Mapping[str, Any]) -> list[str]:
     return [*lines, "", f"The model's default ({shown}): {metric} {value:.4f} (validation)."]
 
 
-def _commands(results: SweepResults) -> tuple[str, list[str]]:
+def _commands(results: SweepResults, s: Mapping[str, Any]) -> tuple[str, list[str]]:
     """The section title and the commands that test the best configuration and the default."""
     if results.model == "word2vec":
         return "Retrain on the test pairs", retrain_commands(results)
@@ -262,7 +235,7 @@ def _commands(results: SweepResults) -> tuple[str, list[str]]:
     if data.get("sessionization", "customer") != "customer":
         split += f" --by {data['sessionization']}"
     fixed = results.manifest.get("fixed", {})
-    best = {**fixed, **sweep_summary(results)["best_config"]}
+    best = {**fixed, **s["best_config"]}
     default = make_model(results.model).get_params()
     commands = []
     for params in (best, default):

@@ -1,36 +1,26 @@
 """Read the repository's committed results (benchmark tables, sweeps, leaderboards) anywhere.
 
-Some notebooks show results that take too long to recompute while the book builds; the commands
-that make them commit their output to the repository. A notebook reads such a file through this
-module, never by a relative path, so the same cell works in a clone of the repository, in CI and
-on Colab:
+A notebook reads a result too slow to recompute while the book builds through this module,
+never by a relative path, so the same cell works in a clone, in CI and on Colab::
 
->>> from sessrec.results import read_result_json
->>> bench = read_result_json("results/baseline.json")  # doctest: +SKIP
->>> bench["speedup"]  # doctest: +SKIP
-235.02421410116196
+    bench = read_result_json("results/baseline.json")
 
-Where :func:`result_path` finds ``relpath`` (a path relative to the repository root), in order:
+:func:`result_path` looks for ``relpath`` (relative to the repository root), in order:
 
-1. the work tree of the repository this code runs in: the clone holding an editable install of
-   ``sessrec``, or the clone the current directory is in (a notebook in ``notebooks/``);
-2. the cache (``$SESSREC_CACHE/results/<branch>/<relpath>``), filled by an earlier download;
-3. a download of the raw file from the repository on GitHub (:func:`raw_url`; skipped when
-   ``SESSREC_OFFLINE=1``). ``SESSREC_RESULTS_URL`` replaces the raw-file base URL (a fork, a
-   mirror, or a local server in the tests).
+1. in the work tree this code runs in (the clone of an editable install, or the clone the
+   current directory is in);
+2. in the cache (``$SESSREC_CACHE/results/<branch>/<relpath>``);
+3. on GitHub (:func:`raw_url`; not when ``SESSREC_OFFLINE=1``). ``SESSREC_RESULTS_URL``
+   replaces the raw-file base URL (a fork, a mirror, a local server in the tests).
 
-Downloads are checked. The repository keeps a registry of the SHA-256 of every committed result
-(pooch's registry format, one ``<relpath> <sha256>`` per line, at :data:`REGISTRY` in the
-repository); :mod:`pooch` fetches a file against it, so an error page, another file or a
-truncated transfer is refused with one line and nothing is kept, and a cached copy is used
-only while it matches. Each download is bounded: at most :data:`MAX_BYTES` and
-:data:`TIMEOUT_S` seconds in all. Offline, a cached copy is used only if it matches the
-registry cached with it. The registry can also be given by the caller (``registry=``: a
-mapping or a registry file) or by ``SESSREC_RESULTS_REGISTRY`` (a registry file).
+Downloads are checked against the repository's registry of the SHA-256 of every committed
+result (pooch's format, at :data:`REGISTRY`; or ``registry=``, or ``SESSREC_RESULTS_REGISTRY``):
+an error page, another file or a truncated transfer is refused and nothing is kept, and a
+cached copy is used only while it matches (offline: the registry cached with it). Each download
+is bounded by :data:`MAX_BYTES` and :data:`TIMEOUT_S`.
 
-The repository's address is :data:`REPOSITORY_URL`; the book's ``_config.yml``
-(``repository.url``) and the notebooks' Colab setup cells use the same one, and a test keeps them
-equal.
+:data:`REPOSITORY_URL` is also the book's ``repository.url`` and the notebooks' Colab setup's;
+a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -81,6 +71,7 @@ MAX_BYTES = 64 * 2**20
 _STALL_S = 15.0  # longest wait for any one read
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _registries: dict[str, dict[str, str]] = {}  # downloaded registries of this process, by URL
+_Registry = Mapping[str, str] | str | os.PathLike[str] | None  # {relpath: sha256} or a file
 
 
 class ResultNotFoundError(FileNotFoundError):
@@ -110,11 +101,6 @@ def raw_url(relpath: str, *, branch: str = BRANCH) -> str:
     str
         ``$SESSREC_RESULTS_URL/<relpath>`` when that variable is set, else the
         ``raw.githubusercontent.com`` address of the file.
-
-    Examples
-    --------
-    >>> raw_url("results/baseline.json")  # doctest: +SKIP
-    'https://raw.githubusercontent.com/sessrec/sessrec/main/results/baseline.json'
     """
     rel = _check_relpath(relpath)
     base = os.environ.get("SESSREC_RESULTS_URL", "").strip()
@@ -127,9 +113,8 @@ def raw_url(relpath: str, *, branch: str = BRANCH) -> str:
 def local_root() -> Path | None:
     """Return the root of the repository's work tree this code runs in, or ``None``.
 
-    A folder counts as the root when it holds the book's ``_config.yml`` and the ``sessrec``
-    package. The folder above the imported package is tried first (an editable install), then
-    the current directory and its parents.
+    The root holds the book's ``_config.yml`` and the ``sessrec`` package: the folder above the
+    imported package (an editable install), else the current directory or a parent.
     """
     here = Path(__file__).resolve().parent.parent
     cwd = Path.cwd().resolve()
@@ -172,8 +157,7 @@ def result_path(
         If ``relpath`` is absolute or leaves the repository (``..``).
     ResultNotFoundError
         If the file is not in the work tree and cannot be downloaded (offline, not in the
-        registry, or the download fails, takes too long or is too large); the message names
-        the file, the places tried and what to do.
+        registry, or the download fails, takes too long or is too large).
     ResultVerificationError
         If the download is not the committed file (its SHA-256 differs); nothing is kept.
     """
@@ -197,9 +181,7 @@ def result_path(
     return _fetch(rel, sums, cache, branch, where)
 
 
-def _cached_offline(
-    rel: str, cache: Path, registry: Mapping[str, str] | str | os.PathLike[str] | None, where: str
-) -> Path:
+def _cached_offline(rel: str, cache: Path, registry: _Registry, where: str) -> Path:
     """The cached copy of ``rel`` if it matches the registry cached with it (no network)."""
     cached = cache / rel
     stop = (
@@ -256,11 +238,8 @@ class _DownloadError(Exception):
 
 
 def _download(url: str, output_file: str, pooch: object = None, check_only: bool = False) -> bool:
-    """A pooch downloader with a total time limit and a size limit (urllib, no pickle).
-
-    Parameters follow pooch's downloader protocol; ``output_file`` is the path pooch
-    verifies and moves into place. Raises :class:`_DownloadError` with the reason.
-    """
+    """A pooch downloader (its protocol's parameters) with a total time and a size limit;
+    raises :class:`_DownloadError` with the reason."""
     if check_only:
         return True
     deadline = time.monotonic() + TIMEOUT_S
@@ -298,10 +277,6 @@ def _download(url: str, output_file: str, pooch: object = None, check_only: bool
 def read_registry(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read a registry file: ``<relpath> <sha256>`` per line; ``#`` starts a comment.
 
-    Parameters
-    ----------
-    path : path-like
-
     Returns
     -------
     dict
@@ -318,6 +293,7 @@ def read_registry(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def _parse_registry(blob: bytes, name: str) -> dict[str, str]:
+    """The registry in ``blob`` (``name``: the file or URL, for the error messages)."""
     sums: dict[str, str] = {}
     try:
         text = blob.decode("utf-8")
@@ -338,9 +314,7 @@ def _parse_registry(blob: bytes, name: str) -> dict[str, str]:
     return sums
 
 
-def _given_registry(
-    registry: Mapping[str, str] | str | os.PathLike[str] | None,
-) -> dict[str, str] | None:
+def _given_registry(registry: _Registry) -> dict[str, str] | None:
     """The registry the caller or ``SESSREC_RESULTS_REGISTRY`` names, or ``None``."""
     if isinstance(registry, Mapping):
         return {_check_relpath(k): str(v).lower() for k, v in registry.items()}
@@ -348,12 +322,7 @@ def _given_registry(
     return read_registry(Path(named).expanduser()) if named else None
 
 
-def _registry(
-    registry: Mapping[str, str] | str | os.PathLike[str] | None,
-    branch: str,
-    cache: Path,
-    refresh: bool,
-) -> dict[str, str]:
+def _registry(registry: _Registry, branch: str, cache: Path, refresh: bool) -> dict[str, str]:
     """The registry to check downloads against: given, else downloaded once per process."""
     try:
         given = _given_registry(registry)
@@ -396,8 +365,7 @@ def make_registry(paths: Iterable[str], root: str | os.PathLike[str]) -> str:
     Returns
     -------
     str
-        One ``<relpath> <sha256>`` line per file, sorted by path (what :func:`read_registry`
-        reads and :func:`result_path` checks downloads against).
+        One ``<relpath> <sha256>`` line per file, sorted by path.
     """
     rels = sorted({_check_relpath(p) for p in paths})
     return "".join(f"{rel} {sha256_file(Path(root) / rel)}\n" for rel in rels)
@@ -410,11 +378,8 @@ def result_folder(
     branch: str = BRANCH,
     registry: Mapping[str, str] | str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Return a local folder holding every committed file under ``relfolder``.
-
-    The work tree's folder when this code runs in a clone; otherwise every file the registry
-    lists under ``relfolder`` is fetched as :func:`result_path` fetches one (verified, cached)
-    and the cache's copy of the folder is returned.
+    """Return a local folder holding every committed file under ``relfolder``: the work tree's,
+    or the cache's after fetching every file the registry lists there (as :func:`result_path`).
 
     Parameters
     ----------

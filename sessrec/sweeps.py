@@ -1,16 +1,11 @@
 """Sweeps without Ray: search spaces, rungs and the exported results.
 
-A sweep (:func:`sessrec.tune.run_sweep`) trains a model of the registry
-(:data:`sessrec.models.MODELS`; word2vec by default) for every configuration of a search space
-(:data:`SPACES` for word2vec, :data:`MODEL_SPACES` for the others, :func:`expand_space`). A
-model trained epoch by epoch (word2vec, GRU4Rec) reports every epoch and weak configurations
-are stopped at rungs (:func:`asha_rungs`); a model fitted once (the session-kNN family) is
-fitted and scored once, its only "epoch", so no scheduler has anything to stop. What a sweep
-exports -- one row per trial, one row per (trial, epoch), a manifest -- is read back by
-:func:`read_sweep` into :class:`SweepResults`, with pandas only: analysing a sweep
-(:mod:`sessrec.analysis`) never needs Ray. :func:`check_selected_on` checks that a sweep
-selected on a given tuning set (:func:`sessrec.split.tuning_sessions`), the one a comparison
-keeps out of its test sets.
+A sweep (:func:`sessrec.tune.run_sweep`) trains a registry model for every configuration of a
+search space (:data:`SPACES` for word2vec, :data:`MODEL_SPACES` for the others). A model
+trained epoch by epoch reports every epoch and weak configurations are stopped at rungs
+(:func:`asha_rungs`); a model fitted once is fitted and scored once, its only "epoch". What a
+sweep exports -- one row per trial, one row per (trial, epoch), a manifest -- is read back by
+:func:`read_sweep` with pandas only: analysing a sweep never needs Ray.
 """
 
 from __future__ import annotations
@@ -51,6 +46,7 @@ FORMAT = "sessrec.sweep"
 
 
 def _grid(start: float, stop: float, step: float, digits: int = 6) -> list[float]:
+    """``start, start + step, ..., stop``, each rounded to ``digits``."""
     n = int(round((stop - start) / step)) + 1
     return [round(start + i * step, digits) for i in range(n)]
 
@@ -62,44 +58,34 @@ def _grid(start: float, stop: float, step: float, digits: int = 6) -> list[float
 #: ``"quick"`` a 2 x 2 grid for tests and quick mode.
 SPACES: dict[str, dict[str, list[Any]]] = {
     "report": {
-        "window": [int(v) for v in _grid(1, 19, 3)],
+        "window": list(range(1, 20, 3)),
         "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
-        "negative": [int(v) for v in _grid(1, 19, 3)],
+        "negative": list(range(1, 20, 3)),
     },
     "seed": {
-        "vector_size": [int(v) for v in _grid(10, 106, 6)],
-        "window": [int(v) for v in _grid(1, 19, 3)],
+        "vector_size": list(range(10, 107, 6)),
+        "window": list(range(1, 20, 3)),
         "ns_exponent": _grid(-1.0, 1.0, 0.2, 1),
         "alpha": [0.001, 0.01, 0.1],
-        "negative": [int(v) for v in _grid(1, 19, 3)],
+        "negative": list(range(1, 20, 3)),
     },
     "quick": {"window": [3, 9], "negative": [2, 8]},
 }
 
 #: Named search spaces of the other models: space name -> (registry name, grid). Each grid
-#: holds the model's default (its registry default, the published one for STAN and VSTAN) and
-#: has at most ~150 configurations, and no value that scored best on Online Retail's tuning set
-#: sits on an edge of its grid it could move past (only at a bound: an idf weight of 0). A sweep
-#: scores the validation *pairs* of the next-event split: each query is one item, so parameters
-#: that only weigh the items of a longer query change nothing there and are not swept (left at
-#: their defaults): V-SKNN's ``weighting``, STAN's ``lambda_spw``, VSTAN's ``lambda_spw`` and
-#: ``lambda_ipw`` (every one gives a one-item query the weight 1), and how many of the query's
-#: last items to use. For the same reason VSTAN with ``lambda_idf=0`` scores a pair exactly as
-#: STAN does: VSTAN's space spends its budget on the idf weight and the decays and leaves
-#: ``sample_size`` at its default, which STAN's space sweeps.
+#: holds the model's default (the published one for STAN and VSTAN), and no value that scored
+#: best on Online Retail's tuning set sits on an edge of its grid it could move past (only at a
+#: bound: an idf weight of 0). A sweep scores next-event *pairs*, one-item queries, so the
+#: parameters that only weigh the items of a longer query are not swept (V-SKNN's
+#: ``weighting``, STAN's and VSTAN's ``lambda_spw``, VSTAN's ``lambda_ipw``, how many of the
+#: query's last items to use); VSTAN's space leaves ``sample_size``, which STAN's sweeps, at
+#: its default (with ``lambda_idf=0`` VSTAN scores a pair as STAN does).
 #:
-#: * ``"sknn"``: neighbours ``k`` x candidate ``sample_size`` (6 x 6 = 36);
-#: * ``"vsknn"``: ``k`` x ``sample_size`` x ``idf_weighting`` (5 x 4 x 6 = 120);
-#: * ``"stan"``: ``k`` x ``sample_size`` x the neighbour-recency decay ``lambda_snh`` (days)
-#:   x the neighbour-item decay ``lambda_inh`` (events) (3 x 3 x 4 x 4 = 144);
-#: * ``"vstan"``: ``k`` x ``lambda_snh`` x ``lambda_inh`` x the idf weight ``lambda_idf``
-#:   (3 x 4 x 4 x 3 = 144);
-#: * ``"gru4rec"``: GRU4Rec's loss x input ``embedding`` (one-hot, 64, ``"constrained"``) x
-#:   ``hidden_size`` x ``batch_size`` x ``learning_rate`` x ``momentum`` x ``dropout_input`` x
-#:   ``dropout_hidden`` x extra negatives ``n_sample`` x ``sample_alpha`` x BPR-max's ``bpreg``
-#:   x cross-entropy's ``logq`` (699,840 configurations, each holding the model's default:
-#:   sample it with ``samples=N``). ``bpreg`` acts only with ``loss="bpr-max"`` and ``logq``
-#:   only with ``"cross-entropy"``; a sample draws them for either loss.
+#: The session-kNN spaces hold 36 (sknn) to 144 configurations: ``lambda_snh`` is the
+#: neighbour-recency decay (days), ``lambda_inh`` the neighbour-item decay (events),
+#: ``lambda_idf`` VSTAN's idf weight. GRU4Rec's space (699,840 configurations: sample it with
+#: ``samples=N``) has ``embedding`` 0 for one-hot input; ``bpreg`` acts only with
+#: ``loss="bpr-max"`` and ``logq`` only with ``"cross-entropy"`` (a sample draws them for either).
 MODEL_SPACES: dict[str, tuple[str, dict[str, list[Any]]]] = {
     "sknn": (
         "sknn",
@@ -159,16 +145,8 @@ ASHA_DEFAULTS: dict[str, float] = {"grace_period": 1, "reduction_factor": 3}
 
 
 def space_model(name: str) -> str:
-    """The registry name of the model a named space is for.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`SPACES` (word2vec) or :data:`MODEL_SPACES`.
-
-    Returns
-    -------
-    str
+    """The registry name of the model a named space (of :data:`SPACES` or :data:`MODEL_SPACES`)
+    is for.
 
     Raises
     ------
@@ -185,33 +163,13 @@ def space_model(name: str) -> str:
 
 def is_iterative(model: str) -> bool:
     """Whether a registry model trains epoch by epoch (an
-    :class:`~sessrec.training.IterativeRecommender`, e.g. word2vec) rather than in one fit.
-
-    Parameters
-    ----------
-    model : str
-        A key of :data:`sessrec.models.MODELS`.
-
-    Returns
-    -------
-    bool
-    """
+    :class:`~sessrec.training.IterativeRecommender`, e.g. word2vec) rather than in one fit."""
     make_model(model)  # an unknown or uninstalled model: one clear error
     return issubclass(MODELS[model], IterativeRecommender)
 
 
 def space_size(space: Mapping[str, Sequence[Any]]) -> int:
-    """Number of configurations of a grid.
-
-    Parameters
-    ----------
-    space : mapping
-        Parameter -> list of values.
-
-    Returns
-    -------
-    int
-    """
+    """Number of configurations of a grid (parameter -> list of values)."""
     return int(np.prod([len(v) for v in space.values()])) if space else 1
 
 
@@ -295,18 +253,8 @@ def expand_space(
 
 
 def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
-    """Epochs at which ASHA compares trials: ``grace * rf**i`` below ``max_t``.
-
-    Parameters
-    ----------
-    grace_period : int
-    reduction_factor : float
-    max_t : int
-
-    Returns
-    -------
-    list of int
-    """
+    """Epochs at which ASHA compares trials: ``grace_period * reduction_factor**i`` below
+    ``max_t``."""
     rungs, r = [], float(grace_period)
     while r < max_t:
         rungs.append(int(r))
@@ -322,8 +270,8 @@ class SweepResults:
     ----------
     trials : pandas.DataFrame
         One row per trial: ``trial_id``, the config columns, ``best_<metric>``,
-        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status``
-        (``completed``, ``pruned`` or ``error``) and ``error``.
+        ``final_<metric>``, ``best_epoch``, ``epochs``, ``seconds``, ``status`` (see
+        :func:`sweep_tables`) and ``error``.
     history : pandas.DataFrame
         One row per (trial, epoch): ``trial_id``, ``epoch``, the metrics, ``loss``, ``seconds``.
     manifest : dict
@@ -336,14 +284,12 @@ class SweepResults:
 
     @property
     def model(self) -> str:
-        """The registry name of the model swept (``"word2vec"`` for a manifest from before
-        sweeps of other models, which has no ``model``)."""
+        """The registry name of the model swept (an old manifest without one: word2vec)."""
         return str(self.manifest.get("model", "word2vec"))
 
     @property
     def iterative(self) -> bool:
-        """Whether the trials trained epoch by epoch; False: each configuration was fitted and
-        scored once (its only "epoch"), and no scheduler stopped a trial."""
+        """Whether the trials trained epoch by epoch (else each was fitted and scored once)."""
         return bool(self.manifest.get("iterative", True))
 
     @property
@@ -357,28 +303,18 @@ class SweepResults:
         return list(self.manifest["space_params"])
 
     def best_config(self) -> dict[str, Any]:
-        """The configuration with the highest best validation metric (ties: first trial).
-
-        Returns
-        -------
-        dict
-        """
+        """The configuration with the highest best validation metric (ties: first trial)."""
         col = f"best_{self.metric}"
         ok = self.trials[(self.trials["status"] != "error") & self.trials[col].notna()]
         if ok.empty:
             raise ValueError("no trial has reported a metric yet; run or resume the sweep")
-        row = ok.sort_values(
-            [f"best_{self.metric}", "trial_id"], ascending=[False, True], kind="stable"
-        ).iloc[0]
+        row = ok.sort_values([col, "trial_id"], ascending=[False, True], kind="stable").iloc[0]
         return {p: _plain(row[p]) for p in self.params}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    """A numpy scalar as the Python value it holds; any other value as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def sweep_tables(
@@ -389,13 +325,9 @@ def sweep_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tidy tables: one row per configuration (even unstarted ones) and the epoch history.
 
-    ``records`` holds, per configuration id, one record per Ray Tune run it took part in (one
-    for ASHA, one per rung for synchronous halving): ``history`` (its epochs, or None),
-    ``status`` (``done``, ``error`` or ``unfinished``), ``error`` and ``cpu_seconds``. Status
-    in the table: ``completed``
-    (ran ``max_epochs``), ``pruned`` (stopped by the scheduler), ``error`` (raised; ``error``
-    holds the message) or ``unfinished`` (not started or still running when the sweep was
-    interrupted; rerun the sweep to finish it).
+    A trial's status is ``completed`` (ran ``max_epochs``), ``pruned`` (stopped by the
+    scheduler), ``error`` (raised; ``error`` holds the message) or ``unfinished`` (not started
+    or interrupted; rerun the sweep to finish it).
 
     Parameters
     ----------
@@ -404,7 +336,9 @@ def sweep_tables(
     metric : str
     max_epochs : int
     records : mapping
-        Configuration id -> its records.
+        Configuration id -> one record per Ray Tune run it took part in (one for ASHA, one per
+        rung for synchronous halving): ``history`` (its epochs, or None), ``status``
+        (``done``, ``error`` or ``unfinished``), ``error`` and ``cpu_seconds``.
 
     Returns
     -------
@@ -451,6 +385,13 @@ def sweep_tables(
         else pd.DataFrame(columns=["trial_id", "epoch", metric])
     )
     return trials_df, history.reset_index(drop=True)
+
+
+def status_counts(trials: pd.DataFrame) -> dict[str, int]:
+    """Trials per status: ``completed``, ``pruned``, ``failed`` (``error``), ``unfinished``."""
+    statuses = {"completed": "completed", "pruned": "pruned", "failed": "error"}
+    counts = {key: int((trials["status"] == s).sum()) for key, s in statuses.items()}
+    return counts | {"unfinished": int((trials["status"] == "unfinished").sum())}
 
 
 def grid_order(value: Any) -> tuple[bool, Any]:
@@ -530,12 +471,10 @@ def check_selected_on(results: SweepResults, sessions: Sessions, size: int, seed
     """Check that a sweep selected on the tuning set of ``sessions`` with ``size`` and ``seed``.
 
     That tuning set (:func:`~sessrec.split.tuning_sessions`) is the validation set of
-    ``next_event_split(sessions, size, seed, drop_short=True)``; a comparison that keeps it out
-    of its test sets (the leaderboard with ``tuning_seed=seed``) then never tests the sweep's
-    configuration on a pair it was selected on. Compared with what the manifest records: the
-    split seed, the number of validation pairs and the fingerprints of the training sessions
-    and the validation pairs (:func:`~sessrec.split.pairs_fingerprint`; a sweep exported
-    before it recorded one is checked on the rest).
+    ``next_event_split(sessions, size, seed, drop_short=True)``, which a comparison keeps out of
+    its test sets. Checked against the manifest: the split seed, the number of validation pairs
+    and the fingerprints of the training sessions and validation pairs (a sweep exported before
+    it recorded one is checked on the rest).
 
     Parameters
     ----------
@@ -545,7 +484,6 @@ def check_selected_on(results: SweepResults, sessions: Sessions, size: int, seed
     size : int
         Sessions in the tuning set.
     seed : int
-        Its seed.
 
     Raises
     ------

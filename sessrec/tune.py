@@ -1,51 +1,27 @@
 """Hyperparameter sweeps of any registry model on Ray Tune (``pip install 'sessrec[tune]'``).
 
-:func:`run_sweep` trains one model of the registry (:data:`sessrec.models.MODELS`; by default
-word2vec, :class:`~sessrec.word2vec.Item2Vec`) per configuration of a search space and
-reports the validation metrics to Ray Tune. A model trained epoch by epoch (an
-:class:`~sessrec.training.IterativeRecommender`) reports after every epoch, and Ray Tune's
-ASHA scheduler stops the weak configurations early. A model fitted once (SKNN, V-SKNN, STAN,
-VSTAN, the baselines) is fitted once on the training sessions and scored once on the
-validation pairs, reported as its only epoch: such a sweep has ``max_epochs=1`` and no
-scheduler, since there is nothing to stop (its manifest says ``"iterative": false``).
+:func:`run_sweep` trains one registry model per configuration of a search space and reports
+the validation metrics to Ray Tune. A model trained epoch by epoch reports after every epoch,
+and a scheduler (ASHA by default) stops the weak configurations early. A model fitted once
+(SKNN, V-SKNN, STAN, VSTAN, the baselines) is fitted and scored once, reported as its only
+epoch: its sweep has ``max_epochs=1`` and no scheduler. The training sessions and validation
+pairs go to Ray's object store once (:func:`ray.tune.with_parameters`).
 
-With ``scheduler="sha"`` (synchronous successive halving) the sweep runs rung by rung
-instead, one Ray Tune run per rung: every configuration trains to the first rung, the best
-``1 / reduction_factor`` continue from the training state they saved
-(:meth:`sessrec.word2vec.Item2Vec.fit` with ``resume_from``/``save_state``; bit-identical to
-uninterrupted training with ``workers=1``) to the next rung, and so on. The training sessions
-and validation pairs are put in Ray's object store once (:func:`ray.tune.with_parameters`).
+Ray is imported inside the functions: the rest of sessrec, and reading the exported results
+(:mod:`sessrec.sweeps`, :mod:`sessrec.analysis`), never needs it. Only Ray Tune's public API is
+used (``Tuner``, ``Tuner.restore``, ``ResultGrid``, ``Result``, ``Callback``). Locally Ray
+starts with ``num_cpus`` CPUs, no dashboard and quiet logs; with a cluster (``address`` or
+``RAY_ADDRESS``), ``storage`` must be a folder every node can reach.
 
-Ray is imported inside the functions: the rest of sessrec works without it, and reading the
-exported results (:mod:`sessrec.sweeps`, :mod:`sessrec.analysis`) never needs it. Only Ray
-Tune's public API is used (``Tuner``, ``Tuner.restore``, ``ResultGrid``, ``Result``,
-``Callback``).
-
-Running on a cluster
---------------------
-Locally (the default) Ray starts with ``num_cpus`` CPUs, no dashboard and quiet logs. To use
-a Ray cluster, start it and pass its address (or set ``RAY_ADDRESS``)::
-
-    ray start --head --port=6379                  # on the head node
-    ray start --address=HEAD_IP:6379              # on every worker node
-    sessrec sweep --space report --address HEAD_IP:6379 --storage /shared/folder
-
-With a cluster, ``storage`` must be a folder every node can reach (e.g. a shared file system).
-
-Interrupting and resuming
--------------------------
 Ray keeps the sweep's state under ``storage/name``. A sweep stopped by Ctrl-C, SIGTERM or a
-killed process continues when it is started again with the same ``name``, ``storage`` and
-settings (anything else is refused, naming what differs): the finished trials are kept, the
-unfinished ones are rerun from their first epoch (with ``scheduler="sha"``: the finished rungs
-are kept, and the unfinished trials of the interrupted rung rerun from the state of the
-previous rung). A trial that raises is recorded with status ``error`` and its message, and the
-sweep goes on. While a sweep runs, its state and results folders are locked.
-
-Ray's state files hold pickled Python objects, which Ray loads when it resumes a sweep: a
-replaced file would run its code. sessrec records the SHA-256 of every state file Ray wrote
-and refuses to resume a folder whose files differ (``trust_state=True`` overrides, for a folder
-you trust). Treat a shared storage folder like code.
+killed process continues when started again with the same ``name``, ``storage`` and settings
+(other settings are refused, naming what differs): finished trials are kept, unfinished ones
+rerun from their first epoch (with ``scheduler="sha"``: finished rungs are kept, and the
+interrupted rung's unfinished trials rerun from the previous rung's state). A trial that
+raises is recorded with status ``error`` and the sweep goes on. While a sweep runs, its state
+and results folders are locked. Ray unpickles its state files on a resume, so sessrec records
+their SHA-256 and refuses to resume a folder whose files differ (``trust_state=True``
+overrides, for a folder you trust).
 """
 
 from __future__ import annotations
@@ -78,6 +54,7 @@ from sessrec.sweeps import (
     expand_space,
     grid_order,
     is_iterative,
+    status_counts,
     stored_trials,
     sweep_tables,
 )
@@ -90,28 +67,8 @@ _SETTINGS = "sessrec-sweep.json"  # in the state folder: the settings a resume m
 # --------------------------------------------------------------------------- spec
 @dataclass(frozen=True)
 class SweepSpec:
-    """The validated settings of a sweep; :meth:`create` builds one from the arguments.
-
-    Attributes
-    ----------
-    name, space : str
-        The sweep's name; the space's name (``"custom"`` for a mapping).
-    configs : tuple of dict
-        The configurations, in trial-id order.
-    max_epochs : int
-    metric : str
-        ``<metric>@<k>``, e.g. ``"recall@10"``.
-    scheduler : {"asha", "sha", None}
-    grace_period : int
-    reduction_factor : float
-    samples : int or None
-    sample_seed : int
-    cpus_per_trial : int
-    fixed : dict
-        Parameters held fixed for every trial.
-    model : str
-        The registry name of the model swept (default ``"word2vec"``).
-    """
+    """The validated settings of a sweep (the arguments of :func:`run_sweep`, the space expanded
+    into ``configs`` in trial-id order and ``space`` its name); :meth:`create` builds one."""
 
     name: str
     space: str
@@ -131,10 +88,6 @@ class SweepSpec:
     def create(cls, space: str | Mapping[str, Sequence[Any]], **kw: Any) -> SweepSpec:
         """Validate the arguments of :func:`run_sweep` and expand the space.
 
-        ``model`` (default ``"word2vec"``) is a registry name; ``max_epochs=None`` means 100
-        for a model trained epoch by epoch and 1 for one fitted once, ``scheduler="auto"``
-        ASHA for the former and none for the latter.
-
         Raises
         ------
         ValueError
@@ -143,15 +96,12 @@ class SweepSpec:
         name = kw["name"]
         if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
             raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
-        key, _, k_text = kw["metric"].partition("@")
+        k_text = kw["metric"].partition("@")[2]
         if not k_text.isdigit():
             raise ValueError(f"metric must look like 'recall@10', got {kw['metric']!r}")
         check_k(int(k_text))
         model = kw.get("model", "word2vec")
-        iterative = is_iterative(model)
-        max_epochs, scheduler = _epochs_and_scheduler(
-            model, iterative, kw["max_epochs"], kw["scheduler"]
-        )
+        max_epochs, scheduler = _epochs_and_scheduler(model, kw["max_epochs"], kw["scheduler"])
         grace = check_int(kw["grace_period"], "grace_period", 1)
         if scheduler is not None and grace >= max_epochs:
             raise ValueError(
@@ -237,12 +187,13 @@ class SweepSpec:
         # the model only when not word2vec: a word2vec sweep recorded before other models could
         # be swept resumes as before, and another model's resume differs in it
         model = {} if self.model == "word2vec" else {"model": self.model}
+        sched = self.manifest()["scheduler"]
         return {
             **model,
             "space": self.space,
             "configs": hashlib.sha256(grid.encode()).hexdigest()[:16],
-            "scheduler": self.manifest()["scheduler"]["name"],
-            **{k: v for k, v in self.manifest()["scheduler"].items() if k != "name"},
+            "scheduler": sched["name"],
+            **{k: v for k, v in sched.items() if k != "name"},
             "max_epochs": self.max_epochs,
             "metric": self.metric,
             "train_fingerprint": train.fingerprint(),
@@ -259,15 +210,11 @@ _FITTED_ONCE = (
 
 
 def _epochs_and_scheduler(
-    model: str, iterative: bool, max_epochs: int | None, scheduler: str | None
+    model: str, max_epochs: int | None, scheduler: str | None
 ) -> tuple[int, str | None]:
-    """``max_epochs`` and the scheduler of a sweep of ``model`` (``None``/``"auto"`` resolved).
-
-    Raises
-    ------
-    ValueError
-        For a model fitted once with a scheduler or more than one epoch, or a bad value.
-    """
+    """``max_epochs`` and the scheduler of a sweep of ``model`` (``None``/``"auto"`` resolved):
+    100 epochs and ASHA for a model trained epoch by epoch, 1 and none for one fitted once."""
+    iterative = is_iterative(model)  # first: an unknown model is the first error
     if scheduler not in ("asha", "sha", "auto", None):
         raise ValueError(f"scheduler must be 'asha', 'sha' or None, got {scheduler!r}")
     if iterative:
@@ -288,12 +235,7 @@ def _epochs_and_scheduler(
 
 
 def default_storage() -> Path:
-    """Where Ray keeps sweep state: ``$SESSREC_CACHE/sweeps`` (or the platform cache).
-
-    Returns
-    -------
-    pathlib.Path
-    """
+    """Where Ray keeps sweep state: ``$SESSREC_CACHE/sweeps`` (or the platform cache)."""
     from sessrec.data.download import cache_dir
 
     return cache_dir() / "sweeps"
@@ -330,64 +272,58 @@ def run_sweep(
     Parameters
     ----------
     space : str or mapping
-        A name of :data:`~sessrec.sweeps.SPACES` (word2vec's) or
-        :data:`~sessrec.sweeps.MODEL_SPACES` (a space of ``model``), or a grid (parameter ->
-        list of values). Every configuration is built (:func:`~sessrec.models.make_model`)
-        before anything runs.
+        A name of :data:`~sessrec.sweeps.SPACES` or :data:`~sessrec.sweeps.MODEL_SPACES` (a
+        space of ``model``), or a grid (parameter -> list of values). Every configuration is
+        built before anything runs.
     train : Sessions
-        Training sessions (put in Ray's object store once).
     valid : numpy.ndarray
-        ``(n, 2)`` validation pairs, scored after every epoch (a model fitted once: once).
+        ``(n, 2)`` validation pairs, scored after every epoch.
     out : path-like
         Folder for the exported results (``trials``/``history`` as parquet and CSV,
         ``manifest.json``).
     model : str, default "word2vec"
-        The registry name of the model swept (:data:`sessrec.models.MODELS`).
+        A registry name (:data:`sessrec.models.MODELS`).
     max_epochs : int, optional
         Epochs of a trial that is never stopped (and of the learning-rate schedule); default
-        100. A model fitted once has exactly one (default 1; anything else is refused).
+        100. A model fitted once has exactly one.
     metric : str, default "recall@10"
         ``<metric>@<k>`` maximised by the scheduler; ``k`` also sets the evaluation list length.
     scheduler : {"auto", "asha", "sha", None}
-        ``"auto"`` (the default): ``"asha"`` for a model trained epoch by epoch, ``None`` for
-        a model fitted once (a scheduler is refused for it: there is nothing to stop).
-        ``"asha"``: asynchronous successive halving (Ray Tune's ASHA): a trial that reaches a
+        ``"auto"``: ``"asha"`` for a model trained epoch by epoch, ``None`` for a model fitted
+        once (which refuses a scheduler). ``"asha"`` (Ray Tune's ASHA): a trial that reaches a
         rung goes on if it is in the top ``1 / reduction_factor`` of the trials that reached
-        that rung *so far*, so the first trials to arrive are promoted easily.
-        ``"sha"``: synchronous successive halving: every configuration trains to the first
-        rung, then only the best ``1 / reduction_factor`` of *all* of them go on, from the
-        training state they saved, to the next rung, and so on up to ``max_epochs``; each rung
-        waits for its slowest trial. ``None``: every trial runs ``max_epochs``.
+        that rung *so far*. ``"sha"`` (synchronous successive halving, one Ray Tune run per
+        rung): every configuration trains to the first rung, then the best
+        ``1 / reduction_factor`` of *all* of them go on from the training state they saved
+        (bit-identical to uninterrupted training with ``workers=1``), and so on. ``None``:
+        every trial runs ``max_epochs``.
     grace_period, reduction_factor : int, float
         The first rung and the factor between rungs (see :data:`~sessrec.sweeps.ASHA_DEFAULTS`).
     samples : int, optional
         Run a seeded random sample of this many grid points instead of all of them.
     sample_seed : int, default 0
     cpus_per_trial : int, default 1
-        CPUs Ray reserves per trial; gensim (GRU4Rec: PyTorch) trains with as many threads
-        (no oversubscription).
+        CPUs Ray reserves per trial; the model trains with as many threads.
     num_cpus : int, optional
         CPUs of the local Ray instance (default: all); ignored when joining a cluster.
     address : str, optional
         Join this Ray cluster (or ``$RAY_ADDRESS``) instead of starting a local instance.
     name : str, default "sweep"
-        The sweep's name; rerunning with the same name and storage resumes it.
+        Rerunning with the same name and storage resumes the sweep.
     storage : path-like, optional
         Ray's state folder (default :func:`default_storage`).
     resume : bool, default True
         Continue an interrupted sweep of the same name; with False an existing state is an
-        error (choose another name or delete it).
+        error.
     trust_state : bool, default False
-        Resume even if Ray's state files differ from those the sweep wrote (see the module
-        docstring).
+        Resume even if Ray's state files differ from those the sweep wrote.
     fixed : mapping, optional
         Parameters held fixed for every trial (default: the model's defaults).
     data : mapping, optional
         The data's identity and split (:func:`sessrec.store.data_identity`, sessionization,
         split seed, test size): recorded, and a resume must match it.
     progress : bool, default True
-        Print a progress line (trials done/running/pruned/failed, best, elapsed) to stderr
-        every ``progress_every`` seconds.
+        Print a progress line to stderr every ``progress_every`` seconds.
     progress_every : float, default 30
 
     Returns
@@ -442,17 +378,12 @@ def _on_ray(
     num_cpus: int | None,
     address: str | None,
 ) -> tuple[dict[int, list[dict[str, Any]]], list[int], int]:
-    """Run the sweep's trials on a Ray instance (started and shut down here unless joined).
-
-    Returns
-    -------
-    tuple
-        :func:`_execute`'s records and survivors, and the cluster's number of CPUs.
-    """
+    """Run the sweep's trials on a Ray instance (started and shut down here unless joined):
+    :func:`_execute`'s records and survivors, and the cluster's number of CPUs."""
     we_started = init_ray(num_cpus, address)
-    try:
-        import ray
+    import ray
 
+    try:
         cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
         if spec.cpus_per_trial > cluster_cpus:
             raise ValueError(
@@ -463,8 +394,6 @@ def _on_ray(
             records, survivors = _execute(spec, state, train, valid, trust_state, every)
     finally:
         if we_started:
-            import ray
-
             ray.shutdown()
     return records, survivors, cluster_cpus
 
@@ -572,15 +501,13 @@ def _export(
         spec_fields["scheduler"]["survivors"] = survivors
     counts = {
         "trials": len(trials),
-        "completed": int((trials["status"] == "completed").sum()),
-        "pruned": int((trials["status"] == "pruned").sum()),
-        "failed": int((trials["status"] == "error").sum()),
-        "unfinished": int((~finished).sum()),
+        **status_counts(trials),
         "epochs_run": int(trials["epochs"].sum()),
         "epochs_without_pruning": len(configs) * spec.max_epochs,
     }
     invocations = store.invocations(worked)
     trial_cpu = float(trials["cpu_seconds"].sum())
+    stored = stored_trials(trials, spec_fields["space_params"])
     manifest = store.export(
         {
             **spec_fields,
@@ -589,9 +516,7 @@ def _export(
         },
         {
             "train_fingerprint": train.fingerprint(),
-            "validation_fingerprint": spec.settings(train, valid, data or {})[
-                "validation_fingerprint"
-            ],
+            "validation_fingerprint": pairs_fingerprint(valid),
             "n_train_sessions": len(train),
             "n_valid_pairs": int(valid.shape[0]),
             "counts": counts,
@@ -603,9 +528,9 @@ def _export(
         },
         data=data,
         tables={
-            "trials.parquet": stored_trials(trials, spec_fields["space_params"]),
+            "trials.parquet": stored,
             "history.parquet": history,
-            "trials.csv": stored_trials(trials, spec_fields["space_params"]),
+            "trials.csv": stored,
             "history.csv": history,
         },
         record_invocation=worked,
