@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sessrec._io import atomic_path
+
 __all__ = [
     "ModelFolderError",
     "check_save_folder",
@@ -47,6 +49,7 @@ __all__ = [
     "sidecar_record",
     "sidecar_version",
     "state_meta",
+    "write_state",
 ]
 
 SIDECAR = "item2vec.json"
@@ -317,6 +320,20 @@ def load_npz(
             return {key: z[key] for key in needed}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelFolderError(f"{path} is damaged ({exc}); {hint}") from None
+
+
+def write_state(
+    path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], epochs_done: int, meta: dict
+) -> None:
+    """Write a training state atomically: ``arrays``, ``epochs_done`` and the JSON ``meta``
+    record, as one numpy ``.npz`` (read back without pickle by :func:`load_npz`)."""
+    arrays = {
+        **arrays,
+        "epochs_done": np.asarray(epochs_done, dtype=np.int64),
+        "meta": np.asarray(json.dumps(meta)),
+    }
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def state_meta(arrays: Mapping[str, np.ndarray], path: Path, hint: str) -> dict[str, Any]:

@@ -39,7 +39,6 @@ pieces (:class:`~sessrec.training.TrainingState`) equals training in one go.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 import os
 import time
@@ -51,8 +50,13 @@ import numpy as np
 from scipy.special import expit
 
 from sessrec._checks import check_int
-from sessrec._io import atomic_path
-from sessrec._modelfiles import ModelFolderError, check_state_meta, load_npz, state_meta
+from sessrec._modelfiles import (
+    ModelFolderError,
+    check_state_meta,
+    load_npz,
+    state_meta,
+    write_state,
+)
 from sessrec.sessions import Sessions
 from sessrec.training import IterativeRecommender
 
@@ -497,12 +501,7 @@ class GRU4Rec(IterativeRecommender):
         be saved (each epoch's generators come from ``(seed, epoch)``).
         """
         assert self._weights is not None
-        arrays = self._state_arrays()
-        arrays["epochs_done"] = np.asarray(epochs_done, dtype=np.int64)
-        arrays["meta"] = np.asarray(json.dumps(self._state_meta()))
-        path = Path(path)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        write_state(path, self._state_arrays(), epochs_done, self._state_meta())
 
     def load_state(self, path: str | os.PathLike[str]) -> int:
         """Load a state of :meth:`save_state` into the prepared model; return its epochs done.

@@ -51,6 +51,7 @@ from sessrec._modelfiles import (
     sidecar_items,
     sidecar_record,
     sidecar_version,
+    write_state,
 )
 from sessrec.base import recency_weights
 from sessrec.sessions import Sessions
@@ -361,22 +362,18 @@ class Item2Vec(IterativeRecommender):
         A numpy ``.npz`` (read without pickle), written atomically; see
         :class:`~sessrec.training.TrainingState`.
         """
-        model, path = self._w2v, Path(path)
+        model = self._w2v
         name, keys, pos, has_gauss, cached = model.random.get_state()
         arrays = {
             "vectors": model.wv.vectors,
             "rng_keys": np.asarray(keys, dtype=np.uint32),
             "rng_rest": np.asarray([pos, has_gauss], dtype=np.int64),
             "rng_gauss": np.asarray([cached], dtype=np.float64),
-            "epochs_done": np.asarray(epochs_done, dtype=np.int64),
-            "meta": np.asarray(json.dumps(self._state_meta() | {"rng": name})),
         }
         for layer in ("syn1neg", "syn1"):
             if hasattr(model, layer):
                 arrays[layer] = getattr(model, layer)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        write_state(path, arrays, epochs_done, self._state_meta() | {"rng": name})
 
     def load_state(self, path: str | os.PathLike[str]) -> int:
         """Put a saved training state into the prepared model; return its epochs done.
