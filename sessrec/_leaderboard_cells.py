@@ -88,6 +88,11 @@ def _usable(sessions: Sessions) -> Sessions:
     return sessions.select(np.flatnonzero(sessions.lengths >= 2))
 
 
+def _n_test(usable: Sessions, test_size: int) -> int:
+    """``test_size`` capped at what a split of ``usable`` allows (fewer than half of them)."""
+    return min(test_size, (len(usable) - 1) // 2)
+
+
 # --------------------------------------------------------------------------- compute
 def _split(unit: Unit) -> Split | HeldOutSplit | TemporalSplit:
     """The split of a unit's protocol and seed (its tuning set kept out of the test set)."""
@@ -193,6 +198,30 @@ def _from_runs(
     return None
 
 
+def _reuse_runs(
+    units: Sequence[Unit],
+    store: RunStore,
+    reuse: Sequence[str | os.PathLike[str]],
+    say: Callable[[str], None],
+) -> list[Unit]:
+    """Write the cells taken from run sets (:func:`_from_runs`); the units with cells left."""
+    left = []
+    for unit in units:
+        todo = []
+        ident = split_identity(_split(unit)) if reuse and unit.protocol == "last" else ""
+        for entry, settings in unit.todo:
+            record = _from_runs(reuse, unit, settings, ident) if ident else None
+            if record is None:
+                todo.append((entry, settings))
+                continue
+            record["label"] = entry.label
+            store.write(unit.key(entry), record, settings)
+            say(_cell_line(unit, entry, record))
+        if todo:
+            left.append(replace(unit, todo=tuple(todo)))
+    return left
+
+
 def compute_cells(
     units: Sequence[Unit],
     store: RunStore,
@@ -225,20 +254,7 @@ def compute_cells(
     """
     jobs = check_int(jobs, "jobs", 1)
     say = log or (lambda line: None)
-    left = []
-    for unit in units:
-        todo = []
-        ident = split_identity(_split(unit)) if reuse and unit.protocol == "last" else ""
-        for entry, settings in unit.todo:
-            record = _from_runs(reuse, unit, settings, ident) if ident else None
-            if record is None:
-                todo.append((entry, settings))
-                continue
-            record["label"] = entry.label
-            store.write(unit.key(entry), record, settings)
-            say(_cell_line(unit, entry, record))
-        if todo:
-            left.append(replace(unit, todo=tuple(todo)))
+    left = _reuse_runs(units, store, reuse, say)
     if jobs == 1 or len(left) <= 1:
         fitted: dict[str, tuple[SessionRecommender, float]] = {}
         for i, unit in enumerate(left):
