@@ -28,7 +28,7 @@ import pandas as pd
 
 from sessrec._checks import check_int, check_k
 from sessrec._leaderboard_cells import FORMAT as _FORMAT
-from sessrec._leaderboard_cells import Unit, _split, _usable, compute_cells
+from sessrec._leaderboard_cells import Unit, _n_test, _split, _usable, compute_cells
 from sessrec._leaderboard_keep import SAME, check_same, keep_rows, rank_cells
 from sessrec.metrics import scores_from_ranks
 from sessrec.models import Entry, leaderboard_entries, quick_entries, tuned_entry
@@ -299,15 +299,16 @@ def plan_cells(
     tunings = _tunings(spec, sessions, tuning_source)
     for sname, seeds in spec.seeds.items():
         usable = _usable(sessions[sname])
-        n_test = min(spec.test_size, (len(usable) - 1) // 2)
+        n_test = _n_test(usable, spec.test_size)
         for protocol in spec.protocols:
             runs: list[tuple[int, tuple[int, str] | None]] = [(seed, None) for seed in seeds]
             if protocol == "temporal":  # the "seeds" are the rolling periods, oldest first
                 cuts = rolling_cuts(usable, spec.cuts, spec.horizon)
                 runs = [(i, (c.value // 10**9, spec.horizon)) for i, c in enumerate(cuts)]
             for seed, period in runs:
-                args = (sname, protocol, seed, usable, n_test, spec.k, ())
-                unit = Unit(*args, tunings[sname], period)
+                unit = Unit(
+                    sname, protocol, seed, usable, n_test, spec.k, (), tunings[sname], period
+                )
                 units.append(_with_todo(unit, spec, store, log))
     return units
 
@@ -352,8 +353,7 @@ def _tunings(
             "tuning_seed=None)"
         )
     source = _usable(source)
-    size = min(spec.test_size, (len(source) - 1) // 2)
-    chosen = tuning_sessions(source, size, spec.tuning_seed)
+    chosen = tuning_sessions(source, _n_test(source, spec.test_size), spec.tuning_seed)
     return {
         name: chosen
         if name == spec.tuning_from
@@ -395,9 +395,10 @@ def _collect(store: RunStore, units: Sequence[Unit]) -> tuple[pd.DataFrame, pd.D
     for unit in units:
         where = {"sessionization": unit.sessionization, "protocol": unit.protocol}
         for entry, settings in unit.todo:
-            store.done(unit.key(entry), settings)  # other settings: an error
-            record = store.read(unit.key(entry))  # missing: an error
-            ranks = _checked_ranks(store, unit.key(entry), record, unit.k)
+            key = unit.key(entry)
+            store.done(key, settings)  # other settings: an error
+            record = store.read(key)  # missing: an error
+            ranks = _checked_ranks(store, key, record, unit.k)
             scores = {m: float(v.mean()) for m, v in scores_from_ranks(ranks).items()}
             cell = {**where, "seed": unit.seed, "model": entry.key}
             rows.append(
@@ -578,8 +579,8 @@ def run_leaderboard(
     """
     if not sessions:
         raise ValueError("sessions is empty: give at least one sessionization")
-    chosen = dict(seeds) if seeds is not None else {}
-    plan = {name: tuple(chosen.get(name, default_seeds([name])[name])) for name in sessions}
+    chosen = {**default_seeds(sessions), **(seeds or {})}
+    plan = {name: tuple(chosen[name]) for name in sessions}
     entries = tuple(entries) if entries is not None else tuple(leaderboard_entries())
     spec = LeaderboardSpec(
         entries,
@@ -594,8 +595,9 @@ def run_leaderboard(
         horizon,
     )
     jobs = check_int(jobs, "jobs", 1)
-    keep = None if keep_from is None else read_leaderboard(keep_from)
-    if keep is not None:  # before hours of fits: the settings known now (splits at export)
+    keep = None
+    if keep_from is not None:  # before hours of fits: the settings known now (splits at export)
+        keep = read_leaderboard(keep_from)
         early = _comparable(
             {**spec.manifest(), "sessionizations": _described(spec, sessions)}, data
         )
@@ -638,12 +640,13 @@ def read_leaderboard(folder: str | os.PathLike[str]) -> Leaderboard:
         )
     manifest = read_manifest(path, _FORMAT)
     ranks = pd.read_parquet(path / "ranks.parquet")
-    store, rows = RunStore(path, _FORMAT, cells="cells"), []
+    store = RunStore(path, _FORMAT, cells="cells")
+    rows = []
+    skip = ("format", "finished", "ranks")
     for cell in sorted(store.cells.glob("*/*/seed-*/*.json")):
         rec = store.read(cell.relative_to(store.cells).with_suffix("").as_posix())
         s = rec.pop("settings")
         where = {k: s[k] for k in ("sessionization", "protocol", "seed")}
-        skip = ("format", "finished", "ranks")
         rows.append(
             {**where, "model": cell.stem, **{k: v for k, v in rec.items() if k not in skip}}
         )
