@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sessrec.metrics import scores_from_ranks
@@ -141,10 +140,9 @@ def keep_rows(
         .drop(columns=["_s", "_p", "_m"])
         .reset_index(drop=True)
     )
-    all_ranks = pd.concat([kept.ranks[kept.ranks["model"].isin(keys)], ranks])
-    all_ranks = all_ranks.iloc[
-        np.argsort(all_ranks["model"].map(morder).to_numpy(), kind="stable")
-    ].reset_index(drop=True)
+    all_ranks = pd.concat([kept.ranks[kept.ranks["model"].isin(keys)], ranks]).sort_values(
+        "model", key=lambda m: m.map(morder), kind="stable", ignore_index=True
+    )
     paired = paired_tests(rank_cells(all_ranks), all_ranks, n_boot=settings["n_boot"])
     fit_kept = float((rows["fit_seconds"] * rows["n_seeds"]).sum())  # mean x cells
     manifest = {

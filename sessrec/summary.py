@@ -68,10 +68,9 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
                 lo, hi = np.quantile(means, [0.025, 0.975], axis=1)
                 table.loc[group.index, f"{m}_low"] = lo
                 table.loc[group.index, f"{m}_high"] = hi
-    order = {name: i for i, name in enumerate(dict.fromkeys(table["sessionization"]))}
-    porder = {name: i for i, name in enumerate(dict.fromkeys(table["protocol"]))}
+    # sessionizations and protocols in their order of first appearance
     table = table.assign(
-        _s=table["sessionization"].map(order), _p=table["protocol"].map(porder)
+        _s=table["sessionization"].factorize()[0], _p=table["protocol"].factorize()[0]
     ).sort_values(["_s", "_p", "recall", "mrr"], ascending=[True, True, False, False])
     cols = keys + ["n_seeds", "n_test"]
     for m in RANK_METRICS:
