@@ -280,8 +280,7 @@ def _collect(store: RunStore, seeds: Sequence[int], k: int) -> RunSet:
             }
         )
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame()
-    every = pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame()
-    return RunSet(history, pd.DataFrame(tests), {}, every)
+    return RunSet(history, pd.DataFrame(tests), {}, pd.concat(ranks, ignore_index=True))
 
 
 def read_runs(folder: str | os.PathLike[str]) -> RunSet:

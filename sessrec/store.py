@@ -27,6 +27,7 @@ import platform
 import resource
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -67,8 +68,6 @@ def package_versions() -> dict[str, str]:
         ``sessrec``, ``python``, ``numpy``, ``pandas``, ``scipy``, ``gensim``, ``pyarrow``,
         ``blas`` (the BLAS numpy calls, e.g. ``"openblas 0.3.27"``) and ``ray`` if imported.
     """
-    import sys
-
     import gensim
     import numpy
     import pyarrow
@@ -419,11 +418,12 @@ class RunStore:
             If the cell exists but holds other settings (or is damaged): results of
             different runs are never mixed.
         """
-        if not self.path(key).exists():
+        path = self.path(key)
+        if not path.exists():
             return False
         if self.read(key).get("settings") != json.loads(json.dumps(settings, default=str)):
             raise StoreError(
-                f"{self.path(key)} was computed with other settings, parameters or data than "
+                f"{path} was computed with other settings, parameters or data than "
                 f"this run's; use another folder than {self.folder} or delete that file"
             )
         return True
