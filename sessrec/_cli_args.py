@@ -34,8 +34,8 @@ def _factor(text: str) -> float:
 
 
 def _whole(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum`` (argparse names the option)."""
-    kind = "a non-negative" if minimum == 0 else "a positive" if minimum == 1 else f">= {minimum}"
+    """An argparse type: a whole number >= ``minimum``, 0 or 1 (argparse names the option)."""
+    kind = "a non-negative" if minimum == 0 else "a positive"
 
     def parse(text: str) -> int:
         try:

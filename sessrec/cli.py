@@ -87,9 +87,12 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         return
     width = max(map(len, result))
     for key, value in result.items():
-        shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
         if isinstance(value, float):
             shown = f"{value:.6g}"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown = f"{value:,}"
+        else:
+            shown = value
         print(f"{key:<{width}}  {shown}")
 
 
@@ -202,6 +205,7 @@ def _cap_k(k: int, n_items: int) -> int:
 def _cmd_train(args: argparse.Namespace) -> None:
     from .metrics import evaluate
     from .models import make_model
+    from .training import EarlyStopping, Progress, Report
     from .word2vec import Item2Vec
 
     model = make_model("word2vec", **_params(args.param))
@@ -215,12 +219,11 @@ def _cmd_train(args: argparse.Namespace) -> None:
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if "@" in k)
             print(f"epoch {row['epoch']:>3}  {metrics}  loss {row['loss']:.4g}", flush=True)
 
-    from .training import EarlyStopping, Progress, Report
-
     k = _cap_k(args.k, split.train.compact().n_items)
-    callbacks = [Report(report)] + ([Progress()] if args.json and Progress.wanted() else [])
-    if args.patience is not None:
-        callbacks.insert(0, EarlyStopping(args.patience))
+    callbacks = [] if args.patience is None else [EarlyStopping(args.patience)]
+    callbacks.append(Report(report))
+    if args.json and Progress.wanted():
+        callbacks.append(Progress())
     model.fit(split.train, split.validation, k=k, callbacks=callbacks)
     folder = model.save(out)
     scores = evaluate(model, split.test, k=k, metrics=["recall", "mrr", "ndcg"])
@@ -328,8 +331,9 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     )
     m = results.manifest
     result = {"name": name, "out": out, **m["counts"], "complete": m["complete"]}
-    if results.trials["best_" + m["metric"]].notna().any():
-        result["best_" + m["metric"]] = float(results.trials["best_" + m["metric"]].max())
+    best = "best_" + m["metric"]
+    if results.trials[best].notna().any():
+        result[best] = float(results.trials[best].max())
         result["best_config"] = json.dumps(results.best_config())
     result["wall_seconds_total"] = round(m["wall_seconds_total"], 1)
     result["source"] = args.data_source
@@ -376,7 +380,6 @@ def _cmd_sweep_report(args: argparse.Namespace) -> None:
 
 def _cmd_leaderboard(args: argparse.Namespace) -> None:
     from .leaderboard import make_sessionizations, run_leaderboard
-    from .models import leaderboard_entries, quick_entries
 
     sweeps = _tuned_sweeps(args.tuned_from or [])
     if sweeps and args.tuning_seed is None:
@@ -384,15 +387,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
             "--tuned-from needs a tuning set: with --tuning-seed none the test sets may hold the "
             "pairs its sweeps selected on; leave --tuning-seed out or give the sweeps' split seed"
         )
-    entries = leaderboard_entries([_tuned_entry(folder, sweep) for folder, sweep in sweeps])
-    if args.models:
-        known = [e.key for e in entries]
-        unknown = [m for m in args.models if m not in known]
-        if unknown:
-            raise UserError(f"unknown leaderboard row(s) {unknown}; choose from {known}")
-        entries = [e for e in entries if e.key in args.models]
-    if args.quick:
-        entries = quick_entries(entries, _QUICK["max_epochs"])
+    entries = _leaderboard_rows(args, sweeps)
     out = _out(args, "leaderboard-quick" if args.quick else "leaderboard")
     runs = [] if args.runs is None else sorted(p for p in Path(args.runs).glob("*") if p.is_dir())
     names = list(dict.fromkeys([*args.sessionizations, "customer"]))  # the tuning set's source
@@ -423,6 +418,25 @@ def _cmd_leaderboard(args: argparse.Namespace) -> None:
     result["wall_seconds_total"] = round(board.manifest["wall_seconds_total"], 1)
     result["source"] = args.data_source
     _emit(result, args.json)
+
+
+def _leaderboard_rows(
+    args: argparse.Namespace, sweeps: Sequence[tuple[str, SweepResults]]
+) -> list[Entry]:
+    """The rows of ``--models`` (default: all, with a row per ``--tuned-from`` sweep); with
+    ``--quick``, their epochs capped."""
+    from .models import leaderboard_entries, quick_entries
+
+    entries = leaderboard_entries([_tuned_entry(folder, sweep) for folder, sweep in sweeps])
+    if args.models:
+        known = [e.key for e in entries]
+        unknown = [m for m in args.models if m not in known]
+        if unknown:
+            raise UserError(f"unknown leaderboard row(s) {unknown}; choose from {known}")
+        entries = [e for e in entries if e.key in args.models]
+    if args.quick:
+        entries = quick_entries(entries, _QUICK["max_epochs"])
+    return entries
 
 
 def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
