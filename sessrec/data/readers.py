@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path
 from .errors import DataError, DataFormatError, DataNotFoundError
 from .schema import COLUMNS, canonicalize
 
@@ -638,8 +639,6 @@ def write_retail_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     -------
     pathlib.Path
     """
-    from .._io import atomic_path
-
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataFormatError(f"cannot write {path}: frame lacks column(s) {', '.join(missing)}")
