@@ -183,11 +183,8 @@ class Sessions:
                     raise TypeError(
                         f"items must be str; session {i} holds {x!r} ({type(x).__name__})"
                     )
-        if vocab is None:
-            voc = np.unique(flat) if flat.size else np.empty(0, dtype=object)
-        else:
-            voc = np.unique(np.asarray(list(vocab), dtype=object))
-        codes = pd.Index(voc).get_indexer(flat) if flat.size else np.zeros(0, np.int64)
+        voc = np.unique(flat if vocab is None else np.asarray(list(vocab), dtype=object))
+        codes = pd.Index(voc).get_indexer(flat)
         if np.any(codes < 0):
             raise ValueError(f"vocab misses item(s) {sorted(set(flat[codes < 0]))[:5]}")
         offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
@@ -366,8 +363,8 @@ class Sessions:
         import pyarrow.parquet as pq
 
         path = Path(path)
-        values = pa.array(self.items, type=pa.int32())
-        lists = pa.LargeListArray.from_arrays(pa.array(self.offsets, type=pa.int64()), values)
+        offsets = pa.array(self.offsets, type=pa.int64())
+        lists = pa.LargeListArray.from_arrays(offsets, pa.array(self.items, type=pa.int32()))
         ids = pa.array(
             self.ids.tolist() if self.ids is not None else [None] * len(self), type=pa.string()
         )
@@ -379,9 +376,8 @@ class Sessions:
         }
         columns = {"id": ids, "items": lists}
         if self.times is not None:
-            columns["times"] = pa.LargeListArray.from_arrays(
-                pa.array(self.offsets, type=pa.int64()), pa.array(self.times, type=pa.int64())
-            )
+            times = pa.array(self.times, type=pa.int64())
+            columns["times"] = pa.LargeListArray.from_arrays(offsets, times)
         table = pa.table(columns).replace_schema_metadata(meta)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
@@ -411,8 +407,6 @@ class Sessions:
             raise ValueError(f"{path} has format version {version}; this sessrec reads <= 1")
         vocab = json.loads(meta[b"sessrec.vocab"].decode())
         col = table.column("items").combine_chunks()
-        if isinstance(col, pa.ChunkedArray):  # pragma: no cover - pyarrow versions differ
-            col = col.chunk(0) if col.num_chunks else pa.array([], pa.large_list(pa.int32()))
         if not pa.types.is_large_list(col.type):
             col = col.cast(pa.large_list(pa.int32()))
         offsets = col.offsets.to_numpy().astype(np.int64)

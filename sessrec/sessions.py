@@ -62,8 +62,7 @@ def is_cancellation(df: pd.DataFrame) -> np.ndarray:
     numpy.ndarray of bool
     """
     _require_columns(df, ("InvoiceNo", "Quantity"), "is_cancellation")
-    inv = df["InvoiceNo"].astype("string")
-    prefix = inv.str.startswith("C").fillna(False) | inv.str.startswith("A").fillna(False)
+    prefix = df["InvoiceNo"].astype("string").str.startswith(("C", "A")).fillna(False)
     qty = pd.to_numeric(df["Quantity"], errors="coerce")
     return (prefix | (qty <= 0).fillna(False)).to_numpy(dtype=bool)
 
@@ -158,13 +157,8 @@ def _vocab_codes(items: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"StockCode has {int(s.isna().sum())} missing value(s); drop them (preprocess) first."
         )
-    codes, uniques = pd.factorize(s, sort=False)
-    uniques = np.asarray(uniques.astype(object), dtype=object)
-    order = np.argsort(uniques, kind="stable")
-    remap = np.empty(len(order), dtype=np.int32)
-    remap[order] = np.arange(len(order), dtype=np.int32)
-    vocab = uniques[order]
-    return vocab, remap[np.asarray(codes)]
+    codes, uniques = pd.factorize(s, sort=True)
+    return np.asarray(uniques.astype(object), dtype=object), np.asarray(codes, dtype=np.int32)
 
 
 def _event_seconds(df: pd.DataFrame) -> np.ndarray | None:
@@ -283,7 +277,6 @@ def sessionize(
     min_length = check_int(min_length, "min_length", 1)
     _require_columns(df, _REQUIRED_BY_STEP[by], f"sessionize(by={by!r})")
     vocab, codes = _vocab_codes(df["StockCode"])
-    n = len(df)
     if by == "customer":
         order, starts, ids = _customer_groups(df)
     elif by == "invoice":
@@ -291,7 +284,7 @@ def sessionize(
     else:
         order, starts, ids = _gap_groups(df, gap)
     items = codes[order].astype(np.int32)
-    offsets = np.r_[starts, n].astype(np.int64) if n else np.zeros(1, np.int64)
+    offsets = np.r_[starts, len(df)].astype(np.int64)
     seconds = _event_seconds(df)
     times = None if seconds is None else seconds[order]
     sessions = Sessions(vocab, items, offsets, ids, times)

@@ -136,6 +136,9 @@ def load_online_retail(
     )
 
 
+_NOTICED: set[str] = set()
+
+
 def _parsed_cache() -> Path | None:
     """The cache folder for parsed copies, or None (with a one-line notice) if unusable."""
     try:
@@ -146,9 +149,6 @@ def _parsed_cache() -> Path | None:
             _NOTICED.add(key)
             print(f"sessrec: {exc} Loading without the parsed cache.", file=sys.stderr)
         return None
-
-
-_NOTICED: set[str] = set()
 
 
 def _load_file(

@@ -173,9 +173,9 @@ def load_parsed(
     df, notes = _parse(data, path, order)
     df.attrs["source"] = str(path)
     if folder is not None:
-        extra = {"form": df.attrs.get("form"), "date_order": df.attrs.get("date_order")}
+        extra = {"form": df.attrs["form"], "date_order": df.attrs["date_order"], "notes": notes}
         try:
-            _write_entry(folder, key, source_sha, df, {**extra, "notes": notes})
+            _write_entry(folder, key, source_sha, df, extra)
         except (OSError, DataError) as exc:
             if str(folder) not in _warned_unusable:
                 _warned_unusable.add(str(folder))

@@ -265,10 +265,8 @@ def _download(url: str, dest: Path, progressbar: bool) -> None:
 
 def _root(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, in a few words."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        nxt = exc.__cause__ or exc.__context__
-        assert nxt is not None
-        exc = nxt
+    while (inner := exc.__cause__ or exc.__context__) is not None:
+        exc = inner
     text = str(exc)
     text = re.sub(r"<urllib3[^>]*>: ", "", text)
     return f"{type(exc).__name__}: {text}"[:200]

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io import atomic_path
 from .errors import DataError, DataFormatError, DataNotFoundError
 from .schema import COLUMNS, canonicalize
 
@@ -264,10 +265,9 @@ def _parse_iso_dates(u: pd.Series, codes: np.ndarray, values: pd.Series, name: s
         (f for f in _ISO_FORMATS if pd.notna(pd.to_datetime(first, format=f, errors="coerce"))),
         None,
     )
-    if fmt is None:
-        i = _first_row(codes, np.arange(len(u)) == 0)
+    if fmt is None:  # ``first`` is data row 1's value: factorize numbers by first appearance
         raise DataFormatError(
-            f"{name}: unparsable InvoiceDate {first!r} (data row {i + 1}); "
+            f"{name}: unparsable InvoiceDate {first!r} (data row 1); "
             "expected '2010-12-01 08:26:00' or '12/1/2010 8:26'."
         )
     parsed_u = pd.to_datetime(u, format=fmt, errors="coerce")
@@ -357,8 +357,7 @@ def _check_rows_are_lines(text: str, df: pd.DataFrame, name: str) -> None:
         return
     for col in _TEXT_COLUMNS:
         values = df[col].astype("string")
-        broken = values.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
-        broken |= values.str.contains("\r", regex=False).fillna(False).to_numpy(dtype=bool)
+        broken = values.str.contains("[\r\n]").fillna(False).to_numpy(dtype=bool)
         if broken.any():
             i = int(np.flatnonzero(broken)[0])
             field = str(values.iloc[i])
@@ -439,26 +438,27 @@ def _numeric(df: pd.DataFrame, col: str, name: str, kind: str) -> pd.Series:
     bad = missing | nonwhole | out
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        value = raw.iloc[i]
-        blank = pd.isna(value) or not str(value).strip()
-        if blank:
-            what = "empty"
-        elif missing[i]:
-            what = f"{_shown(value)!r} is not a number"
-        elif nonwhole[i]:
-            what = f"{_shown(value)} is not a whole number"
-        elif kind == "int":
-            what = (
-                f"{_shown(value)} is out of range (a 64-bit integer: "
-                f"{-_INT64_MAX - 1} to {_INT64_MAX})"
-            )
-        else:
-            what = f"{_shown(value)} is not a finite number"
+        what = _number_problem(raw.iloc[i], kind, missing[i], nonwhole[i])
         raise DataFormatError(f"{name}: column {col}, data row {i + 1}: {what}.")
     if kind == "int" and pd.api.types.is_integer_dtype(num.dtype):
         return pd.Series(num.to_numpy(dtype="int64"), index=raw.index)
     values = num.to_numpy(dtype="float64", na_value=np.nan)
     return pd.Series(values.astype("int64") if kind == "int" else values, index=raw.index)
+
+
+def _number_problem(value: object, kind: str, missing: bool, nonwhole: bool) -> str:
+    """What is wrong with ``value``, the first bad one of a column :func:`_numeric` reads."""
+    if pd.isna(value) or not str(value).strip():
+        return "empty"
+    if missing:
+        return f"{_shown(value)!r} is not a number"
+    if nonwhole:
+        return f"{_shown(value)} is not a whole number"
+    if kind == "int":
+        return (
+            f"{_shown(value)} is out of range (a 64-bit integer: {-_INT64_MAX - 1} to {_INT64_MAX})"
+        )
+    return f"{_shown(value)} is not a finite number"
 
 
 def _typed(df: pd.DataFrame, name: str, date_order: str | None) -> tuple[pd.DataFrame, str | None]:
@@ -639,8 +639,6 @@ def write_retail_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     -------
     pathlib.Path
     """
-    from .._io import atomic_path
-
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise DataFormatError(f"cannot write {path}: frame lacks column(s) {', '.join(missing)}")
