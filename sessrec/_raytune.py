@@ -386,10 +386,10 @@ def run_sha(
         if not _finished(rung, alive):
             # interrupted: rerun to resume this rung. Until then every configuration of the
             # rung is unfinished, also those that trained their part of it (they may go on)
+            pending = {"history": None, "status": "unfinished", "error": "", "cpu_seconds": np.nan}
             for cid in alive:
                 if rung.get(cid, {}).get("status") != "error":
-                    pending = {"history": None, "status": "unfinished", "error": ""}
-                    records.setdefault(cid, []).append(pending | {"cpu_seconds": np.nan})
+                    records.setdefault(cid, []).append(dict(pending))
             break
         if i:  # rung i is over: the states rung i - 1 saved are no longer needed
             shutil.rmtree(root / "states" / f"rung-{i - 1}", ignore_errors=True)

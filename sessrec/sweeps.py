@@ -11,6 +11,7 @@ sweep exports -- one row per trial, one row per (trial, epoch), a manifest -- is
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ def is_iterative(model: str) -> bool:
 
 def space_size(space: Mapping[str, Sequence[Any]]) -> int:
     """Number of configurations of a grid (parameter -> list of values)."""
-    return int(np.prod([len(v) for v in space.values()])) if space else 1
+    return math.prod(len(v) for v in space.values())
 
 
 def expand_space(
@@ -235,21 +236,28 @@ def expand_space(
             f"space values of {nones} include None, which the results tables cannot tell from "
             "a missing value; use a number (e.g. a decay long enough to be off)"
         )
-    keys = list(grid)
-    total = space_size(grid)
-    if samples is None or samples >= total:
-        configs = [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
-    else:
-        samples = check_int(samples, "samples", 1)
-        picks = np.sort(np.random.default_rng(seed).choice(total, size=samples, replace=False))
-        sizes = [len(grid[k]) for k in keys]
-        configs = []
-        for flat in picks.tolist():
-            idx = np.unravel_index(flat, sizes)
-            configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
+    configs = _grid_points(grid, samples, seed)
     for cfg in configs:
         make_model(model, **cfg)  # every configuration is valid before anything starts
     return name, configs
+
+
+def _grid_points(
+    grid: Mapping[str, Sequence[Any]], samples: int | None, seed: int
+) -> list[dict[str, Any]]:
+    """Every point of a grid in order, or a seeded sample of ``samples`` of them (in order)."""
+    keys = list(grid)
+    total = space_size(grid)
+    if samples is None or samples >= total:
+        return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    samples = check_int(samples, "samples", 1)
+    picks = np.sort(np.random.default_rng(seed).choice(total, size=samples, replace=False))
+    sizes = [len(grid[k]) for k in keys]
+    configs = []
+    for flat in picks.tolist():
+        idx = np.unravel_index(flat, sizes)
+        configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
+    return configs
 
 
 def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
@@ -389,9 +397,13 @@ def sweep_tables(
 
 def status_counts(trials: pd.DataFrame) -> dict[str, int]:
     """Trials per status: ``completed``, ``pruned``, ``failed`` (``error``), ``unfinished``."""
-    statuses = {"completed": "completed", "pruned": "pruned", "failed": "error"}
-    counts = {key: int((trials["status"] == s).sum()) for key, s in statuses.items()}
-    return counts | {"unfinished": int((trials["status"] == "unfinished").sum())}
+    count = trials["status"].value_counts()
+    return {
+        "completed": int(count.get("completed", 0)),
+        "pruned": int(count.get("pruned", 0)),
+        "failed": int(count.get("error", 0)),
+        "unfinished": int(count.get("unfinished", 0)),
+    }
 
 
 def grid_order(value: Any) -> tuple[bool, Any]:

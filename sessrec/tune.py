@@ -146,18 +146,21 @@ class SweepSpec:
         """Epochs at which the scheduler compares trials."""
         return asha_rungs(self.grace_period, self.reduction_factor, self.max_epochs)
 
+    def _schedule(self) -> dict[str, Any]:
+        """The scheduler and its settings as the manifest records them."""
+        if self.scheduler is None:
+            return {"name": "fifo"}
+        return {
+            "name": self.scheduler,
+            "grace_period": self.grace_period,
+            "reduction_factor": self.reduction_factor,
+            "rungs": self.rungs,
+        }
+
     def manifest(self) -> dict[str, Any]:
         """The settings as the manifest records them."""
         params = list(self.configs[0])
         epochs = {"epochs": self.max_epochs} if self.iterative else {}
-        sched: dict[str, Any] = {"name": "fifo"}
-        if self.scheduler is not None:
-            sched = {
-                "name": self.scheduler,
-                "grace_period": self.grace_period,
-                "reduction_factor": self.reduction_factor,
-                "rungs": self.rungs,
-            }
         once = {} if self.iterative else {"fitted_once": _FITTED_ONCE.format(model=self.model)}
         return {
             "name": self.name,
@@ -175,7 +178,7 @@ class SweepSpec:
             "fixed": make_model(self.model, **self.fixed).get_params() | epochs,
             "metric": self.metric,
             "max_epochs": self.max_epochs,
-            "scheduler": sched,
+            "scheduler": self._schedule(),
             "cpus_per_trial": self.cpus_per_trial,
         }
 
@@ -187,7 +190,7 @@ class SweepSpec:
         # the model only when not word2vec: a word2vec sweep recorded before other models could
         # be swept resumes as before, and another model's resume differs in it
         model = {} if self.model == "word2vec" else {"model": self.model}
-        sched = self.manifest()["scheduler"]
+        sched = self._schedule()
         return {
             **model,
             "space": self.space,
@@ -415,12 +418,12 @@ def _check_resume(state: Path, settings: dict[str, Any], resume: bool) -> None:
             "continue it, or choose another name"
         )
     before = read_json(recorded)
-    if before.get("scheduler") != settings["scheduler"]:
+    sched = before.get("scheduler")
+    if sched != settings["scheduler"]:
         was = {"sha": "synchronous halving", "asha": "ASHA", "fifo": "no scheduler"}
         raise ValueError(
-            f"the sweep {state.name!r} in {state.parent} ran with "
-            f"{was.get(before.get('scheduler'), before.get('scheduler'))}; choose another name, "
-            f"or resume it with scheduler={before.get('scheduler')!r}"
+            f"the sweep {state.name!r} in {state.parent} ran with {was.get(sched, sched)}; "
+            f"choose another name, or resume it with scheduler={sched!r}"
         )
     changed = sorted(k for k in settings.keys() | before.keys() if before.get(k) != settings.get(k))
     if changed:
@@ -490,8 +493,7 @@ def _export(
     address: str | None,
 ) -> SweepResults:
     """The tidy tables and the manifest of a sweep, written to its results folder."""
-    configs = [dict(c) for c in spec.configs]
-    trials, history = sweep_tables(configs, spec.metric, spec.max_epochs, records)
+    trials, history = sweep_tables(spec.configs, spec.metric, spec.max_epochs, records)
     finished = trials["status"] != "unfinished"
     before = read_json(store.folder / "manifest.json").get("counts", {})
     store.written = int(finished.sum()) - before.get("trials", 0) + before.get("unfinished", 0)
@@ -503,7 +505,7 @@ def _export(
         "trials": len(trials),
         **status_counts(trials),
         "epochs_run": int(trials["epochs"].sum()),
-        "epochs_without_pruning": len(configs) * spec.max_epochs,
+        "epochs_without_pruning": len(spec.configs) * spec.max_epochs,
     }
     invocations = store.invocations(worked)
     trial_cpu = float(trials["cpu_seconds"].sum())
