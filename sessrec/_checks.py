@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numbers
+import os
 
-__all__ = ["check_int", "check_k"]
+__all__ = ["check_int", "check_k", "physical_memory"]
 
 
 def check_int(
@@ -29,3 +30,11 @@ def check_k(k: object) -> int:
     if k <= 0:
         raise ValueError(f"k must be a positive int, got {k}")
     return int(k)
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (``None`` where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None

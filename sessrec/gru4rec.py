@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import expit
 
-from sessrec._checks import check_int
+from sessrec._checks import check_int, physical_memory
 from sessrec._modelfiles import (
     ModelFolderError,
     check_state_meta,
@@ -389,11 +389,8 @@ class GRU4Rec(IterativeRecommender):
         """Refuse weights (with optimiser state and scoring copies) over half the memory."""
         size = sum(math.prod(s) for s in self._shapes(n_items).values())
         need = size * (4 * (2 + (self.momentum > 0)) + 8)
-        try:
-            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (AttributeError, ValueError, OSError):  # not on this platform
-            return
-        if need > total // 2:
+        total = physical_memory()
+        if total is not None and need > total // 2:
             raise ValueError(
                 f"GRU4Rec with hidden_size={self.hidden_size}, embedding={self.embedding!r} "
                 f"needs {need / 2**30:,.1f} GiB for {n_items:,} items, more than half of this "

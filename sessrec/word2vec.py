@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from gensim.models import KeyedVectors, Word2Vec
 
 from sessrec import __version__
-from sessrec._checks import check_int
+from sessrec._checks import check_int, physical_memory
 from sessrec._io import atomic_path, sha256_file, write_text_atomic
 from sessrec._modelfiles import (
     LEGACY_KV_FILE,
@@ -334,11 +334,8 @@ class Item2Vec(IterativeRecommender):
         """Refuse weights that would take more than half of this machine's memory."""
         layers = 1 + (self.negative > 0) + self.hs  # vectors, syn1neg, syn1
         need = 4 * n_items * self.vector_size * layers
-        try:
-            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (AttributeError, ValueError, OSError):  # not on this platform
-            return
-        if need > total // 2:
+        total = physical_memory()
+        if total is not None and need > total // 2:
             raise ValueError(
                 f"vector_size={self.vector_size:,} needs {need / 2**30:,.1f} GiB for the "
                 f"weights of up to {n_items:,} items, more than half of this machine's memory "
