@@ -1,14 +1,16 @@
 """The package's shape: small modules and functions, imports in one direction, a README map.
 
 The engineering standard: no module over 700 lines, no function over 80 (its docstring aside),
-imports flowing one way (data -> sessions -> split -> ... -> cli) without cycles, and the
-README's Architecture table naming every module.
+imports flowing one way (data -> sessions -> split -> ... -> cli) without cycles, the README's
+Architecture table naming every module, and no module growing past its line budget
+(``tests/package_budget.toml``) unless the same change raises it.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -105,6 +107,52 @@ GRAPH = {module: _imports(module) for module in MODULES}
 def test_no_module_is_over_700_lines(module: str) -> None:
     n = len(MODULES[module].read_text(encoding="utf-8").splitlines())
     assert n <= MAX_MODULE_LINES, f"{module} has {n} lines; split it along a seam of roles"
+
+
+BUDGET_FILE = ROOT / "tests" / "package_budget.toml"
+#: How far below its budget a module may fall before the budget must be lowered to keep the gain.
+BUDGET_SLACK = 20
+
+
+def _budget_problems(sizes: dict[str, int], budget: dict[str, int]) -> list[str]:
+    """What breaks the line budget: modules over it, far under it, or missing from it."""
+    problems = []
+    for name, n in sorted(sizes.items()):
+        if name not in budget:
+            problems.append(f"{name} ({n} lines) has no budget: add it")
+        elif n > budget[name]:
+            problems.append(
+                f"{name} has {n} lines, its budget is {budget[name]}: shorten it, or raise its "
+                "budget and say in the commit message which feature needs the lines"
+            )
+        elif n < budget[name] - BUDGET_SLACK:
+            problems.append(f"{name} has {n} lines: lower its budget to {n} to keep the gain")
+    gone = sorted(budget.keys() - sizes.keys())
+    problems += [f"{name} is in the budget but not in the package" for name in gone]
+    return problems
+
+
+def test_no_module_grows_past_its_line_budget() -> None:
+    budget = tomllib.loads(BUDGET_FILE.read_text(encoding="utf-8"))["modules"]
+    sizes = {
+        path.relative_to(PACKAGE).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in MODULES.values()
+    }
+    problems = _budget_problems(sizes, budget)
+    assert not problems, f"{BUDGET_FILE.name}: " + "; ".join(problems)
+
+
+def test_the_budget_check_sees_growth_a_new_module_and_a_kept_gain() -> None:
+    budget = {"a.py": 100, "b.py": 100, "gone.py": 5}
+    sizes = {"a.py": 101, "b.py": 79, "c.py": 7}
+    assert _budget_problems(sizes, budget) == [
+        "a.py has 101 lines, its budget is 100: shorten it, or raise its budget and say in the "
+        "commit message which feature needs the lines",
+        "b.py has 79 lines: lower its budget to 79 to keep the gain",
+        "c.py (7 lines) has no budget: add it",
+        "gone.py is in the budget but not in the package",
+    ]
+    assert not _budget_problems({"a.py": 100, "b.py": 80}, {"a.py": 100, "b.py": 100})
 
 
 def test_no_function_is_over_80_lines_besides_its_docstring() -> None:
