@@ -57,21 +57,18 @@ def _panel_title(sessionization: str, protocol: str, sep: str = ", ") -> str:
     return f"{sessionization} sessions{sep}{PROTOCOL_NAMES.get(protocol, protocol)}"
 
 
-def _check(table: pd.DataFrame, columns: Sequence[str], what: str = "table") -> None:
-    """Raise unless ``table`` is a DataFrame with ``columns`` and at least one row."""
+def _rows(table: pd.DataFrame, columns: Sequence[str], what: str = "table") -> pd.DataFrame:
+    """``table``, checked to have ``columns`` and a row, plus each row's display name ``_label``."""
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"the {what} must be a pandas DataFrame, got {type(table).__name__}")
     for column in columns:
         _require_column(table, column, "the table's columns")
     if table.empty:
         raise ValueError(f"the {what} has no rows: nothing to plot")
-
-
-def _labels(table: pd.DataFrame) -> pd.Series:
-    """Display name of every row: ``label`` when there is one, else ``model``."""
+    labels = table["model"]  # the display name: ``label`` when there is one, else ``model``
     if "label" in table.columns:
-        return table["label"].fillna(table["model"]).astype(str)
-    return table["model"].astype(str)
+        labels = table["label"].fillna(labels)
+    return table.assign(_label=labels.astype(str))
 
 
 def _groups(table: pd.DataFrame) -> list[tuple[str, str]]:
@@ -144,8 +141,8 @@ def leaderboard_table(
     ValueError
         If the table has no rows for ``sessionization`` (and ``protocol``).
     """
-    _check(table, ["sessionization", "protocol", "model", *metrics, *extra])
-    rows = table[table["sessionization"] == sessionization]
+    frame = _rows(table, ["sessionization", "protocol", "model", *metrics, *extra])
+    rows = frame[frame["sessionization"] == sessionization]
     if protocol is not None:
         rows = rows[rows["protocol"] == protocol]
     if rows.empty:
@@ -168,7 +165,7 @@ def leaderboard_table(
             for v, n in zip(rows[f"{first}_std"], rows["n_seeds"], strict=True)
         ]
         out.insert(1, f"{_metric_label(first, k)} std over seeds", std)
-    labels = _labels(rows).to_numpy()
+    labels = rows["_label"].to_numpy()
     if protocol is None:
         names = [PROTOCOL_NAMES.get(p, p) for p in rows["protocol"]]
         out.index = pd.MultiIndex.from_arrays([names, labels], names=["protocol", "model"])
@@ -217,12 +214,11 @@ def plot_leaderboard(
     ValueError
         If the table is empty or a (sessionization, protocol, model) appears twice.
     """
-    _check(table, ["sessionization", "protocol", "model", metric])
+    frame = _rows(table, ["sessionization", "protocol", "model", metric])
     if table.duplicated(["sessionization", "protocol", "model"]).any():
         raise ValueError("the table has duplicate (sessionization, protocol, model) rows")
     snames = list(dict.fromkeys(table["sessionization"].astype(str)))
     protocols = list(dict.fromkeys(table["protocol"].astype(str)))
-    frame = table.assign(_label=_labels(table))
     order = frame.groupby("_label", sort=False)[metric].mean().sort_values(kind="stable")
     ypos = {label: i for i, label in enumerate(order.index)}
     grid = _grid(
@@ -401,8 +397,7 @@ def plot_cost_accuracy(
         raise ValueError(f"floor must be positive for a log scale, got {floor}")
     if not costs:
         raise ValueError("costs is empty: give at least one cost column")
-    _check(table, ["sessionization", "protocol", "model", metric, *costs])
-    frame = table.assign(_label=_labels(table))
+    frame = _rows(table, ["sessionization", "protocol", "model", metric, *costs])
     grid = _grid(axes, (1, len(costs)), (4.6 * len(costs) + 1.8, 4.2), sharey=True)[0]
     y = frame[metric].to_numpy(dtype=float)
     for i, (ax, cost) in enumerate(zip(grid, costs, strict=True)):
@@ -450,8 +445,7 @@ def plot_coverage_popularity(
     ValueError
         If the table is empty or a value is negative or not finite (or zero with ``log_x``).
     """
-    _check(table, ["sessionization", "protocol", "model", "coverage", "popularity"])
-    frame = table.assign(_label=_labels(table))
+    frame = _rows(table, ["sessionization", "protocol", "model", "coverage", "popularity"])
     x = frame["coverage"].to_numpy(dtype=float)
     y = frame["popularity"].to_numpy(dtype=float)
     for values, name in ((x, "coverage"), (y, "popularity")):
@@ -508,8 +502,8 @@ def plot_context_curve(
     ValueError
         If the table is empty or a (panel, model, last) appears twice.
     """
-    _check(curve, ["model", "last", metric], what="curve")
-    frame = curve.assign(_label=_labels(curve), last=curve["last"].astype(str))
+    frame = _rows(curve, ["model", "last", metric], what="curve")
+    frame["last"] = frame["last"].astype(str)
     if by not in frame.columns:
         frame = frame.assign(**{by: ""})
     if frame.duplicated([by, "model", "last"]).any():
