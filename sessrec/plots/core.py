@@ -112,12 +112,10 @@ def popularity_counts(data: Any, item_col: str = "StockCode") -> np.ndarray:
     elif isinstance(data, pd.Series):
         counts = data.to_numpy()
     elif hasattr(data, "items") and hasattr(data, "vocab") and not isinstance(data, Mapping):
-        codes = np.asarray(data.items)
-        counts = np.bincount(codes, minlength=len(data.vocab))
+        counts = np.bincount(np.asarray(data.items), minlength=len(data.vocab))
     else:
-        counts = np.asarray(data)
-    counts = _check_counts(counts, "popularity counts")
-    return np.sort(counts, kind="stable")
+        counts = data
+    return np.sort(_check_counts(counts, "popularity counts"), kind="stable")
 
 
 def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
@@ -147,11 +145,9 @@ def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
         _require_column(data, by, "by")
         lengths = data[by].value_counts(dropna=True, sort=False).to_numpy()
     elif hasattr(data, "lengths") and not isinstance(data, np.ndarray | pd.Series):
-        lengths = data.lengths
-        lengths = lengths() if callable(lengths) else lengths
-        lengths = np.asarray(lengths)
+        lengths = data.lengths() if callable(data.lengths) else data.lengths
     else:
-        lengths = np.asarray(data)
+        lengths = data
     return _check_counts(lengths, "session lengths")
 
 
@@ -374,9 +370,7 @@ def summary_table(
             keys.extend(k for k in summary if k not in keys)
 
     def shown(key: str, value: Any) -> Any:
-        if key == "source" and isinstance(value, str) and value != Path(value).name:
-            return Path(value).name
-        return value
+        return Path(value).name if key == "source" and isinstance(value, str) else value
 
     data = {
         str(label): [shown(k, summary.get(k, pd.NA)) for k in keys]
@@ -549,9 +543,8 @@ def plot_metric_ci(
         xerr = np.vstack([values - lo, hi - values])
     ax.errorbar(values, y, xerr=xerr, fmt="o", color="C0", ecolor="C0", capsize=4, lw=1.5)
     ax.set_yticks(y, [str(i) for i in rows.index])
-    for i, (label, value) in enumerate((references or {}).items()):
-        color = f"C{i + 1}"
-        ax.axvline(value, ls="--", lw=1.2, color=color, label=f"{label} ({value:.3f})")
+    for i, (label, value) in enumerate((references or {}).items(), start=1):
+        ax.axvline(value, ls="--", lw=1.2, color=f"C{i}", label=f"{label} ({value:.3f})")
     if references:
         ax.legend(frameon=False, loc="lower right", fontsize=8.5)
     ax.set_xlabel(xlabel if xlabel is not None else metric)
