@@ -93,10 +93,10 @@ def nearest_neighbours(model: SessionRecommender, k: int = 10) -> tuple[pd.DataF
     """
     k = check_k(k)
     codes, scores = _neighbour_codes(model, k)
-    assert model.vocab is not None
-    index = pd.Index(model.vocab, name="item")
+    vocab = _fitted_vocab(model)
+    index = pd.Index(vocab, name="item")
     columns = pd.RangeIndex(1, k + 1, name="rank")
-    ids = np.where(codes >= 0, model.vocab[np.maximum(codes, 0)], None)
+    ids = np.where(codes >= 0, vocab[np.maximum(codes, 0)], None)
     return (
         pd.DataFrame(ids, index=index, columns=columns),
         pd.DataFrame(np.where(codes >= 0, scores, np.nan), index=index, columns=columns),
@@ -233,16 +233,14 @@ def _check_models(models: Mapping[str, SessionRecommender]) -> np.ndarray:
     """The shared vocabulary of the models (all fitted, on the same items)."""
     if not isinstance(models, Mapping) or not models:
         raise TypeError("models must be a non-empty mapping {label: fitted model}")
-    vocab = None
-    for label, model in models.items():
-        if vocab is None:
-            vocab = _fitted_vocab(model)
-        elif not np.array_equal(_fitted_vocab(model), vocab):
+    first, *others = models
+    vocab = _fitted_vocab(models[first])
+    for label in others:
+        if not np.array_equal(_fitted_vocab(models[label]), vocab):
             raise ValueError(
-                f"model {label!r} knows other items than {next(iter(models))!r}: the explorer "
+                f"model {label!r} knows other items than {first!r}: the explorer "
                 "compares models trained on the same sessions"
             )
-    assert vocab is not None
     return vocab
 
 
