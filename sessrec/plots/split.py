@@ -132,8 +132,7 @@ def _draw_nep_training_bracket(ax: Axes, left: float, query: float) -> None:
     label = "training data: the session without its last item"
     if right - left < 3.5:  # not enough room for the long label
         label = "training data"
-    middle = (left + query + _NEP_WIDTH / 2) / 2
-    ax.text(middle, _NEP_BRACKET_Y + 0.06, label, **_ABOVE, color="#3182bd")
+    ax.text((left + right) / 2, _NEP_BRACKET_Y + 0.06, label, **_ABOVE, color="#3182bd")
 
 
 def _draw_nep_test_pair(ax: Axes, query: float) -> None:

@@ -257,17 +257,15 @@ def plot_learning_curves(
         for _, g in others.groupby("trial_id", sort=True):  # stopped after one epoch: a dot
             dot = {"marker": ".", "markersize": 4} if len(g) == 1 else {}
             ax.plot(g["epoch"], g[metric], color="0.75", lw=0.6, alpha=0.6, zorder=1, **dot)
-    colors = [f"C{i}" for i in range(len(top))]
-    for i, (tid, color) in enumerate(zip(curves.columns, colors, strict=True)):
-        row = top.iloc[i]
+    for i, tid in enumerate(curves.columns):
         series = curves[tid].dropna()
         ax.plot(
             series.index,
             series.to_numpy(),
-            color=color,
+            color=f"C{i}",
             lw=2.6 if i == 0 else 1.4,
             zorder=3 + (i == 0),
-            label=("best: " if i == 0 else "") + _config_label(row, results.params),
+            label=("best: " if i == 0 else "") + _config_label(top.iloc[i], results.params),
         )
     sched = results.manifest.get("scheduler", {})
     for r in sched.get("rungs", []) if sched.get("name") == "asha" else []:

@@ -49,8 +49,8 @@ def plot_training_curves(
     tables = {"": histories} if isinstance(histories, pd.DataFrame) else dict(histories)
     ax = _new_axes(ax, (7.5, 4.0), layout=None)
     right = ax.twinx() if loss else None
-    colors = [f"C{i}" for i in range(10)]
-    for (label, table), color in zip(tables.items(), colors * 10, strict=False):
+    for i, (label, table) in enumerate(tables.items()):
+        color = f"C{i % 10}"
         need = ["epoch", metric] + (["loss"] if loss else [])
         missing = [c for c in need if c not in table]
         if missing:
