@@ -23,11 +23,7 @@ from sessrec.plots.sweep import *  # noqa: F403
 from sessrec.plots.word2vec import *  # noqa: F403
 
 __all__ = [
-    *core.__all__,
-    *present.__all__,
-    *split.__all__,
-    *leaderboard.__all__,
-    *sweep.__all__,
-    *explorer.__all__,
-    *word2vec.__all__,
+    name
+    for module in (core, present, split, leaderboard, sweep, explorer, word2vec)
+    for name in module.__all__
 ]

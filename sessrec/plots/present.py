@@ -84,7 +84,7 @@ def format_number(value: Any, digits: int = 3, *, percent: bool = False) -> str:
             return "\u2013"
         if percent:
             return f"{value:.1%}"
-        if np.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        if value.is_integer() and abs(value) < 1e15:  # inf is not an integer
             return f"{int(value):,d}"
         return f"{value:,.{digits}f}"
     return str(value)
