@@ -54,8 +54,8 @@ def _duration(text: str) -> pd.Timedelta:
     try:
         value = pd.Timedelta(text)
     except (ValueError, TypeError):
-        value = None
-    if value is None or pd.isna(value) or value < pd.Timedelta(0):
+        value = pd.NaT
+    if pd.isna(value) or value < pd.Timedelta(0):
         raise argparse.ArgumentTypeError(
             f"must be a duration such as 30min, 2h or 1d, not {text!r}"
         )

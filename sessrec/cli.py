@@ -268,12 +268,11 @@ def _cmd_recommend(args: argparse.Namespace) -> None:
     from .sessions import preprocess, sessionize
     from .word2vec import Item2Vec
 
-    if args.model is not None:
-        _named(args.model, "--model")
+    folder = None if args.model is None else _named(args.model, "--model")
     df = _load(args)
     names = item_names(df)
-    if args.model is not None:
-        model = Item2Vec.load(args.model)
+    if folder is not None:
+        model = Item2Vec.load(folder)
     else:
         if not args.json:
             print("training word2vec with default parameters (use --model DIR to skip)...")
@@ -445,8 +444,7 @@ def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
     from .sweeps import read_sweep
 
     registered = {*MODELS, *OPTIONAL_MODELS}
-    sweeps: list[tuple[str, SweepResults]] = []
-    seen: dict[str, str] = {}  # model -> the folder of its sweep
+    sweeps: dict[str, tuple[str, SweepResults]] = {}  # model -> (folder, its sweep)
     for folder in folders:
         sweep = read_sweep(_named(folder, "--tuned-from"))
         if sweep.model not in registered:
@@ -458,14 +456,13 @@ def _tuned_sweeps(folders: Sequence[str]) -> list[tuple[str, SweepResults]]:
             raise UserError(
                 f"--tuned-from {folder}: that sweep is not finished; run its command again"
             )
-        if sweep.model in seen:
+        if sweep.model in sweeps:
             raise UserError(
-                f"--tuned-from {seen[sweep.model]} and {folder} are both sweeps of "
+                f"--tuned-from {sweeps[sweep.model][0]} and {folder} are both sweeps of "
                 f"{sweep.model}; give one sweep per model"
             )
-        seen[sweep.model] = folder
-        sweeps.append((folder, sweep))
-    return sweeps
+        sweeps[sweep.model] = (folder, sweep)
+    return list(sweeps.values())
 
 
 def _tuned_entry(folder: str, sweep: SweepResults) -> Entry:
