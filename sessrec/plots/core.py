@@ -59,6 +59,23 @@ def _new_axes(
     return plt.subplots(figsize=figsize, layout=layout)[1]
 
 
+def _grid(
+    axes: Any, shape: tuple[int, int], figsize: tuple[float, float], **subplots_kw: Any
+) -> np.ndarray:
+    """``axes`` as a 2-D array of the given shape, or a new figure's axes."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, grid = plt.subplots(
+            *shape, figsize=figsize, layout="constrained", squeeze=False, **subplots_kw
+        )
+        return grid
+    grid = np.asarray(axes, dtype=object)
+    if grid.size != shape[0] * shape[1]:
+        raise ValueError(f"axes: need {shape[0]} x {shape[1]} axes, got {grid.size}")
+    return grid.reshape(shape)
+
+
 def _require_column(df: pd.DataFrame, column: str, argument: str) -> None:
     if column not in df.columns:
         raise KeyError(
@@ -297,17 +314,11 @@ def plot_dataset_comparison(
     """
     if not frames:
         raise ValueError("no datasets given: pass a non-empty mapping of label -> frame")
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0), layout="constrained")
-    else:
-        left, right = axes
-        fig = left.figure
+    left, right = _grid(axes, (1, 2), (11.0, 4.0))[0]
     for label, frame in frames.items():
         plot_popularity(frame, ax=left, label=str(label), item_col=item_col, relative=True)
     plot_session_lengths(dict(frames), ax=right, by=by, log=True)
-    return fig
+    return left.figure
 
 
 def session_length_table(data: Mapping[str, Any] | Any, by: str = "CustomerID") -> pd.DataFrame:

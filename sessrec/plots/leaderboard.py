@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sessrec.plots.core import _new_axes, _require_column, ci_table
+from sessrec.plots.core import _grid, _new_axes, _require_column, ci_table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -75,23 +75,6 @@ def _groups(table: pd.DataFrame) -> list[tuple[str, str]]:
     """The (sessionization, protocol) pairs, in table order."""
     pairs = zip(table["sessionization"], table["protocol"], strict=True)
     return list(dict.fromkeys((str(s), str(p)) for s, p in pairs))
-
-
-def _grid(
-    axes: Any, shape: tuple[int, int], figsize: tuple[float, float], **subplots_kw: Any
-) -> np.ndarray:
-    """``axes`` as a 2-D array of the given shape, or a new figure's axes."""
-    if axes is None:
-        import matplotlib.pyplot as plt
-
-        _, grid = plt.subplots(
-            *shape, figsize=figsize, layout="constrained", squeeze=False, **subplots_kw
-        )
-        return grid
-    grid = np.asarray(axes, dtype=object)
-    if grid.size != shape[0] * shape[1]:
-        raise ValueError(f"axes: need {shape[0]} x {shape[1]} axes, got {grid.size}")
-    return grid.reshape(shape)
 
 
 def leaderboard_table(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sessrec import analysis
-from sessrec.plots.core import _new_axes
+from sessrec.plots.core import _grid, _new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -161,8 +161,6 @@ def plot_sweep_panels(
     ValueError
         If no panel's two parameters were swept, or ``axes`` does not hold one Axes per panel.
     """
-    import matplotlib.pyplot as plt
-
     swept = set(results.params)
     panels = list(panels or itertools.combinations(results.params, 2))
     todo = [(x, y) for x, y in panels if x in swept and y in swept]
@@ -175,15 +173,9 @@ def plot_sweep_panels(
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
     default = analysis.default_config(results.params, results.model)
     best = analysis.best_trial(results)
-    if axes is None:
-        _, grid = plt.subplots(
-            1, len(todo), figsize=(4.3 * len(todo) + 1.2, 4.4), layout="constrained", squeeze=False
-        )
-        axes = grid[0]
-    else:
-        axes = np.asarray(axes, dtype=object).ravel()
-        if axes.size != len(todo):
-            raise ValueError(f"axes: need one per panel ({len(todo)}), got {axes.size}")
+    if axes is not None and np.size(axes) != len(todo):
+        raise ValueError(f"axes: need one per panel ({len(todo)}), got {np.size(axes)}")
+    axes = _grid(axes, (1, len(todo)), (4.3 * len(todo) + 1.2, 4.4))[0]
     fig = axes[0].figure
     for ax, table in zip(axes, tables, strict=True):
         plot_sweep_panel(
