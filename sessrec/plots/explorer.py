@@ -417,16 +417,13 @@ def _panel(
     fig.title.text_font_size = "14px"
     fig.axis.visible = False
     fig.grid.visible = False
-    dots = fig.scatter(
-        f"x{m}", f"y{m}", source=points, size=5, line_color=None,
-        fill_color={"field": "pop", "transform": mapper},
-    )  # fmt: skip
     xy = {"x": f"x{m}", "y": f"y{m}"}
+    colour = {"field": "pop", "transform": mapper}
+    dots = fig.scatter(**xy, source=points, size=5, line_color=None, fill_color=colour)
     dots.selection_glyph = Scatter(**xy, size=10, fill_color="#d62728", line_color="black")
     dots.nonselection_glyph = Scatter(
-        **xy, size=4, fill_color={"field": "pop", "transform": mapper}, fill_alpha=0.2,
-        line_color=None,
-    )  # fmt: skip
+        **xy, size=4, fill_color=colour, fill_alpha=0.2, line_color=None
+    )
     fig.add_tools(
         TapTool(renderers=[dots]),
         HoverTool(
