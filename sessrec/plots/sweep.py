@@ -218,13 +218,12 @@ def plot_learning_curves(
 ) -> Axes:
     """Validation metric per epoch of the ``n`` best trials (best thickest), others in grey.
 
-    The ``n`` curves are labelled by their configuration (by their trial id beyond
-    :data:`MAX_LABEL_PARAMS` swept parameters).
-
     Parameters
     ----------
     results : SweepResults
     n : int, default 5
+        Trials drawn in colour, labelled by their configuration (by their trial id beyond
+        :data:`MAX_LABEL_PARAMS` swept parameters).
     metric : str, optional
         History column (default the sweep's metric).
     ax : Axes, optional
