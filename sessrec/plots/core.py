@@ -457,9 +457,7 @@ def item_names(
     pairs = df[[item_col, name_col]].dropna().astype(str)
     counts = pairs.value_counts().rename("n").reset_index()
     counts = counts.sort_values(["n", name_col], ascending=[False, True], kind="stable")
-    best = counts.drop_duplicates(item_col).set_index(item_col)[name_col].sort_index()
-    best.index.name = item_col
-    return best.rename(name_col)
+    return counts.drop_duplicates(item_col).set_index(item_col)[name_col].sort_index()
 
 
 def ci_table(
