@@ -309,8 +309,7 @@ def plot_asha_rungs(
     expected = n_configs / float(reduction_factor) ** np.arange(len(stops))
     ax = _new_axes(ax, (7.0, 3.8))
     pos = np.arange(len(stops))
-    width = 0.4 if observed is not None else 0.6
-    shift = width / 2 if observed is not None else 0.0
+    width, shift = (0.4, 0.2) if observed is not None else (0.6, 0.0)  # side by side, or centred
     bars = ax.bar(pos - shift, expected, width=width, color="C0", label="expected")
     ax.bar_label(bars, labels=[f"{v:.3g}" for v in expected], fontsize=8, padding=2)
     if observed is not None:
