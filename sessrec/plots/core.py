@@ -168,6 +168,15 @@ def session_lengths(data: Any, by: str = "CustomerID") -> np.ndarray:
     return _check_counts(lengths, "session lengths")
 
 
+def _datasets(data: Any, by: str, single: str | None) -> list[tuple[str, np.ndarray]]:
+    """(label, session lengths) per dataset of a mapping, or of one dataset labelled ``single``."""
+    if not isinstance(data, Mapping):
+        data = {} if single is None else {single: data}
+    if not data:
+        raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+    return [(str(label), session_lengths(value, by=by)) for label, value in data.items()]
+
+
 def plot_popularity(
     data: Any,
     ax: Axes | None = None,
@@ -259,14 +268,9 @@ def plot_session_lengths(
     matplotlib.axes.Axes
         Each box's median line has ``xdata`` equal to that dataset's median length.
     """
-    if isinstance(data, Mapping):
-        if not data:
-            raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
-        labels = [str(k) for k in data]
-        arrays = [session_lengths(v, by=by) for v in data.values()]
-    else:
-        labels = [label if label is not None else ""]
-        arrays = [session_lengths(data, by=by)]
+    pairs = _datasets(data, by, "" if label is None else label)
+    labels = [name for name, _ in pairs]
+    arrays = [lengths for _, lengths in pairs]
     ax = _new_axes(ax, figsize=(7.0, 1.2 + 0.8 * len(arrays)))
     # Matplotlib draws the first box at the bottom; reverse so mapping order reads top-down.
     box_kw.setdefault("patch_artist", True)
@@ -336,20 +340,10 @@ def session_length_table(data: Mapping[str, Any] | Any, by: str = "CustomerID") 
         Rows :data:`LENGTH_STATS` (``total`` is the number of events), one float column per
         dataset (a single column ``"value"`` for one dataset).
     """
-    items = data.items() if isinstance(data, Mapping) else [("value", data)]
-    columns = {}
-    for label, value in items:
-        lengths = session_lengths(value, by=by)
-        columns[str(label)] = [
-            lengths.size,
-            lengths.min(),
-            lengths.max(),
-            lengths.mean(),
-            float(np.median(lengths)),
-            lengths.sum(),
-        ]
-    if not columns:
-        raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+    columns = {
+        label: [x.size, x.min(), x.max(), x.mean(), float(np.median(x)), x.sum()]  # LENGTH_STATS
+        for label, x in _datasets(data, by, "value")
+    }
     return pd.DataFrame(columns, index=pd.Index(LENGTH_STATS, name="statistic"), dtype="float64")
 
 
@@ -412,16 +406,14 @@ def plot_length_distribution(
         Line ``i`` has the distinct lengths as ``xdata`` and the share of sessions with at
         least that length as ``ydata``.
     """
-    if not isinstance(data, Mapping) or not data:
-        raise ValueError("no datasets given: pass a non-empty mapping of label -> lengths")
+    datasets = _datasets(data, by, None)
     ax = _new_axes(ax)
     line_kw.setdefault("lw", 2)
-    for label, value in data.items():
-        lengths = session_lengths(value, by=by)
+    for label, lengths in datasets:
         values, counts = np.unique(lengths, return_counts=True)
         at_least = counts[::-1].cumsum()[::-1] / lengths.size
         keep = values > 0  # a log axis cannot show empty sessions
-        ax.step(values[keep], at_least[keep], where="post", label=str(label), **line_kw)
+        ax.step(values[keep], at_least[keep], where="post", label=label, **line_kw)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("session length x (events, log scale)")
