@@ -75,7 +75,7 @@ from sessrec.data._shoppers import (
     _invoices,
     _trading_days,
 )
-from sessrec.data.schema import COLUMNS, DTYPES
+from sessrec.data.schema import DTYPES
 
 __all__ = ["make_synthetic_retail"]
 
@@ -227,8 +227,7 @@ def _frame(
         "CustomerID": _take_strings(cid, r_ent),
         "Country": _country_column(ents.country[r_ent]),
     }
-    df = pd.DataFrame(data, columns=list(COLUMNS))
-    df = df.astype(DTYPES)
+    df = pd.DataFrame(data).astype(DTYPES)
     df.attrs["source"] = "synthetic"
     return df
 
