@@ -551,14 +551,8 @@ def temporal_split(
             f"the period {_date(start)}..{_date(end)} has no test query or "
             "nothing before it to train on; choose another cut"
         )
-    chosen = sessions.select(idx)
-    within = np.arange(chosen.n_events) - np.repeat(chosen.offsets[:-1], chosen.lengths)
-    keep = within <= np.repeat(last[idx] - sessions.offsets[idx], chosen.lengths)  # to the truth
-    lens = np.bincount(chosen.session_index[keep], minlength=len(chosen))
-    offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
-    assert chosen.times is not None
-    cropped = Sessions(chosen.vocab, chosen.items[keep], offsets, chosen.ids, chosen.times[keep])
-    queries = _prefix_queries(cropped, np.arange(len(cropped)), idx)
+    up_to_truth = sessions._keep_events(np.arange(sessions.n_events) <= last[sess])
+    queries = _prefix_queries(up_to_truth, idx, None)
     n_unseen = int(np.count_nonzero(~np.isin(queries.truth, train.compact().vocab)))
     return TemporalSplit(train, queries, start, end, n_unseen)
 
