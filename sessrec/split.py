@@ -93,10 +93,7 @@ def _usable(
 
 def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
     ends = sessions.offsets[idx + 1]
-    codes = np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)
-    out = np.empty(codes.shape, dtype=object)
-    out[...] = sessions.vocab[codes]
-    return out
+    return sessions.vocab[np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)]
 
 
 def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.ndarray:
@@ -383,8 +380,7 @@ class HeldOutSplit:
 
 def _prefix_queries(sessions: Sessions, idx: np.ndarray, kept: np.ndarray) -> PrefixQueries:
     chosen = sessions.select(idx)
-    truth = np.empty(idx.size, dtype=object)
-    truth[:] = chosen.vocab[chosen.items[chosen.offsets[1:] - 1]]
+    truth = chosen.vocab[chosen.items[chosen.offsets[1:] - 1]]
     return PrefixQueries(chosen.drop_last(1), truth, np.asarray(kept[idx], dtype=np.int64))
 
 
