@@ -205,17 +205,10 @@ def _frame(
     inv_no = pc.if_else(
         pa.array(invoices.is_cancel), pc.binary_join_element_wise("C", inv_no, ""), inv_no
     )
-    codes = pa.array(np.concatenate([cat.code, np.array(_SPECIAL_CODES, dtype=object)]).tolist())
-    descs = pa.array(
-        np.concatenate([cat.desc, np.array(_SPECIAL_DESCRIPTIONS, dtype=object)]).tolist() + [None]
-    )
+    codes = pa.array([*cat.code.tolist(), *_SPECIAL_CODES])
+    descs = pa.array([*cat.desc.tolist(), *_SPECIAL_DESCRIPTIONS, None])
     n_guests = len(ents.rows) - ents.n_customers
-    cid = pa.array(
-        np.concatenate(
-            [ents.customer_ids.astype(str).astype(object), np.full(n_guests, None)]
-        ).tolist(),
-        type=pa.string(),
-    )
+    cid = pa.array(ents.customer_ids.astype(str).tolist() + [None] * n_guests, type=pa.string())
     r_ent = invoices.ent[rows.inv]
     data = {
         "InvoiceNo": _take_strings(inv_no, rows.inv),
