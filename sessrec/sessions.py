@@ -138,8 +138,8 @@ def preprocess(
 def _customer_order_keys(ids: pd.Series) -> np.ndarray:
     """Integer keys whose order is the order sessions get: numeric if all ids are digits."""
     values = ids.astype("string")
-    if values.isna().any():
-        n = int(values.isna().sum())
+    n = int(values.isna().sum())
+    if n:
         raise ValueError(
             f"CustomerID has {n} missing value(s); sessionize(by='customer'/'gap') needs every "
             "row to have one. Run preprocess(df) (dropna=True) first, or use by='invoice'."

@@ -246,7 +246,6 @@ def next_event_split(
             )
         chosen = rng.choice(n, 2 * int(test_size), replace=False)
         test_idx, val_idx = chosen[:test_size], chosen[test_size:]
-    test_idx, val_idx = np.asarray(test_idx, np.int64), np.asarray(val_idx, np.int64)
     test, validation = _last_pairs(sessions, test_idx), _last_pairs(sessions, val_idx)
     return Split(
         train=sessions.drop_last(1),
