@@ -213,16 +213,13 @@ def _gap_groups(
         raise ValueError("InvoiceDate has missing values; by='gap' needs every timestamp.")
     t = times.view(np.int64)
     order = np.lexsort((t, keys))
-    skeys = keys[order]
-    st = t[order]
-    n = len(df)
-    new_cust = np.r_[True, skeys[1:] != skeys[:-1]] if n else np.zeros(0, bool)
-    new_gap = np.r_[False, np.diff(st) > gap_td.value] if n else np.zeros(0, bool)
-    starts = np.flatnonzero(new_cust | new_gap)
+    skeys, st = keys[order], t[order]
+    new = (skeys[1:] != skeys[:-1]) | (np.diff(st) > gap_td.value)  # new customer, or a gap
+    starts = np.flatnonzero(np.r_[True, new]) if len(df) else np.array([], int)
+    # starts are in customer order: a session's number is its distance from its customer's first
+    start_keys = skeys[starts]
+    sess_no = np.arange(len(starts)) - np.searchsorted(start_keys, start_keys)
     cust_ids = _str_at(df["CustomerID"], order[starts])
-    sess_no = np.arange(len(starts)) - np.maximum.accumulate(
-        np.where(new_cust[starts], np.arange(len(starts)), 0)
-    )
     ids = np.array([f"{c}:{k}" for c, k in zip(cust_ids, sess_no, strict=True)], dtype=object)
     return order, starts, ids
 
