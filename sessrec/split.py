@@ -445,13 +445,10 @@ def held_out_split(
     else:
         pool = np.setdiff1d(np.arange(n, dtype=np.int64), _tuning_positions(tuning, kept))
         chosen = _draw(rng, pool, need, "outside the tuning set")
-    test_idx, val_idx = chosen[:test_size], chosen[test_size:]
-    train_mask = np.ones(n, dtype=bool)
-    train_mask[chosen] = False
     return HeldOutSplit(
-        train=sessions.select(np.flatnonzero(train_mask)),
-        test=_prefix_queries(sessions, test_idx, kept),
-        validation=_prefix_queries(sessions, val_idx, kept),
+        train=sessions.select(np.setdiff1d(np.arange(n), chosen)),
+        test=_prefix_queries(sessions, chosen[:test_size], kept),
+        validation=_prefix_queries(sessions, chosen[test_size:], kept),
         n_dropped=int(short.size),  # empty unless drop_short dropped some
     )
 
