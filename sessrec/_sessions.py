@@ -302,10 +302,13 @@ class Sessions:
         """Remove the last ``n`` events of every session (shorter ones become empty)."""
         n = check_int(n, "n", 0)
         lens = self.lengths
-        new_lens = np.maximum(lens - n, 0)
         pos = np.arange(self.n_events, dtype=np.int64) - np.repeat(self.offsets[:-1], lens)
-        keep = pos < np.repeat(new_lens, lens)
-        offsets = np.r_[0, np.cumsum(new_lens)].astype(np.int64)
+        return self._keep_events(pos < np.repeat(lens - n, lens))
+
+    def _keep_events(self, keep: np.ndarray) -> Sessions:
+        """The events where ``keep`` is true, in every session (some may become empty)."""
+        lens = np.bincount(self.session_index[keep], minlength=len(self))
+        offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
         times = None if self.times is None else self.times[keep]
         return Sessions(self.vocab, self.items[keep], offsets, self.ids, times)
 
@@ -323,9 +326,8 @@ class Sessions:
         lens = self.lengths[idx]
         starts = self.offsets[idx]
         offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
-        # positions: start of each selected session repeated + running offset inside it
-        within = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1], lens)
-        take = np.repeat(starts, lens) + within
+        # each event's position in the result, shifted from its session's start here to there
+        take = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(starts - offsets[:-1], lens)
         ids = None if self.ids is None else self.ids[idx]
         times = None if self.times is None else self.times[take]
         return Sessions(self.vocab, self.items[take], offsets, ids, times)
@@ -346,10 +348,7 @@ class Sessions:
         """
         if self.times is None:
             raise ValueError("these sessions carry no event times (sessionize a frame with dates)")
-        keep = self.times < before
-        lens = np.bincount(self.session_index[keep], minlength=len(self))
-        offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
-        return Sessions(self.vocab, self.items[keep], offsets, self.ids, self.times[keep])
+        return self._keep_events(self.times < before)
 
     # ------------------------------------------------------------------ persistence
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:

@@ -138,8 +138,8 @@ def preprocess(
 def _customer_order_keys(ids: pd.Series) -> np.ndarray:
     """Integer keys whose order is the order sessions get: numeric if all ids are digits."""
     values = ids.astype("string")
-    if values.isna().any():
-        n = int(values.isna().sum())
+    n = int(values.isna().sum())
+    if n:
         raise ValueError(
             f"CustomerID has {n} missing value(s); sessionize(by='customer'/'gap') needs every "
             "row to have one. Run preprocess(df) (dropna=True) first, or use by='invoice'."
@@ -177,20 +177,14 @@ def _str_at(col: pd.Series, positions: np.ndarray) -> np.ndarray:
     return np.asarray(col.astype("string").iloc[positions].astype(object), dtype=object)
 
 
-def _group_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stable order of ``keys`` and the positions, in that order, where a new key starts."""
+def _groups(keys: np.ndarray, labels: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable row order by ``keys``, the session starts in it, and each session's ``labels``."""
     order = np.argsort(keys, kind="stable")
     skeys = keys[order]
     starts = (
         np.flatnonzero(np.r_[True, skeys[1:] != skeys[:-1]]) if len(keys) else np.array([], int)
     )
-    return order, starts
-
-
-def _customer_groups(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row order, session starts and ids of ``sessionize(by="customer")``."""
-    order, starts = _group_starts(_customer_order_keys(df["CustomerID"]))
-    return order, starts, _str_at(df["CustomerID"], order[starts])
+    return order, starts, _str_at(labels, order[starts])
 
 
 def _invoice_groups(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,8 +192,7 @@ def _invoice_groups(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     inv = df["InvoiceNo"].astype("string")
     if inv.isna().any():
         raise ValueError(f"InvoiceNo has {int(inv.isna().sum())} missing value(s).")
-    order, starts = _group_starts(np.asarray(pd.factorize(inv, sort=False)[0]))
-    return order, starts, _str_at(inv, order[starts])
+    return _groups(np.asarray(pd.factorize(inv, sort=False)[0]), inv)
 
 
 def _gap_groups(
@@ -220,16 +213,13 @@ def _gap_groups(
         raise ValueError("InvoiceDate has missing values; by='gap' needs every timestamp.")
     t = times.view(np.int64)
     order = np.lexsort((t, keys))
-    skeys = keys[order]
-    st = t[order]
-    n = len(df)
-    new_cust = np.r_[True, skeys[1:] != skeys[:-1]] if n else np.zeros(0, bool)
-    new_gap = np.r_[False, np.diff(st) > gap_td.value] if n else np.zeros(0, bool)
-    starts = np.flatnonzero(new_cust | new_gap)
+    skeys, st = keys[order], t[order]
+    new = (skeys[1:] != skeys[:-1]) | (np.diff(st) > gap_td.value)  # new customer, or a gap
+    starts = np.flatnonzero(np.r_[True, new]) if len(df) else np.array([], int)
+    # starts are in customer order: a session's number is its distance from its customer's first
+    start_keys = skeys[starts]
+    sess_no = np.arange(len(starts)) - np.searchsorted(start_keys, start_keys)
     cust_ids = _str_at(df["CustomerID"], order[starts])
-    sess_no = np.arange(len(starts)) - np.maximum.accumulate(
-        np.where(new_cust[starts], np.arange(len(starts)), 0)
-    )
     ids = np.array([f"{c}:{k}" for c, k in zip(cust_ids, sess_no, strict=True)], dtype=object)
     return order, starts, ids
 
@@ -278,7 +268,7 @@ def sessionize(
     _require_columns(df, _REQUIRED_BY_STEP[by], f"sessionize(by={by!r})")
     vocab, codes = _vocab_codes(df["StockCode"])
     if by == "customer":
-        order, starts, ids = _customer_groups(df)
+        order, starts, ids = _groups(_customer_order_keys(df["CustomerID"]), df["CustomerID"])
     elif by == "invoice":
         order, starts, ids = _invoice_groups(df)
     else:

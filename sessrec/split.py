@@ -78,27 +78,22 @@ class Split:
 
 def _usable(
     sessions: Sessions, drop_short: bool, why: str
-) -> tuple[Sessions, np.ndarray | None, np.ndarray]:
-    """``(sessions of 2+ items, kept indices or None, short indices)``; else refuse with ``why``."""
+) -> tuple[Sessions, np.ndarray, np.ndarray]:
+    """``(sessions of 2+ items, their indices, short indices)``; else refuse with ``why``."""
     lens = sessions.lengths
     short = np.flatnonzero(lens < 2)
-    if short.size and drop_short:
-        kept = np.flatnonzero(lens >= 2)
-        return sessions.select(kept), kept, short
-    if short.size:
+    if short.size and not drop_short:
         raise ValueError(
             f"{short.size} of {len(sessions)} sessions have fewer than 2 items (e.g. session "
             f"{short[0]}); {why}"
         )
-    return sessions, None, short
+    kept = np.flatnonzero(lens >= 2)
+    return (sessions.select(kept) if short.size else sessions), kept, short
 
 
 def _last_pairs(sessions: Sessions, idx: np.ndarray) -> np.ndarray:
     ends = sessions.offsets[idx + 1]
-    codes = np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)
-    out = np.empty(codes.shape, dtype=object)
-    out[...] = sessions.vocab[codes]
-    return out
+    return sessions.vocab[np.stack([sessions.items[ends - 2], sessions.items[ends - 1]], axis=1)]
 
 
 def tuning_sessions(sessions: Sessions, size: int = 1000, seed: int = 0) -> np.ndarray:
@@ -151,19 +146,15 @@ def sessions_sharing_pairs(sessions: Sessions, source: Sessions, chosen: np.ndar
     return np.unique(sessions.session_index[hit])
 
 
-def _tuning_positions(tuning: np.ndarray, kept: np.ndarray | None, n: int) -> np.ndarray:
+def _tuning_positions(tuning: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """``tuning`` (indices into the sessions given) as positions among the usable ones."""
     idx = np.asarray(tuning, dtype=np.int64).ravel()
-    pos = idx if kept is None else np.searchsorted(kept, idx)
-    inside = (pos >= 0) & (pos < n)
-    if kept is not None:
-        inside &= kept[np.clip(pos, 0, max(n - 1, 0))] == idx
-    if not inside.all() or np.unique(idx).size != idx.size:
+    if not np.isin(idx, kept).all() or np.unique(idx).size != idx.size:
         raise ValueError(
             "tuning must hold distinct indices of sessions with at least two items "
             "(from tuning_sessions on the same sessions)"
         )
-    return pos
+    return np.searchsorted(kept, idx)
 
 
 def _draw(
@@ -230,7 +221,7 @@ def next_event_split(
     test_size = _check_size(test_size)
     rng = np.random.default_rng(seed)
     if tuning is not None:
-        val_idx = _tuning_positions(tuning, kept, n)
+        val_idx = _tuning_positions(tuning, kept)
         pool = np.setdiff1d(np.arange(n, dtype=np.int64), val_idx)
         test_idx = _draw(rng, pool, test_size, f"outside the tuning set{short_note}")
     elif isinstance(test_size, str):
@@ -255,16 +246,13 @@ def next_event_split(
             )
         chosen = rng.choice(n, 2 * int(test_size), replace=False)
         test_idx, val_idx = chosen[:test_size], chosen[test_size:]
-    test_idx, val_idx = np.asarray(test_idx, np.int64), np.asarray(val_idx, np.int64)
     test, validation = _last_pairs(sessions, test_idx), _last_pairs(sessions, val_idx)
-    if kept is not None:  # back to indices into the sessions given
-        test_idx, val_idx = kept[test_idx], kept[val_idx]
     return Split(
         train=sessions.drop_last(1),
         test=test,
         validation=validation,
-        test_sessions=test_idx,
-        validation_sessions=val_idx,
+        test_sessions=kept[test_idx],  # back to indices into the sessions given
+        validation_sessions=kept[val_idx],
         n_dropped=int(short.size),  # empty unless drop_short dropped some
     )
 
@@ -389,12 +377,10 @@ class HeldOutSplit:
         )
 
 
-def _prefix_queries(sessions: Sessions, idx: np.ndarray, kept: np.ndarray | None) -> PrefixQueries:
+def _prefix_queries(sessions: Sessions, idx: np.ndarray, kept: np.ndarray) -> PrefixQueries:
     chosen = sessions.select(idx)
-    truth = np.empty(idx.size, dtype=object)
-    truth[:] = chosen.vocab[chosen.items[chosen.offsets[1:] - 1]]
-    where = idx if kept is None else kept[idx]
-    return PrefixQueries(chosen.drop_last(1), truth, np.asarray(where, dtype=np.int64))
+    truth = chosen.vocab[chosen.items[chosen.offsets[1:] - 1]]
+    return PrefixQueries(chosen.drop_last(1), truth, np.asarray(kept[idx], dtype=np.int64))
 
 
 def held_out_split(
@@ -457,15 +443,12 @@ def held_out_split(
     if tuning is None:
         chosen = np.asarray(rng.choice(n, need, replace=False), dtype=np.int64)
     else:
-        pool = np.setdiff1d(np.arange(n, dtype=np.int64), _tuning_positions(tuning, kept, n))
+        pool = np.setdiff1d(np.arange(n, dtype=np.int64), _tuning_positions(tuning, kept))
         chosen = _draw(rng, pool, need, "outside the tuning set")
-    test_idx, val_idx = chosen[:test_size], chosen[test_size:]
-    train_mask = np.ones(n, dtype=bool)
-    train_mask[chosen] = False
     return HeldOutSplit(
-        train=sessions.select(np.flatnonzero(train_mask)),
-        test=_prefix_queries(sessions, test_idx, kept),
-        validation=_prefix_queries(sessions, val_idx, kept),
+        train=sessions.select(np.setdiff1d(np.arange(n), chosen)),
+        test=_prefix_queries(sessions, chosen[:test_size], kept),
+        validation=_prefix_queries(sessions, chosen[test_size:], kept),
         n_dropped=int(short.size),  # empty unless drop_short dropped some
     )
 
@@ -551,14 +534,8 @@ def temporal_split(
             f"the period {_date(start)}..{_date(end)} has no test query or "
             "nothing before it to train on; choose another cut"
         )
-    chosen = sessions.select(idx)
-    within = np.arange(chosen.n_events) - np.repeat(chosen.offsets[:-1], chosen.lengths)
-    keep = within <= np.repeat(last[idx] - sessions.offsets[idx], chosen.lengths)  # to the truth
-    lens = np.bincount(chosen.session_index[keep], minlength=len(chosen))
-    offsets = np.r_[0, np.cumsum(lens)].astype(np.int64)
-    assert chosen.times is not None
-    cropped = Sessions(chosen.vocab, chosen.items[keep], offsets, chosen.ids, chosen.times[keep])
-    queries = _prefix_queries(cropped, np.arange(len(cropped)), idx)
+    up_to_truth = sessions._keep_events(np.arange(sessions.n_events) <= last[sess])
+    queries = _prefix_queries(up_to_truth, idx, np.arange(len(sessions)))
     n_unseen = int(np.count_nonzero(~np.isin(queries.truth, train.compact().vocab)))
     return TemporalSplit(train, queries, start, end, n_unseen)
 

@@ -205,28 +205,21 @@ def load_dataset(
     if name == "online-retail":
         df = load_online_retail(**kwargs)
     elif name == "synthetic":
-        df = _synthetic(**kwargs)
+        df = make_synthetic_retail(**kwargs)
     else:
         real_kw = {k: kwargs.pop(k) for k in ("source", "date_order", "cache") if k in kwargs}
-        if real_kw.get("source") is not None or named_source():
+        try:
             df = load_online_retail(**real_kw)
-        else:
-            try:
-                df = load_online_retail(**real_kw)
-            except DataError:
-                df = _synthetic(**kwargs)
-                why = (
-                    ": the real data was not found (set SESSREC_DATA to a copy, or run "
-                    "`sessrec data fetch`)"
-                )
+        except DataError:
+            if real_kw.get("source") is not None or named_source():
+                raise  # a named file that cannot be read is an error, never the synthetic data
+            df = make_synthetic_retail(**kwargs)
+            why = (
+                ": the real data was not found (set SESSREC_DATA to a copy, or run "
+                "`sessrec data fetch`)"
+            )
     if verbose:
         print(f"sessrec: using {describe_source(df)}{why}")
-    return df
-
-
-def _synthetic(**kwargs: Any) -> pd.DataFrame:
-    df = make_synthetic_retail(**kwargs)
-    df.attrs["source"] = "synthetic"
     return df
 
 

@@ -46,10 +46,8 @@ def _invoice_themes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Primary and secondary theme of each invoice, from its entity's favourite slots."""
     u = rng.random((2, len(inv.time)))
-    ent_cum = ents.fav_cum[inv.ent]
-    slot1 = np.minimum((u[0][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
-    slot2 = np.minimum((u[1][:, None] > ent_cum).sum(axis=1), _FAV_SLOTS - 1)
-    return ents.fav[inv.ent, slot1], ents.fav[inv.ent, slot2]
+    slots = np.minimum((u[:, :, None] > ents.fav_cum[inv.ent]).sum(axis=2), _FAV_SLOTS - 1)
+    return ents.fav[inv.ent, slots[0]], ents.fav[inv.ent, slots[1]]
 
 
 def _draw_items(

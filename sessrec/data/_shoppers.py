@@ -35,14 +35,6 @@ _FIRST_DAY, _LAST_DAY = "2010-12-01", "2011-12-09"
 _CLOSED = ("2010-12-24", "2011-01-03")
 
 
-def _lognormal_int(
-    rng: np.random.Generator, median: float, sigma: float, size: int, cap: int
-) -> np.ndarray:
-    return np.clip(np.rint(median * np.exp(sigma * rng.standard_normal(size))), 1, cap).astype(
-        np.int64
-    )
-
-
 def _first_index(sizes: np.ndarray) -> np.ndarray:
     """Index of the first element of each of consecutive groups of the given ``sizes``."""
     return np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -92,7 +84,9 @@ def _customer_sizes(rng: np.random.Generator, n_customers: int) -> tuple[np.ndar
 def _guest_rows(rng: np.random.Generator, registered_rows: float) -> np.ndarray:
     """Rows of each guest (one invoice each): enough guests for ~25 % of all rows."""
     target = registered_rows * _GUEST_SHARE / (1 - _GUEST_SHARE)
-    draws = _lognormal_int(rng, _GUEST_MEDIAN, _GUEST_SIGMA, max(16, int(target / 5)), _GUEST_CAP)
+    z = rng.standard_normal(max(16, int(target / 5)))  # log-normal draws, more than needed
+    draws = np.clip(np.rint(_GUEST_MEDIAN * np.exp(_GUEST_SIGMA * z)), 1, _GUEST_CAP)
+    draws = draws.astype(np.int64)
     n_guests = int(np.searchsorted(np.cumsum(draws), target)) + 1
     return draws[:n_guests]
 

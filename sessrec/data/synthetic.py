@@ -75,7 +75,7 @@ from sessrec.data._shoppers import (
     _invoices,
     _trading_days,
 )
-from sessrec.data.schema import COLUMNS, DTYPES
+from sessrec.data.schema import DTYPES
 
 __all__ = ["make_synthetic_retail"]
 
@@ -205,17 +205,10 @@ def _frame(
     inv_no = pc.if_else(
         pa.array(invoices.is_cancel), pc.binary_join_element_wise("C", inv_no, ""), inv_no
     )
-    codes = pa.array(np.concatenate([cat.code, np.array(_SPECIAL_CODES, dtype=object)]).tolist())
-    descs = pa.array(
-        np.concatenate([cat.desc, np.array(_SPECIAL_DESCRIPTIONS, dtype=object)]).tolist() + [None]
-    )
+    codes = pa.array([*cat.code.tolist(), *_SPECIAL_CODES])
+    descs = pa.array([*cat.desc.tolist(), *_SPECIAL_DESCRIPTIONS, None])
     n_guests = len(ents.rows) - ents.n_customers
-    cid = pa.array(
-        np.concatenate(
-            [ents.customer_ids.astype(str).astype(object), np.full(n_guests, None)]
-        ).tolist(),
-        type=pa.string(),
-    )
+    cid = pa.array(ents.customer_ids.astype(str).tolist() + [None] * n_guests, type=pa.string())
     r_ent = invoices.ent[rows.inv]
     data = {
         "InvoiceNo": _take_strings(inv_no, rows.inv),
@@ -227,8 +220,7 @@ def _frame(
         "CustomerID": _take_strings(cid, r_ent),
         "Country": _country_column(ents.country[r_ent]),
     }
-    df = pd.DataFrame(data, columns=list(COLUMNS))
-    df = df.astype(DTYPES)
+    df = pd.DataFrame(data).astype(DTYPES)
     df.attrs["source"] = "synthetic"
     return df
 
