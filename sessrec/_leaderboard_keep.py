@@ -59,10 +59,7 @@ def rank_cells(ranks: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_same(
-    kept: Mapping[str, Any],
-    new: Mapping[str, Any],
-    where: str,
-    fields: Sequence[str] = SAME,
+    kept: Mapping[str, Any], new: Mapping[str, Any], where: str, fields: Sequence[str] = SAME
 ) -> None:
     """Refuse to join rows made with other settings, data or splits.
 
@@ -91,11 +88,7 @@ def check_same(
 
 
 def keep_rows(
-    kept: Any,
-    table: pd.DataFrame,
-    ranks: pd.DataFrame,
-    settings: Mapping[str, Any],
-    where: str,
+    kept: Any, table: pd.DataFrame, ranks: pd.DataFrame, settings: Mapping[str, Any], where: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Join the rows of the models a new run did not compute from an exported leaderboard.
 

@@ -28,10 +28,7 @@ __all__ = ["bootstrap_ci", "bootstrap_means", "compare_models", "paired_test", "
 
 
 def per_query_scores(
-    model: SessionRecommender,
-    pairs: Queries,
-    k: int = 10,
-    metrics: Iterable[str] | None = None,
+    model: SessionRecommender, pairs: Queries, k: int = 10, metrics: Iterable[str] | None = None
 ) -> dict[str, np.ndarray]:
     """Per-query scores of a model (the input of :func:`bootstrap_ci`).
 

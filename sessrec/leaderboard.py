@@ -33,12 +33,7 @@ from sessrec._leaderboard_keep import SAME, check_same, keep_rows, rank_cells
 from sessrec.metrics import scores_from_ranks
 from sessrec.models import Entry, leaderboard_entries, quick_entries, tuned_entry
 from sessrec.sessions import Sessions
-from sessrec.split import (
-    rolling_cuts,
-    sessions_sharing_pairs,
-    split_identity,
-    tuning_sessions,
-)
+from sessrec.split import rolling_cuts, sessions_sharing_pairs, split_identity, tuning_sessions
 from sessrec.store import RunStore, StoreError, read_manifest
 from sessrec.summary import context_curve, paired_tests, summarize
 
