@@ -282,9 +282,7 @@ def compare_models(
         result = evaluate_queries(model, p, k, names)
         values, scores = result.values, result.per_query
         ci = (
-            bootstrap_ci(scores, n_boot=int(n_boot), alpha=alpha, seed=seed)
-            if scores and n_boot
-            else {}
+            bootstrap_ci(scores, n_boot=n_boot, alpha=alpha, seed=seed) if scores and n_boot else {}
         )
         row: dict[str, float | int] = {}
         for name in names:

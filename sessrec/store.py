@@ -431,9 +431,7 @@ class RunStore:
     def write(self, key: str, record: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
         """Write a finished cell atomically (with its settings and the time it finished)."""
         full = {"format": self.fmt, "settings": dict(settings), **record, "finished": _now()}
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(full, default=str))
+        write_text_atomic(self.path(key), json.dumps(full, default=str))  # makes its folder
         self.written += 1
 
     # ------------------------------------------------------------------ export

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sessrec._leaderboard_cells import _n_test, _usable
 from sessrec.base import UnknownItemWarning
 from sessrec.compare import bootstrap_means, paired_test
 from sessrec.metrics import RANK_METRICS, rank_of_truth, scores_from_ranks
@@ -180,10 +181,8 @@ def context_curve(
         ``model, label, last, items_used, recall, mrr, ndcg`` (``items_used``: the median
         number of prefix items the model looked at).
     """
-    usable = sessions.select(np.flatnonzero(sessions.lengths >= 2))
-    held = held_out_split(
-        usable, test_size=min(test_size, (len(usable) - 1) // 2), validation_size=0, seed=seed
-    )
+    usable = _usable(sessions)
+    held = held_out_split(usable, _n_test(usable, test_size), validation_size=0, seed=seed)
     lengths = held.test.prefixes.lengths
     rows = []
     for entry in entries:
