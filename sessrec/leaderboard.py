@@ -476,12 +476,11 @@ def export_leaderboard(
     cells, ranks = _collect(store, units)
     table = summarize(cells, ranks, n_boot=spec.n_boot)
     paired = paired_tests(cells, ranks, n_boot=spec.n_boot)
-    described = _described(spec, sessions)
     # what identifies each split: it differs when a test (or validation) set differs
     splits = {
         f"{u.sessionization}/{u.protocol}/seed-{u.seed}": split_identity(_split(u)) for u in units
     }
-    settings = {**spec.manifest(), "sessionizations": described, "splits": splits}
+    settings = {**spec.manifest(), "sessionizations": _described(spec, sessions), "splits": splits}
     fit_total = float(cells["fit_seconds"].sum())
     if keep is not None:
         mine = _comparable(settings, data)

@@ -58,9 +58,7 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
         agg[col] = (col, "mean")
     table = cells.groupby(keys, sort=False).agg(**agg).reset_index()
     table["n_test"] = table["n_test"].round().astype(int)
-    for m in RANK_METRICS:
-        table[f"{m}_low"] = np.nan
-        table[f"{m}_high"] = np.nan
+    table[[f"{m}_{end}" for m in RANK_METRICS for end in ("low", "high")]] = np.nan
     if n_boot:
         for (sname, protocol), group in table.groupby(["sessionization", "protocol"], sort=False):
             per, seeds = _panel_scores(ranks, sname, protocol, list(group["model"]))
