@@ -32,7 +32,6 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pandas as pd
@@ -360,12 +359,7 @@ class RunStore:
         self._recorded = False
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
             if not self._recorded and (self.written or exc_type is not None):
                 # an invocation that stopped before its export: its time still counts
