@@ -186,8 +186,7 @@ def context_curve(
     for entry in entries:
         model = entry.build(seed).fit(held.train)
         for last in lasts:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UnknownItemWarning)
+            with warnings.catch_warnings(action="ignore", category=UnknownItemWarning):
                 recs = model.recommend_session(held.test.prefixes, k, last=last, weights=weights)
             scores = scores_from_ranks(rank_of_truth(recs, held.test.truth))
             used = lengths if last == "all" else np.minimum(lengths, int(last))
