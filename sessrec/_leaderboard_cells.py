@@ -151,8 +151,7 @@ def _run_unit(
             fitted[model_key] = (model, time.perf_counter() - t0)
         model, fit_seconds = fitted[model_key]
         record = _cell_record(model, queries, unit.k, fit_seconds, len(train))
-        record["label"] = entry.label
-        store.write(unit.key(entry), record, settings)
+        store.write(unit.key(entry), {**record, "label": entry.label}, settings)
         emit(_cell_line(unit, entry, record))
     return len(unit.todo)
 
@@ -214,8 +213,7 @@ def _reuse_runs(
             if record is None:
                 todo.append((entry, settings))
                 continue
-            record["label"] = entry.label
-            store.write(unit.key(entry), record, settings)
+            store.write(unit.key(entry), {**record, "label": entry.label}, settings)
             say(_cell_line(unit, entry, record))
         if todo:
             left.append(replace(unit, todo=tuple(todo)))

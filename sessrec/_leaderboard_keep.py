@@ -59,10 +59,7 @@ def rank_cells(ranks: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_same(
-    kept: Mapping[str, Any],
-    new: Mapping[str, Any],
-    where: str,
-    fields: Sequence[str] = SAME,
+    kept: Mapping[str, Any], new: Mapping[str, Any], where: str, fields: Sequence[str] = SAME
 ) -> None:
     """Refuse to join rows made with other settings, data or splits.
 
@@ -91,11 +88,7 @@ def check_same(
 
 
 def keep_rows(
-    kept: Any,
-    table: pd.DataFrame,
-    ranks: pd.DataFrame,
-    settings: Mapping[str, Any],
-    where: str,
+    kept: Any, table: pd.DataFrame, ranks: pd.DataFrame, settings: Mapping[str, Any], where: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Join the rows of the models a new run did not compute from an exported leaderboard.
 
@@ -124,24 +117,20 @@ def keep_rows(
     # the kept leaderboard's order, a recomputed model in its place, an added one last
     models = [new.pop(m["key"], m) for m in kept.manifest["models"]] + list(new.values())
     rows = kept.table[kept.table["model"].isin(keys)]
-    order = {name: i for i, name in enumerate(settings["seeds"])}
-    porder = {name: i for i, name in enumerate(settings["protocols"])}
-    morder = {m["key"]: i for i, m in enumerate(models)}
-    joined = pd.concat([rows, table], ignore_index=True)
-    joined = joined.assign(
-        _s=joined["sessionization"].map(order),
-        _p=joined["protocol"].map(porder),
-        _m=joined["model"].map(morder),
-    )
-    joined = (  # as summarize orders a table of every model (ties in the models' order)
-        joined.sort_values(
-            ["_s", "_p", "recall", "mrr", "_m"], ascending=[True, True, False, False, True]
-        )
-        .drop(columns=["_s", "_p", "_m"])
-        .reset_index(drop=True)
+    position = {
+        "sessionization": {name: i for i, name in enumerate(settings["seeds"])},
+        "protocol": {name: i for i, name in enumerate(settings["protocols"])},
+        "model": {m["key"]: i for i, m in enumerate(models)},
+    }
+    # as summarize orders a table of every model (ties in the models' order)
+    joined = pd.concat([rows, table], ignore_index=True).sort_values(
+        ["sessionization", "protocol", "recall", "mrr", "model"],
+        ascending=[True, True, False, False, True],
+        key=lambda col: col.map(position[col.name]) if col.name in position else col,
+        ignore_index=True,
     )
     all_ranks = pd.concat([kept.ranks[kept.ranks["model"].isin(keys)], ranks]).sort_values(
-        "model", key=lambda m: m.map(morder), kind="stable", ignore_index=True
+        "model", key=lambda m: m.map(position["model"]), kind="stable", ignore_index=True
     )
     paired = paired_tests(rank_cells(all_ranks), all_ranks, n_boot=settings["n_boot"])
     fit_kept = float((rows["fit_seconds"] * rows["n_seeds"]).sum())  # mean x cells

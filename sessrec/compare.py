@@ -28,10 +28,7 @@ __all__ = ["bootstrap_ci", "bootstrap_means", "compare_models", "paired_test", "
 
 
 def per_query_scores(
-    model: SessionRecommender,
-    pairs: Queries,
-    k: int = 10,
-    metrics: Iterable[str] | None = None,
+    model: SessionRecommender, pairs: Queries, k: int = 10, metrics: Iterable[str] | None = None
 ) -> dict[str, np.ndarray]:
     """Per-query scores of a model (the input of :func:`bootstrap_ci`).
 
@@ -101,8 +98,7 @@ def bootstrap_ci(
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError(f"per-query score arrays must be non-empty and equally long: {sizes}")
     means = bootstrap_means(np.stack(list(scores.values())), n_boot, seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings(action="ignore", category=RuntimeWarning):
         bounds = np.nanquantile(means, [alpha / 2, 1 - alpha / 2], axis=1)
     return {name: (float(bounds[0, i]), float(bounds[1, i])) for i, name in enumerate(scores)}
 
@@ -149,8 +145,8 @@ def _resampled_means(v: np.ndarray, n_boot: int, rng: np.random.Generator) -> np
     block = max(1, (1 << 22) // max(n * v.shape[0], 1))  # indices x rows held at once
     for start in range(0, n_boot, block):
         idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a resample of only NaN scores
+        # a resample of only NaN scores warns
+        with warnings.catch_warnings(action="ignore", category=RuntimeWarning):
             out[:, start : start + idx.shape[0]] = np.nanmean(v[:, idx], axis=2)
     return out
 
@@ -285,9 +281,7 @@ def compare_models(
         result = evaluate_queries(model, p, k, names)
         values, scores = result.values, result.per_query
         ci = (
-            bootstrap_ci(scores, n_boot=int(n_boot), alpha=alpha, seed=seed)
-            if scores and n_boot
-            else {}
+            bootstrap_ci(scores, n_boot=n_boot, alpha=alpha, seed=seed) if scores and n_boot else {}
         )
         row: dict[str, float | int] = {}
         for name in names:

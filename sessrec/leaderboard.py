@@ -33,12 +33,7 @@ from sessrec._leaderboard_keep import SAME, check_same, keep_rows, rank_cells
 from sessrec.metrics import scores_from_ranks
 from sessrec.models import Entry, leaderboard_entries, quick_entries, tuned_entry
 from sessrec.sessions import Sessions
-from sessrec.split import (
-    rolling_cuts,
-    sessions_sharing_pairs,
-    split_identity,
-    tuning_sessions,
-)
+from sessrec.split import rolling_cuts, sessions_sharing_pairs, split_identity, tuning_sessions
 from sessrec.store import RunStore, StoreError, read_manifest
 from sessrec.summary import context_curve, paired_tests, summarize
 
@@ -481,12 +476,11 @@ def export_leaderboard(
     cells, ranks = _collect(store, units)
     table = summarize(cells, ranks, n_boot=spec.n_boot)
     paired = paired_tests(cells, ranks, n_boot=spec.n_boot)
-    described = _described(spec, sessions)
     # what identifies each split: it differs when a test (or validation) set differs
     splits = {
         f"{u.sessionization}/{u.protocol}/seed-{u.seed}": split_identity(_split(u)) for u in units
     }
-    settings = {**spec.manifest(), "sessionizations": described, "splits": splits}
+    settings = {**spec.manifest(), "sessionizations": _described(spec, sessions), "splits": splits}
     fit_total = float(cells["fit_seconds"].sum())
     if keep is not None:
         mine = _comparable(settings, data)

@@ -32,7 +32,6 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pandas as pd
@@ -360,12 +359,7 @@ class RunStore:
         self._recorded = False
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         try:
             if not self._recorded and (self.written or exc_type is not None):
                 # an invocation that stopped before its export: its time still counts
@@ -431,9 +425,7 @@ class RunStore:
     def write(self, key: str, record: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
         """Write a finished cell atomically (with its settings and the time it finished)."""
         full = {"format": self.fmt, "settings": dict(settings), **record, "finished": _now()}
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(full, default=str))
+        write_text_atomic(self.path(key), json.dumps(full, default=str))  # makes its folder
         self.written += 1
 
     # ------------------------------------------------------------------ export

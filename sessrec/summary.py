@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sessrec._leaderboard_cells import _n_test, _usable
 from sessrec.base import UnknownItemWarning
 from sessrec.compare import bootstrap_means, paired_test
 from sessrec.metrics import RANK_METRICS, rank_of_truth, scores_from_ranks
@@ -57,9 +58,7 @@ def summarize(cells: pd.DataFrame, ranks: pd.DataFrame, n_boot: int = 1000) -> p
         agg[col] = (col, "mean")
     table = cells.groupby(keys, sort=False).agg(**agg).reset_index()
     table["n_test"] = table["n_test"].round().astype(int)
-    for m in RANK_METRICS:
-        table[f"{m}_low"] = np.nan
-        table[f"{m}_high"] = np.nan
+    table[[f"{m}_{end}" for m in RANK_METRICS for end in ("low", "high")]] = np.nan
     if n_boot:
         for (sname, protocol), group in table.groupby(["sessionization", "protocol"], sort=False):
             per, seeds = _panel_scores(ranks, sname, protocol, list(group["model"]))
@@ -180,17 +179,14 @@ def context_curve(
         ``model, label, last, items_used, recall, mrr, ndcg`` (``items_used``: the median
         number of prefix items the model looked at).
     """
-    usable = sessions.select(np.flatnonzero(sessions.lengths >= 2))
-    held = held_out_split(
-        usable, test_size=min(test_size, (len(usable) - 1) // 2), validation_size=0, seed=seed
-    )
+    usable = _usable(sessions)
+    held = held_out_split(usable, _n_test(usable, test_size), validation_size=0, seed=seed)
     lengths = held.test.prefixes.lengths
     rows = []
     for entry in entries:
         model = entry.build(seed).fit(held.train)
         for last in lasts:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UnknownItemWarning)
+            with warnings.catch_warnings(action="ignore", category=UnknownItemWarning):
                 recs = model.recommend_session(held.test.prefixes, k, last=last, weights=weights)
             scores = scores_from_ranks(rank_of_truth(recs, held.test.truth))
             used = lengths if last == "all" else np.minimum(lengths, int(last))
