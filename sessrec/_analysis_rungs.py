@@ -92,10 +92,7 @@ def rung_correlation(
     for r in sorted({int(e) for e in epochs}):
         if r >= target_epoch:
             continue
-        if r in wide.columns and target_epoch in wide.columns:
-            both = wide[[r, target_epoch]].dropna()
-        else:
-            both = pd.DataFrame(columns=[r, target_epoch])
+        both = wide.reindex(columns=[r, target_epoch]).dropna()  # a missing epoch: no trials
         a, b = both[r].to_numpy(float), both[target_epoch].to_numpy(float)
         n_top = max(1, int(np.ceil(top_share * len(both))))
         overlap = float("nan")

@@ -384,9 +384,7 @@ def sweep_tables(
         else:
             row["status"], row["error"] = "unfinished", ""
         rows.append(row)
-    columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
-    columns += ["epochs", "seconds", "cpu_seconds", "status", "error"]
-    trials_df = pd.DataFrame(rows, columns=columns)
+    trials_df = pd.DataFrame(rows)  # the columns in the order each row holds them
     history = (
         pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
         if histories
