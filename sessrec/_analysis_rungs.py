@@ -92,16 +92,12 @@ def rung_correlation(
     for r in sorted({int(e) for e in epochs}):
         if r >= target_epoch:
             continue
-        if r in wide.columns and target_epoch in wide.columns:
-            both = wide[[r, target_epoch]].dropna()
-        else:
-            both = pd.DataFrame(columns=[r, target_epoch])
+        both = wide.reindex(columns=[r, target_epoch]).dropna()  # a missing epoch: no trials
         a, b = both[r].to_numpy(float), both[target_epoch].to_numpy(float)
         n_top = max(1, int(np.ceil(top_share * len(both))))
         overlap = float("nan")
-        if len(both):
-            top_a = set(both.index[np.argsort(-a, kind="stable")[:n_top]])
-            top_b = set(both.index[np.argsort(-b, kind="stable")[:n_top]])
+        if len(both):  # ties: the lower trial id
+            top_a, top_b = (set(both[c].nlargest(n_top).index) for c in (r, target_epoch))
             overlap = len(top_a & top_b) / n_top
         rows.append(
             {

@@ -290,13 +290,11 @@ def _records(grid: Any, experiment: Path) -> dict[int, dict[str, Any]]:
             )
             if "cpu_seconds" in df:
                 record["cpu_seconds"] = float(df["cpu_seconds"].iloc[-1])
-        status = statuses.get(str(cid), {}).get("status", "unfinished")
-        if result.error is not None or status == "error":
-            err = result.error
+        record["status"] = statuses.get(str(cid), {}).get("status", "unfinished")
+        err = result.error
+        if err is not None or record["status"] == "error":
             record["status"] = "error"
             record["error"] = f"{type(err).__name__}: {err}" if err is not None else "failed"
-        else:
-            record["status"] = status
         out[cid] = record
     return out
 

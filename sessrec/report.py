@@ -135,9 +135,8 @@ def write_report(
     s = sweep_summary(results)
     metric = results.metric
     figures = _figures(results, s, out, top)
-    cols = ["trial_id", *results.params, f"best_{metric}", "best_epoch", "epochs", "status"]
-    if not results.iterative:
-        cols = [c for c in cols if c not in ("best_epoch", "epochs")]
+    epochs = ["best_epoch", "epochs"] if results.iterative else []
+    cols = ["trial_id", *results.params, f"best_{metric}", *epochs, "status"]
     lines = [
         f"# Sweep report: {s['name']}",
         "",

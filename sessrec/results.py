@@ -397,7 +397,7 @@ def result_folder(
     ResultNotFoundError
         If the registry lists no file under ``relfolder`` (or cannot be had).
     """
-    rel = _check_relpath(relfolder).rstrip("/")
+    rel = _check_relpath(relfolder)
     root = local_root()
     if root is not None and (root / rel).is_dir():
         return root / rel

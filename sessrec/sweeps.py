@@ -252,12 +252,11 @@ def _grid_points(
         return [dict(zip(keys, vals, strict=True)) for vals in itertools.product(*grid.values())]
     samples = check_int(samples, "samples", 1)
     picks = np.sort(np.random.default_rng(seed).choice(total, size=samples, replace=False))
-    sizes = [len(grid[k]) for k in keys]
-    configs = []
-    for flat in picks.tolist():
-        idx = np.unravel_index(flat, sizes)
-        configs.append({k: grid[k][int(i)] for k, i in zip(keys, idx, strict=True)})
-    return configs
+    per_param = np.unravel_index(picks, [len(grid[k]) for k in keys])  # one array per parameter
+    return [
+        {k: grid[k][int(i)] for k, i in zip(keys, point, strict=True)}
+        for point in zip(*per_param, strict=True)
+    ]
 
 
 def asha_rungs(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
@@ -384,9 +383,7 @@ def sweep_tables(
         else:
             row["status"], row["error"] = "unfinished", ""
         rows.append(row)
-    columns = ["trial_id", *params, f"best_{metric}", f"final_{metric}", "best_epoch"]
-    columns += ["epochs", "seconds", "cpu_seconds", "status", "error"]
-    trials_df = pd.DataFrame(rows, columns=columns)
+    trials_df = pd.DataFrame(rows)  # the columns in the order each row holds them
     history = (
         pd.concat(histories, ignore_index=True).sort_values(["trial_id", "epoch"], kind="stable")
         if histories

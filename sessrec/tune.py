@@ -365,40 +365,22 @@ def run_sweep(
         FolderLock(state, "the sweep's Ray state folder"),
     ):
         _check_resume(state, spec.settings(train, valid, data or {}), resume)
-        records, survivors, cluster_cpus = _on_ray(
-            spec, state, train, valid, trust_state, every, num_cpus, address
-        )
+        we_started = init_ray(num_cpus, address)
+        import ray
+
+        try:
+            cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
+            if spec.cpus_per_trial > cluster_cpus:
+                raise ValueError(
+                    f"cpus_per_trial={spec.cpus_per_trial} but the Ray cluster has "
+                    f"{cluster_cpus} CPUs: no trial could ever start"
+                )
+            with terminate_as_interrupt():  # again: ray.init installed its own handlers
+                records, survivors = _execute(spec, state, train, valid, trust_state, every)
+        finally:
+            if we_started:
+                ray.shutdown()
         return _export(store, spec, records, survivors, train, valid, data, cluster_cpus, address)
-
-
-def _on_ray(
-    spec: SweepSpec,
-    state: Path,
-    train: Sessions,
-    valid: np.ndarray,
-    trust_state: bool,
-    every: tuple[float, Any] | None,
-    num_cpus: int | None,
-    address: str | None,
-) -> tuple[dict[int, list[dict[str, Any]]], list[int], int]:
-    """Run the sweep's trials on a Ray instance (started and shut down here unless joined):
-    :func:`_execute`'s records and survivors, and the cluster's number of CPUs."""
-    we_started = init_ray(num_cpus, address)
-    import ray
-
-    try:
-        cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
-        if spec.cpus_per_trial > cluster_cpus:
-            raise ValueError(
-                f"cpus_per_trial={spec.cpus_per_trial} but the Ray cluster has "
-                f"{cluster_cpus} CPUs: no trial could ever start"
-            )
-        with terminate_as_interrupt():  # again: ray.init installed its own handlers
-            records, survivors = _execute(spec, state, train, valid, trust_state, every)
-    finally:
-        if we_started:
-            ray.shutdown()
-    return records, survivors, cluster_cpus
 
 
 def _check_resume(state: Path, settings: dict[str, Any], resume: bool) -> None:
