@@ -370,7 +370,7 @@ def sweep_tables(
                     f"final_{metric}": float(hist[metric].iloc[-1]),
                     "best_epoch": int(hist["epoch"].iloc[best]),
                     "epochs": int(hist["epoch"].iloc[-1]),
-                    "seconds": float(hist["seconds"].sum() + hist.get("eval_seconds", 0).sum()),
+                    "seconds": float(hist["seconds"].sum() + hist["eval_seconds"].sum()),
                     "cpu_seconds": float(sum(cpu)) if cpu else np.nan,
                 }
             )
