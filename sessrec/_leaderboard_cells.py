@@ -176,11 +176,11 @@ def _from_runs(
     keys = ("model", "params", "test_size", "k", "tuning_seed", "sessions_fingerprint")
     wanted = {key: settings[key] for key in keys}
     for folder in reuse:
-        path = Path(folder) / f"seed-{unit.seed}.json"
-        try:
-            run = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        runs = RunStore(folder, "sessrec.runs", what="the run set")  # reads; takes no lock
+        path = runs.path(f"seed-{unit.seed}")
+        if not path.is_file():
             continue
+        run = runs.read(f"seed-{unit.seed}")  # a damaged cell is an error, not a recomputation
         if run.get("settings") != wanted or run.get("split_identity") != ident:
             continue
         ranks = np.asarray(run["ranks"], dtype=np.int64)

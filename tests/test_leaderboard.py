@@ -488,6 +488,24 @@ def test_word2vec_cells_reuse_recorded_runs(tmp_path: Path) -> None:
     assert "reused_from" not in board.cells or board.cells["reused_from"].isna().all()
 
 
+def test_a_damaged_run_cell_is_an_error_not_a_recomputation(tmp_path: Path) -> None:
+    from sessrec.runs import train_runs
+
+    sessions = {"customer": SESSIONS["customer"]}
+    train_runs(sessions["customer"], out=tmp_path, name="sr", model="sr", test_size=15)
+    (tmp_path / "sr" / "seed-0.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(LeaderboardError, match=r"seed-0\.json is damaged .*delete it"):
+        run_leaderboard(
+            sessions,
+            out=tmp_path / "board",
+            entries=[Entry("sr", "sr", {}, "SR")],
+            protocols=["last"],
+            seeds={"customer": (0,)},
+            test_size=15,
+            reuse=[tmp_path / "sr"],
+        )
+
+
 def test_exported_tables_alone_are_a_readable_leaderboard(board_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "tables-only"
     shutil.copytree(board_dir, folder, ignore=shutil.ignore_patterns("cells"))
