@@ -112,12 +112,18 @@ def _fit_once(
 
 # --------------------------------------------------------------------------- bookkeeping
 def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object file's content; ``{}`` for a missing or damaged file."""
+    """A JSON object file's content, ``{}`` for a missing file; :class:`StoreError` if damaged."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as exc:
+        problem = str(exc)
+    else:
+        if isinstance(data, dict):
+            return data
+        problem = "not a JSON object"
+    raise StoreError(f"{path} is damaged ({problem}); delete {path.parent} and rerun the command")
 
 
 def _ray_files(experiment: Path) -> dict[str, Path]:

@@ -188,6 +188,22 @@ def test_a_damaged_rung_record_is_one_clear_error(tmp_path: Path) -> None:
         )
 
 
+def test_a_damaged_bookkeeping_file_is_one_clear_error(tmp_path: Path) -> None:
+    from sessrec._raytune import _own, read_json
+    from sessrec.tune import _SETTINGS, _check_resume
+
+    trials = _own(tmp_path / "ray", "trials")
+    assert read_json(trials) == {}  # not written yet
+    for damage, problem in (('{"0": {"status": "done"', "Expecting"), ("[]", "not a JSON object")):
+        trials.write_text(damage, encoding="utf-8")
+        with pytest.raises(StoreError, match=rf"{trials.name} is damaged \({problem}.*delete"):
+            read_json(trials)
+    # the settings a resume is checked against: damaged is refused, not read as "no settings"
+    (tmp_path / _SETTINGS).write_text("{cut short", encoding="utf-8")
+    with pytest.raises(StoreError, match=rf"{_SETTINGS} is damaged"):
+        _check_resume(tmp_path, {"scheduler": "asha"}, resume=True)
+
+
 def test_a_run_killed_before_ray_saved_any_state_starts_afresh(tmp_path: Path) -> None:
     from sessrec._raytune import _own, _restorable
 
