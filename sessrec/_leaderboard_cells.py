@@ -22,6 +22,7 @@ from sessrec._checks import check_int
 from sessrec.base import SessionRecommender
 from sessrec.metrics import RANK_METRICS, evaluate_queries, scores_from_ranks
 from sessrec.models import Entry
+from sessrec.runs import _FORMAT as RUNS_FORMAT
 from sessrec.sessions import Sessions
 from sessrec.split import (
     HeldOutSplit,
@@ -176,7 +177,7 @@ def _from_runs(
     keys = ("model", "params", "test_size", "k", "tuning_seed", "sessions_fingerprint")
     wanted = {key: settings[key] for key in keys}
     for folder in reuse:
-        runs = RunStore(folder, "sessrec.runs", what="the run set")  # reads; takes no lock
+        runs = RunStore(folder, RUNS_FORMAT, what="the run set")  # reads; takes no lock
         path = runs.path(f"seed-{unit.seed}")
         if not path.is_file():
             continue
