@@ -1,19 +1,24 @@
-"""The next-event split drawn for one session: training prefix, query and held-out truth."""
+"""Splits drawn: the next-event split of one session (training prefix, query, held-out truth),
+and each purchase's role under the random and temporal protocols, on a timeline."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sessrec._checks import check_int
-from sessrec.plots.core import _new_axes
+from sessrec.plots.core import _grid, _new_axes
+from sessrec.sessions import Sessions
+from sessrec.split import HeldOutSplit, Split, TemporalSplit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["NEP_COLORS", "plot_nep_session"]
+__all__ = ["NEP_COLORS", "ROLE_STYLES", "event_roles", "plot_nep_session", "plot_protocols"]
 
 #: Colours of the three roles in :func:`plot_nep_session`.
 NEP_COLORS: dict[str, str] = {"train": "#9ecae1", "query": "#fd8d3c", "truth": "#74c476"}
@@ -23,6 +28,16 @@ _NEP_WIDTH, _NEP_HEIGHT = 0.86, 0.5
 _NEP_BRACKET_Y = _NEP_HEIGHT + 0.18
 _ABOVE: dict[str, Any] = {"ha": "center", "va": "bottom", "fontsize": 9}  # a label over a box
 _TIGHT: dict[str, Any] = {"shrinkA": 0, "shrinkB": 0}  # arrows end exactly at their points
+
+#: How :func:`plot_protocols` draws a purchase in each role of :func:`event_roles`.
+ROLE_STYLES: dict[str, dict[str, Any]] = {
+    "trains": {"facecolor": "#9ecae1", "edgecolor": "#3182bd", "linewidth": 1},
+    "query": {"facecolor": "#fdd0a2", "edgecolor": "#e6550d", "linewidth": 2.2},
+    "trains, in the query": {"facecolor": "#9ecae1", "edgecolor": "#e6550d", "linewidth": 2.2},
+    "truth": {"facecolor": "#a1d99b", "edgecolor": "#31a354", "linewidth": 1.5},
+    "not used": {"facecolor": "white", "edgecolor": "#bbbbbb", "linewidth": 1},
+}
+_MAX_DRAWN = 30  # sessions plot_protocols draws (one row each)
 
 
 def _short(text: str, width: int, lines: int = 2) -> str:
@@ -147,3 +162,140 @@ def _draw_nep_test_pair(ax: Axes, query: float) -> None:
     ax.text(query, y_label, "query", **_ABOVE, weight="bold")
     ax.text(query + 1, y_label, "truth", **_ABOVE, weight="bold")
     ax.text(query + 1, _NEP_BRACKET_Y + 0.06, "held out", **_ABOVE, color="#238b45")
+
+
+def event_roles(sessions: Sessions, split: Split | HeldOutSplit | TemporalSplit) -> np.ndarray:
+    """What each purchase of ``sessions`` is under ``split``: a key of :data:`ROLE_STYLES`.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        The sessions the split was made from.
+    split : Split, HeldOutSplit or TemporalSplit
+        The result of :func:`~sessrec.split.next_event_split`,
+        :func:`~sessrec.split.held_out_split` or :func:`~sessrec.split.temporal_split` on
+        ``sessions``.
+
+    Returns
+    -------
+    numpy.ndarray of str, one per purchase (object dtype)
+        ``"trains"`` (training data only), ``"query"`` (in a test query only), ``"trains, in
+        the query"`` (both), ``"truth"`` (the held-out next item of a query) or ``"not used"``.
+
+    Raises
+    ------
+    TypeError
+        If ``split`` is none of the three.
+    """
+    index, lengths = sessions.session_index, sessions.lengths
+    pos = np.arange(sessions.n_events) - sessions.offsets[index]  # position in its session
+    # per test session: where its query starts and where its truth is (positions in it)
+    if isinstance(split, Split):  # training drops every last item; the query is the one before
+        test = split.test_sessions
+        trains = pos < lengths[index] - 1
+        first, truth = lengths[test] - 2, lengths[test] - 1
+    elif isinstance(split, HeldOutSplit):  # the test and validation sessions are out of training
+        test = split.test.sessions
+        trains = ~np.isin(index, np.r_[test, split.validation.sessions])
+        first, truth = np.zeros_like(test), lengths[test] - 1
+    elif isinstance(split, TemporalSplit):  # training is everything before the cut
+        test = split.test.sessions
+        trains = sessions.times < split.cut
+        first, truth = np.zeros_like(test), split.test.prefixes.lengths
+    else:
+        raise TypeError(f"split must be a Split, HeldOutSplit or TemporalSplit, not {split!r}")
+    lo, hi = np.full(len(sessions), -1), np.full(len(sessions), -1)  # each query's positions
+    lo[test], hi[test] = first, truth
+    in_query = (pos >= lo[index]) & (pos < hi[index])
+    role = np.where(trains, "trains", "not used").astype(object)
+    role[in_query] = np.where(trains[in_query], "trains, in the query", "query")
+    role[sessions.offsets[test] + truth] = "truth"
+    return role
+
+
+def plot_protocols(
+    sessions: Sessions,
+    splits: Mapping[str, Split | HeldOutSplit | TemporalSplit],
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    box_days: float = 4.2,
+) -> Figure:
+    """Draw what each purchase is under each split: one timeline panel per split.
+
+    Each panel has a row per session and a box per purchase at its date, lettered with its
+    item and styled by its :func:`event_roles` role (a legend on top names the roles). A
+    temporal split's test period is shaded after a dashed line at its cut.
+
+    Parameters
+    ----------
+    sessions : Sessions
+        A handful of sessions (at most 30) with their times, e.g. a toy log sessionized.
+    splits : mapping of str to Split, HeldOutSplit or TemporalSplit
+        Panel title -> a split of ``sessions``.
+    start, end : str, optional
+        The dates the time axis spans (e.g. ``"2011-09-05"``); by default matplotlib's.
+    box_days : float, default 4.2
+        The width of a purchase's box in days (purchases on one day sit side by side).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``sessions`` has no times or more than 30 sessions, or ``splits`` is empty.
+    """
+    if sessions.times is None:
+        raise ValueError("plot_protocols needs sessions with times (sessionize keeps them)")
+    if len(sessions) > _MAX_DRAWN:
+        raise ValueError(
+            f"plot_protocols draws one row per session: give at most {_MAX_DRAWN}, not "
+            f"{len(sessions)} (e.g. sessions.select(range({_MAX_DRAWN})))"
+        )
+    if not splits:
+        raise ValueError("splits is empty: give at least one split to draw")
+    from matplotlib import dates as mdates
+    from matplotlib.patches import Patch
+
+    axes = _grid(None, (len(splits), 1), (6.4, 1.8 * len(splits)), sharex=True)[:, 0]
+    for ax, (title, split) in zip(axes, splits.items(), strict=True):
+        _protocol_panel(ax, sessions, split, box_days)
+        ax.set_title(title, fontsize=10, loc="left")
+    if start is not None or end is not None:
+        axes[0].set_xlim(*(None if d is None else mdates.datestr2num(d) for d in (start, end)))
+    fig = axes[0].figure
+    handles = [Patch(**style) for style in ROLE_STYLES.values()]
+    fig.legend(
+        handles, list(ROLE_STYLES), loc="outside upper center", ncol=3, fontsize=9, frameon=False
+    )
+    return fig
+
+
+def _protocol_panel(ax: Axes, sessions: Sessions, split: Any, box_days: float) -> None:
+    """One panel of :func:`plot_protocols`: the purchases of ``sessions`` under ``split``."""
+    from matplotlib import dates as mdates
+    from matplotlib.patches import Rectangle
+
+    times = pd.to_datetime(sessions.times, unit="s")
+    day = mdates.date2num(times.normalize())
+    # purchases on one day sit side by side: their order within the session's day
+    slot = pd.Series(sessions.times).groupby([sessions.session_index, day]).cumcount()
+    x = day + slot.to_numpy() * box_days
+    y = len(sessions) - 1 - sessions.session_index  # the first session on top
+    for e, role in enumerate(event_roles(sessions, split)):
+        ax.add_patch(Rectangle((x[e], y[e] - 0.32), 0.9 * box_days, 0.64, **ROLE_STYLES[role]))
+        item = sessions.vocab[sessions.items[e]]
+        ax.text(x[e] + 0.45 * box_days, y[e], item, ha="center", va="center", fontsize=9)
+    if isinstance(split, TemporalSplit):
+        cut, end = mdates.date2num(pd.to_datetime([split.cut, split.end], unit="s"))
+        ax.axvspan(cut, end, color="#fff3bf", zorder=0)
+        ax.axvline(cut, color="black", linestyle="--", linewidth=1)
+        ax.text(cut, len(sessions) - 0.45, " cut", fontsize=9, va="bottom")
+    ax.set_yticks(range(len(sessions)), list(sessions.ids)[::-1], fontsize=9)
+    ax.set_ylim(-0.6, len(sessions) - 0.4)
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+    ax.tick_params(axis="x", labelsize=9)
+    ax.spines[["top", "right", "left"]].set_visible(False)
