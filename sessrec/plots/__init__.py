@@ -3,7 +3,8 @@
 - :mod:`sessrec.plots.core`: data, sessions and metric figures and tables;
 - :mod:`sessrec.plots.present`: :func:`glue`, :func:`format_number` and :func:`table`, how every
   page shows its numbers;
-- :mod:`sessrec.plots.split`: the next-event split of one session (:func:`plot_nep_session`);
+- :mod:`sessrec.plots.split`: the next-event split of one session (:func:`plot_nep_session`) and
+  each purchase's role under a protocol, on a timeline (:func:`plot_protocols`);
 - :mod:`sessrec.plots.word2vec`: training curves and 2-D projections of embeddings;
 - :mod:`sessrec.plots.explorer`: an interactive, self-contained map of item embeddings with a
   neighbour search;
